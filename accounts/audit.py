@@ -1,0 +1,63 @@
+"""The one function that writes the audit trail. Services call it inside their transaction."""
+
+from decimal import Decimal
+
+from django.db import models
+
+from qoricash import context
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, models.fields.files.FieldFile):
+        return value.name or ""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
+
+
+def diff(before: dict, after: dict) -> dict:
+    """{field: [old, new]} for the fields whose value changed."""
+    return {k: [_plain(before.get(k)), _plain(after.get(k))] for k in after if before.get(k) != after.get(k)}
+
+
+def snapshot(instance, fields=None) -> dict:
+    """Current values of an instance's concrete fields (foreign keys by id), for `diff`."""
+    out = {}
+    for f in instance._meta.concrete_fields:
+        if fields and f.name not in fields:
+            continue
+        out[f.name] = getattr(instance, f.attname)
+    return out
+
+
+def record(action, obj=None, *, actor=None, changes=None, message="", object_type=None, object_repr=None):
+    """Append one entry. `actor` defaults to the request's user; IP and user agent come from the request."""
+    from accounts.models import AuditEntry
+
+    ctx = context.get()
+    if actor is None:
+        actor = ctx.user
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_repr = object_repr if object_repr is not None else str(obj)
+    return AuditEntry.objects.create(
+        actor=actor,
+        actor_username=getattr(actor, "username", "") or "",
+        action=action,
+        object_type=object_type or "",
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=(object_repr or "")[:255],
+        changes={k: [_plain(v[0]), _plain(v[1])] for k, v in (changes or {}).items()},
+        message=message,
+        ip=ctx.ip,
+        user_agent=ctx.user_agent,
+        request_id=ctx.request_id if ctx.request_id != "-" else "",
+    )

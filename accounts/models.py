@@ -1,0 +1,86 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+staff_dni_validator = RegexValidator(r"^\d{8}$", _("The DNI must have exactly 8 digits."))
+
+
+class User(AbstractUser):
+    """Back-office staff. Roles are Django groups; nothing here encodes a role."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    dni = models.CharField(
+        _("DNI"), max_length=8, unique=True, null=True, blank=True, validators=[staff_dni_validator]
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        if self.dni == "":
+            self.dni = None
+        super().save(*args, **kwargs)
+
+    def __str__(self):
+        full = self.get_full_name()
+        return f"{full} ({self.username})" if full else self.username
+
+
+class RoleGrant(models.Model):
+    """Remembers which default (role, permission) pairs were already handed out once.
+
+    A `migrate` grants only pairs not recorded here, so a permission the Master removed from a
+    group on purpose is not put back by the next deploy. `bootstrap_roles --reset` clears it.
+    """
+
+    role = models.CharField(max_length=80)
+    permission = models.CharField(max_length=200)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["role", "permission"], name="uniq_role_grant")]
+        verbose_name = _("role default grant")
+        verbose_name_plural = _("role default grants")
+
+
+class AuditEntry(models.Model):
+    """Append-only trail of who did what. Written by `accounts.audit.record`, never edited."""
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_username = models.CharField(_("username"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=50, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=255, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    message = models.TextField(_("detail"), blank=True)
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "-at"], name="audit_object_idx"),
+            models.Index(fields=["actor", "-at"], name="audit_actor_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username or '-'} {self.action} {self.object_repr}"

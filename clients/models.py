@@ -1,0 +1,296 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from clients import validators
+from qoricash.files import PrivateFile
+
+
+class DocumentType(models.TextChoices):
+    DNI = "DNI", "DNI"
+    CE = "CE", _("Foreigner ID card (CE)")
+    RUC = "RUC", "RUC"
+    PASSPORT = "PAS", _("Passport")
+
+
+class ClientStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+
+
+class ClientQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The portfolio rule, in one place: a user without view_all_clients sees only its own."""
+        if not user or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.has_perm("clients.view_all_clients"):
+            return self
+        return self.filter(owner=user)
+
+    def active(self):
+        return self.filter(status=ClientStatus.ACTIVE)
+
+
+class Client(models.Model):
+    document_type = models.CharField(_("document type"), max_length=3, choices=DocumentType.choices)
+    document_number = models.CharField(_("document number"), max_length=12)
+    # Natural persons (DNI, CE, passport).
+    apellido_paterno = models.CharField(_("paternal surname"), max_length=100, blank=True)
+    apellido_materno = models.CharField(_("maternal surname"), max_length=100, blank=True)
+    nombres = models.CharField(_("given names"), max_length=100, blank=True)
+    occupation = models.CharField(_("occupation"), max_length=100, blank=True)
+    # Companies (RUC).
+    razon_social = models.CharField(_("business name"), max_length=200, blank=True)
+    contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
+    legal_rep_name = models.CharField(_("legal representative"), max_length=200, blank=True)
+    legal_rep_document_type = models.CharField(
+        _("representative's document type"), max_length=3, choices=DocumentType.choices, blank=True
+    )
+    legal_rep_document_number = models.CharField(_("representative's document number"), max_length=12, blank=True)
+    # Contact.
+    email = models.EmailField(_("e-mail"))
+    cc_emails = models.CharField(
+        _("copy e-mails"), max_length=500, blank=True, help_text=_("Separated by ';'."),
+        validators=[validators.validate_email_list],
+    )
+    phones = models.CharField(
+        _("phones"), max_length=120, blank=True, help_text=_("One or more, separated by ';'."),
+        validators=[validators.validate_phone_list],
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    district = models.CharField(_("district"), max_length=100, blank=True)
+    province = models.CharField(_("province"), max_length=100, blank=True)
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    # Compliance.
+    is_pep = models.BooleanField(_("PEP"), default=False, help_text=_("Politically exposed person."))
+    pep_position = models.CharField(_("PEP position"), max_length=200, blank=True)
+    pep_entity = models.CharField(_("PEP entity"), max_length=200, blank=True)
+    # Lifecycle.
+    status = models.CharField(_("status"), max_length=10, choices=ClientStatus.choices, default=ClientStatus.INACTIVE)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("account executive"), on_delete=models.PROTECT,
+        related_name="clients",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+",
+    )
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("status changed by"), on_delete=models.PROTECT,
+        related_name="+", null=True, blank=True,
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["document_type", "document_number"], name="uniq_client_document"),
+        ]
+        indexes = [
+            models.Index(fields=["document_number"], name="client_docnum_idx"),
+            models.Index(fields=["owner", "-created_at"], name="client_owner_idx"),
+            models.Index(fields=["status", "-created_at"], name="client_status_idx"),
+        ]
+        permissions = [
+            ("activate_client", _("Can activate or deactivate clients")),
+            ("view_all_clients", _("Can see every trader's clients")),
+            ("view_full_accounts", _("Can see full bank account numbers")),
+            ("change_client_profile", _("Can edit client names, address and PEP data")),
+            ("reassign_client", _("Can reassign clients to another trader")),
+            ("import_client", _("Can import clients")),
+            ("export_client", _("Can export clients")),
+        ]
+
+    def __str__(self):
+        return f"{self.display_name} ({self.document_type} {self.document_number})"
+
+    @property
+    def is_company(self):
+        return self.document_type == DocumentType.RUC
+
+    @property
+    def display_name(self):
+        if self.is_company:
+            return (self.razon_social or "").upper()
+        return " ".join(p for p in (self.apellido_paterno, self.apellido_materno, self.nombres) if p).upper()
+
+    @property
+    def is_active(self):
+        return self.status == ClientStatus.ACTIVE
+
+    @property
+    def first_phone(self):
+        return (self.phones or "").split(";")[0].strip()
+
+    def clean(self):
+        errors = {}
+        self.document_number = (self.document_number or "").strip().upper()
+        self.email = (self.email or "").strip().lower()
+        try:
+            validators.validate_document(self.document_type, self.document_number)
+        except ValidationError as exc:
+            errors["document_number"] = exc.messages
+        if self.is_company:
+            if not self.razon_social.strip():
+                errors["razon_social"] = [_("The business name is required for a RUC.")]
+        elif self.document_type:
+            for name in ("apellido_paterno", "apellido_materno", "nombres"):
+                if not getattr(self, name).strip():
+                    errors[name] = [_("This field is required for a natural person.")]
+        if self.legal_rep_document_number:
+            try:
+                validators.validate_document(self.legal_rep_document_type or "DNI", self.legal_rep_document_number)
+            except ValidationError as exc:
+                errors["legal_rep_document_number"] = exc.messages
+        if self.is_pep and not (self.pep_position.strip() and self.pep_entity.strip()):
+            errors["pep_position"] = [_("A PEP needs the position and the entity.")]
+        if errors:
+            raise ValidationError(errors)
+
+
+class Bank(models.TextChoices):
+    BCP = "BCP", "BCP"
+    INTERBANK = "INTERBANK", "Interbank"
+    BBVA = "BBVA", "BBVA"
+    SCOTIABANK = "SCOTIABANK", "Scotiabank"
+    BANBIF = "BANBIF", "BanBif"
+    PICHINCHA = "PICHINCHA", "Pichincha"
+    BN = "BN", "Banco de la Nación"
+    GNB = "GNB", "GNB"
+    FALABELLA = "FALABELLA", "Banco Falabella"
+    RIPLEY = "RIPLEY", "Banco Ripley"
+    CITI = "CITI", "Citibank"
+    OTHER = "OTHER", _("Other")
+
+
+# CCI is mandatory for these banks: their account numbers do not route inter-bank transfers.
+BANKS_REQUIRING_CCI = {Bank.BBVA, Bank.SCOTIABANK}
+
+
+class AccountType(models.TextChoices):
+    SAVINGS = "savings", _("Savings")
+    CHECKING = "checking", _("Checking")
+
+
+class Currency(models.TextChoices):
+    PEN = "PEN", "PEN (S/)"
+    USD = "USD", "USD ($)"
+
+
+class Location(models.TextChoices):
+    LIMA = "lima", "Lima"
+    PROVINCE = "province", _("Province")
+
+
+class BankAccountQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class BankAccount(models.Model):
+    MIN_ACTIVE = 2
+    MAX_ACTIVE = 6
+
+    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="accounts")
+    bank = models.CharField(_("bank"), max_length=12, choices=Bank.choices)
+    account_type = models.CharField(_("account type"), max_length=10, choices=AccountType.choices)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    number = models.CharField(_("account number"), max_length=20, validators=[validators.validate_account_number])
+    cci = models.CharField(_("CCI"), max_length=20, blank=True, validators=[validators.validate_cci])
+    location = models.CharField(_("location"), max_length=10, choices=Location.choices, default=Location.LIMA)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = BankAccountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("bank account")
+        verbose_name_plural = _("bank accounts")
+        ordering = ["client_id", "currency", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "bank", "account_type", "currency", "number"],
+                condition=Q(is_active=True),
+                name="uniq_active_bank_account",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_bank_display()} {self.currency} {self.masked_number}"
+
+    @property
+    def masked_number(self):
+        return validators.mask(self.number)
+
+    def clean(self):
+        self.number = (self.number or "").strip().replace(" ", "")
+        self.cci = (self.cci or "").strip().replace(" ", "")
+        if self.bank in BANKS_REQUIRING_CCI and not self.cci:
+            raise ValidationError({"cci": _("The CCI (20 digits) is required for %(bank)s.") % {"bank": self.get_bank_display()}})
+
+
+class DocumentKind(models.TextChoices):
+    ID_FRONT = "id_front", _("ID document (front)")
+    ID_BACK = "id_back", _("ID document (back)")
+    REP_FRONT = "rep_front", _("Representative's ID (front)")
+    REP_BACK = "rep_back", _("Representative's ID (back)")
+    FICHA_RUC = "ficha_ruc", _("Ficha RUC")
+    COMPLIANCE = "compliance", _("Compliance officer's report")
+    OTHER = "other", _("Other")
+
+
+IDENTITY_KINDS = {DocumentKind.ID_FRONT, DocumentKind.ID_BACK, DocumentKind.REP_FRONT, DocumentKind.REP_BACK}
+
+
+class ClientDocumentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(client__in=Client.objects.visible_to(user))
+
+
+class ClientDocument(PrivateFile):
+    upload_folder = "client-documents"
+
+    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=12, choices=DocumentKind.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = ClientDocumentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("client document")
+        verbose_name_plural = _("client documents")
+        ordering = ["client_id", "kind", "-uploaded_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.uploaded_at:%d/%m/%Y})" if self.uploaded_at else self.get_kind_display()
+
+
+class ClientReassignment(models.Model):
+    """History of portfolio moves; `from_owner` is read before the change, never after."""
+
+    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="reassignments")
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("from"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("client reassignment")
+        verbose_name_plural = _("client reassignments")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["client", "-at"], name="reassign_client_idx")]
+
+    def __str__(self):
+        return f"{self.client_id}: {self.from_owner_id} → {self.to_owner_id}"

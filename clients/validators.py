@@ -1,0 +1,85 @@
+"""Validators for Peruvian identity documents, bank accounts and contact data (Spanish messages)."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from stdnum.pe import ruc as stdnum_ruc
+
+RUC_PREFIXES = ("10", "15", "16", "17", "20")
+_ALNUM = re.compile(r"^[A-Z0-9]+$")
+_PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+
+
+def validate_dni(value):
+    if not re.fullmatch(r"\d{8}", value or ""):
+        raise ValidationError(_("The DNI must have exactly 8 digits."), code="dni")
+
+
+def validate_ruc(value):
+    if not re.fullmatch(r"\d{11}", value or ""):
+        raise ValidationError(_("The RUC must have exactly 11 digits."), code="ruc")
+    if not value.startswith(RUC_PREFIXES):
+        raise ValidationError(_("The RUC must start with 10, 15, 16, 17 or 20."), code="ruc_prefix")
+    if not stdnum_ruc.is_valid(value):
+        raise ValidationError(_("The RUC check digit is not valid."), code="ruc_check")
+
+
+def validate_ce(value):
+    if not (9 <= len(value or "") <= 12 and _ALNUM.match(value)):
+        raise ValidationError(_("The CE must have 9 to 12 letters or digits."), code="ce")
+
+
+def validate_passport(value):
+    if not (6 <= len(value or "") <= 12 and _ALNUM.match(value)):
+        raise ValidationError(_("The passport number must have 6 to 12 letters or digits."), code="passport")
+
+
+_BY_TYPE = {"DNI": validate_dni, "RUC": validate_ruc, "CE": validate_ce, "PAS": validate_passport}
+
+
+def validate_document(document_type, number):
+    check = _BY_TYPE.get(document_type)
+    if check is None:
+        raise ValidationError(_("Unknown document type."), code="doc_type")
+    check((number or "").strip().upper())
+
+
+def validate_account_number(value):
+    if not re.fullmatch(r"[0-9-]{6,20}", value or ""):
+        raise ValidationError(_("The account number must have 6 to 20 digits (dashes allowed)."), code="account")
+
+
+def validate_cci(value):
+    if value and not re.fullmatch(r"\d{20}", value):
+        raise ValidationError(_("The CCI must have exactly 20 digits."), code="cci")
+
+
+def split_list(value):
+    return [p.strip() for p in (value or "").split(";") if p.strip()]
+
+
+def validate_phone_list(value):
+    for phone in split_list(value):
+        if not _PHONE.match(phone.replace(" ", "")):
+            raise ValidationError(
+                _("'%(phone)s' is not a valid phone: use 6 to 15 digits, optionally starting with +.") % {"phone": phone},
+                code="phone",
+            )
+
+
+def validate_email_list(value):
+    for email in split_list(value):
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError(_("'%(email)s' is not a valid e-mail.") % {"email": email}, code="email") from None
+
+
+def mask(number, visible=4):
+    """Show only the last digits of an account or document number: ****1234."""
+    number = number or ""
+    if len(number) <= visible:
+        return "*" * len(number)
+    return "*" * 4 + number[-visible:]

@@ -1,0 +1,310 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Bank, BankAccount, Client, Currency
+from qoricash import money
+from qoricash.files import PrivateFile, private_upload_to, validate_upload
+
+
+def rate_bounds():
+    return money.rate(settings.RATE_MIN), money.rate(settings.RATE_MAX)
+
+
+class ExchangeRateQuerySet(models.QuerySet):
+    def current(self):
+        return self.order_by("-effective_at", "-id").first()
+
+
+class ExchangeRate(models.Model):
+    """Append-only: a new rate is a new row; the current rate is the latest one."""
+
+    base = models.DecimalField(_("base rate"), max_digits=8, decimal_places=4)
+    buy = models.DecimalField(_("buy rate (compra)"), max_digits=8, decimal_places=4)
+    sell = models.DecimalField(_("sell rate (venta)"), max_digits=8, decimal_places=4)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("set by"), on_delete=models.PROTECT, related_name="+"
+    )
+    effective_at = models.DateTimeField(_("effective at"), db_index=True)
+
+    objects = ExchangeRateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["-effective_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(buy__lte=models.F("base")) & Q(base__lte=models.F("sell")),
+                                   name="rate_buy_base_sell_order"),
+        ]
+
+    def __str__(self):
+        return f"C {self.buy} / V {self.sell} (base {self.base})"
+
+    def clean(self):
+        low, high = rate_bounds()
+        errors = {}
+        for name in ("base", "buy", "sell"):
+            value = getattr(self, name)
+            if value is not None and not (low <= value <= high):
+                errors[name] = [_("The rate must be between %(low)s and %(high)s.") % {"low": low, "high": high}]
+        if not errors and None not in (self.base, self.buy, self.sell):
+            if not (self.buy <= self.base <= self.sell):
+                errors["__all__"] = [_("The rates must satisfy buy ≤ base ≤ sell.")]
+        if errors:
+            raise ValidationError(errors)
+
+
+class HouseBankAccount(models.Model):
+    bank = models.CharField(_("bank"), max_length=12, choices=Bank.choices)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    number = models.CharField(_("account number"), max_length=20)
+    cci = models.CharField(_("CCI"), max_length=20, blank=True)
+    holder = models.CharField(_("holder"), max_length=200, default="QORICASH SAC")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("house bank account")
+        verbose_name_plural = _("house bank accounts")
+        ordering = ["currency", "bank", "id"]
+        constraints = [models.UniqueConstraint(fields=["bank", "currency", "number"], name="uniq_house_account")]
+
+    def __str__(self):
+        return f"{self.get_bank_display()} {self.currency} {self.number}"
+
+
+class OperationType(models.TextChoices):
+    BUY = "buy", _("Compra")
+    SELL = "sell", _("Venta")
+
+
+class OperationStatus(models.TextChoices):
+    PENDING = "pending", _("Pendiente")
+    IN_PROCESS = "in_process", _("En proceso")
+    COMPLETED = "completed", _("Completada")
+    CANCELLED = "cancelled", _("Cancelado")
+
+
+FINAL_STATUSES = {OperationStatus.COMPLETED, OperationStatus.CANCELLED}
+
+
+class CodeCounter(models.Model):
+    """A locked counter row gives race-free, gap-tolerant operation codes on any database."""
+
+    name = models.CharField(max_length=30, unique=True)
+    last_value = models.PositiveBigIntegerField(default=1000)
+
+    class Meta:
+        verbose_name = _("code counter")
+
+
+class OperationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A user without view_all_operations sees only operations of clients it owns."""
+        if not user or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.has_perm("operations.view_all_operations"):
+            return self
+        return self.filter(client__owner=user)
+
+    def not_cancelled(self):
+        return self.exclude(status=OperationStatus.CANCELLED)
+
+    def queue_first(self):
+        """En proceso first, then newest: the order staff work in."""
+        return self.annotate(
+            _queue=Case(When(status=OperationStatus.IN_PROCESS, then=Value(0)), default=Value(1),
+                        output_field=IntegerField())
+        ).order_by("_queue", "-created_at", "-id")
+
+
+class Operation(models.Model):
+    code = models.CharField(_("code"), max_length=20, unique=True, editable=False)
+    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="operations")
+    type = models.CharField(_("type"), max_length=4, choices=OperationType.choices)
+    amount_usd = models.DecimalField(
+        _("amount USD"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    rate = models.DecimalField(_("exchange rate"), max_digits=8, decimal_places=4)
+    base_rate = models.DecimalField(_("base rate"), max_digits=8, decimal_places=4, editable=False)
+    amount_pen = models.DecimalField(_("amount PEN"), max_digits=16, decimal_places=2, editable=False)
+    profit_pen = models.DecimalField(_("profit PEN"), max_digits=16, decimal_places=2, editable=False)
+    source_account = models.ForeignKey(
+        BankAccount, verbose_name=_("client's source account"), on_delete=models.PROTECT, related_name="+",
+    )
+    destination_account = models.ForeignKey(
+        BankAccount, verbose_name=_("client's destination account"), on_delete=models.PROTECT, related_name="+",
+    )
+    # Snapshots: later edits to the client's accounts never rewrite what this operation used.
+    source_snapshot = models.CharField(_("source account (at creation)"), max_length=120, editable=False)
+    destination_snapshot = models.CharField(_("destination account (at creation)"), max_length=120, editable=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=OperationStatus.choices, default=OperationStatus.PENDING, editable=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+",
+        editable=False,
+    )
+    trader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("account executive"), on_delete=models.PROTECT,
+        related_name="traded_operations", editable=False,
+    )
+    assigned_operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("operator"), on_delete=models.PROTECT,
+        related_name="assigned_operations", null=True, blank=True, editable=False,
+    )
+    processed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("processed by"), on_delete=models.PROTECT,
+        related_name="+", null=True, blank=True, editable=False,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_to_process_at = models.DateTimeField(_("sent to process at"), null=True, blank=True, editable=False)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = OperationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("operation")
+        verbose_name_plural = _("operations")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="op_created_idx"),
+            models.Index(fields=["status", "-created_at"], name="op_status_created_idx"),
+            models.Index(fields=["client", "-created_at"], name="op_client_idx"),
+            models.Index(fields=["trader", "-created_at"], name="op_trader_idx"),
+            models.Index(fields=["assigned_operator", "status"], name="op_operator_idx"),
+            models.Index(fields=["completed_at"], name="op_completed_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_usd__gt=0), name="op_amount_usd_positive"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="op_rate_positive"),
+        ]
+        permissions = [
+            ("view_all_operations", _("Can see every trader's operations")),
+            ("process_operation", _("Can process operations (operator queue)")),
+            ("supervise_operation", _("Can act on any operation (cancel in process, reassign)")),
+        ]
+
+    def __str__(self):
+        return self.code or _("New operation")
+
+    @property
+    def is_final(self):
+        return self.status in FINAL_STATUSES
+
+    # Currency flows from the client's side: in a Compra the house buys USD from the client.
+    @property
+    def client_sends_currency(self):
+        return Currency.USD if self.type == OperationType.BUY else Currency.PEN
+
+    @property
+    def client_receives_currency(self):
+        return Currency.PEN if self.type == OperationType.BUY else Currency.USD
+
+    @property
+    def client_sends_amount(self):
+        return self.amount_usd if self.type == OperationType.BUY else self.amount_pen
+
+    @property
+    def client_receives_amount(self):
+        return self.amount_pen if self.type == OperationType.BUY else self.amount_usd
+
+    @staticmethod
+    def compute_amounts(op_type, amount_usd, rate, base_rate):
+        """(amount_pen, profit_pen), both rounded HALF_UP to the cent from exact products."""
+        amount_usd, rate, base_rate = money.to_decimal(amount_usd), money.to_decimal(rate), money.to_decimal(base_rate)
+        spread = (rate - base_rate) if op_type == OperationType.SELL else (base_rate - rate)
+        return money.cents(amount_usd * rate), money.cents(amount_usd * spread)
+
+    def recompute(self):
+        self.amount_pen, self.profit_pen = self.compute_amounts(self.type, self.amount_usd, self.rate, self.base_rate)
+
+
+class Deposit(PrivateFile):
+    """Abono del cliente: money the client sent to one of the house's accounts."""
+
+    upload_folder = "vouchers/deposits"
+
+    operation = models.ForeignKey(Operation, verbose_name=_("operation"), on_delete=models.PROTECT,
+                                  related_name="deposits")
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2,
+                                 validators=[MinValueValidator(Decimal("0.01"))])
+    bank_reference = models.CharField(_("bank operation number"), max_length=40, blank=True)
+    client_account = models.ForeignKey(BankAccount, verbose_name=_("client account charged"),
+                                       on_delete=models.PROTECT, related_name="+")
+    house_account = models.ForeignKey(HouseBankAccount, verbose_name=_("house account credited"),
+                                      on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(_("voucher"), upload_to=private_upload_to, max_length=255, blank=True,
+                            validators=[validate_upload])
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("registered by"),
+                                   on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("client deposit")
+        verbose_name_plural = _("client deposits")
+        ordering = ["operation_id", "id"]
+
+    def __str__(self):
+        return f"{self.amount} ({self.bank_reference or '-'})"
+
+
+class Payout(PrivateFile):
+    """Pago al cliente: money the house paid into the client's account."""
+
+    MAX_PER_OPERATION = 4
+    upload_folder = "vouchers/payouts"
+
+    operation = models.ForeignKey(Operation, verbose_name=_("operation"), on_delete=models.PROTECT,
+                                  related_name="payouts")
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2,
+                                 validators=[MinValueValidator(Decimal("0.01"))])
+    client_account = models.ForeignKey(BankAccount, verbose_name=_("client destination account"),
+                                       on_delete=models.PROTECT, related_name="+")
+    house_account = models.ForeignKey(HouseBankAccount, verbose_name=_("house account paying"),
+                                      on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(_("voucher"), upload_to=private_upload_to, max_length=255, blank=True,
+                            validators=[validate_upload])
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("registered by"),
+                                   on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payout to client")
+        verbose_name_plural = _("payouts to client")
+        ordering = ["operation_id", "id"]
+
+    def __str__(self):
+        return f"{self.amount}"
+
+
+class OperationEvent(models.Model):
+    """Every transition and amount edit of an operation: from, to, who, when, why."""
+
+    operation = models.ForeignKey(Operation, verbose_name=_("operation"), on_delete=models.PROTECT,
+                                  related_name="events")
+    action = models.CharField(_("action"), max_length=30)
+    from_status = models.CharField(_("from"), max_length=12, choices=OperationStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, choices=OperationStatus.choices, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT,
+                           related_name="+")
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+    reason = models.TextField(_("reason"), blank=True)
+    data = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("operation event")
+        verbose_name_plural = _("operation events")
+        ordering = ["operation_id", "at", "id"]
+        indexes = [models.Index(fields=["operation", "at"], name="opevent_op_idx")]
+
+    def __str__(self):
+        return f"{self.operation_id} {self.action}"

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class QoriCashAdminConfig(admin_apps.AdminConfig):
+    default = False
+    default_site = "qoricash.admin_site.QoriCashAdminSite"
+
+
+class QoriCashConfig(AppConfig):
+    default = True
+    name = "qoricash"
+    verbose_name = "QoriCash"

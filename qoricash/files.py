@@ -1,0 +1,104 @@
+"""Private uploaded files: the one upload validator and the abstract model every stored file uses.
+
+Identity documents and vouchers are sensitive. Their type is detected from the bytes (a renamed
+executable is refused whatever its extension), their storage key is random (never a document
+number), and their size and SHA-256 are recorded so a file can be proven unchanged later.
+"""
+
+import hashlib
+import os
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Magic numbers of the only formats staff need for IDs and vouchers.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+)
+
+
+def sniff(head: bytes):
+    for magic, content_type, ext in SIGNATURES:
+        if head.startswith(magic):
+            return content_type, ext
+    return None, None
+
+
+def validate_upload(uploaded):
+    """Refuse anything that is not a PDF, JPEG or PNG by content, or that is over the size limit."""
+    if uploaded is None:
+        return
+    limit = settings.MAX_UPLOAD_SIZE
+    if uploaded.size is not None and uploaded.size > limit:
+        raise ValidationError(
+            _("The file is %(size)s MB; the maximum is %(limit)s MB.")
+            % {"size": f"{uploaded.size / 1048576:.1f}", "limit": limit // 1048576},
+            code="file_too_large",
+        )
+    if uploaded.size == 0:
+        raise ValidationError(_("The file is empty."), code="file_empty")
+    pos = uploaded.tell() if hasattr(uploaded, "tell") else 0
+    uploaded.seek(0)
+    head = uploaded.read(16)
+    uploaded.seek(pos)
+    content_type, _ext = sniff(head)
+    if content_type is None:
+        raise ValidationError(
+            _("Only PDF, JPEG or PNG files are accepted (the content of this file is not one of them)."),
+            code="file_type",
+        )
+
+
+def file_digest(uploaded) -> tuple[int, str, str]:
+    """Return (size, sha256 hex, content type) of an uploaded file, reading it in chunks."""
+    h = hashlib.sha256()
+    size = 0
+    uploaded.seek(0)
+    head = uploaded.read(16)
+    uploaded.seek(0)
+    for chunk in uploaded.chunks() if hasattr(uploaded, "chunks") else iter(lambda: uploaded.read(65536), b""):
+        h.update(chunk)
+        size += len(chunk)
+    uploaded.seek(0)
+    content_type, _ext = sniff(head)
+    return size, h.hexdigest(), content_type or "application/octet-stream"
+
+
+def private_upload_to(instance, filename):
+    """A random key under the model's folder; the original name is kept in the row, not the key."""
+    ext = os.path.splitext(filename)[1].lower()
+    if ext not in {".pdf", ".jpg", ".jpeg", ".png"}:
+        ext = ""
+    folder = getattr(instance, "upload_folder", "files")
+    return f"{folder}/{uuid.uuid4().hex}{ext}"
+
+
+class PrivateFile(models.Model):
+    """Abstract: a privately stored file with its integrity facts. Subclasses set upload_folder."""
+
+    upload_folder = "files"
+
+    file = models.FileField(_("file"), upload_to=private_upload_to, max_length=255, validators=[validate_upload])
+    original_name = models.CharField(_("original name"), max_length=255, blank=True, editable=False)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True, editable=False)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True, editable=False)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def capture_file_facts(self):
+        """Fill original name, type, size and hash from a freshly assigned upload (before saving)."""
+        f = self.file
+        if f and not getattr(f, "_committed", True):
+            self.original_name = os.path.basename(f.name)[:255]
+            self.size, self.sha256, self.content_type = file_digest(f.file if hasattr(f, "file") else f)
+
+    def save(self, *args, **kwargs):
+        self.capture_file_facts()
+        super().save(*args, **kwargs)

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+
+from qoricash import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("health/", views.health, name="health"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "qoricash.views.error_400"
+handler403 = "qoricash.views.error_403"
+handler404 = "qoricash.views.error_404"
+handler500 = "qoricash.views.error_500"
