@@ -61,3 +61,61 @@ def operador_client(client, operador):
 @pytest.fixture
 def trader_client(client, trader):
     return _client_for(client, trader)
+
+
+# --- Browser tests (Playwright driving Debian's Chromium; never a downloaded browser) -------------
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.path.exists(CHROMIUM):
+        return
+    skip = pytest.mark.skip(reason=f"browser tests need Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "es-PE", "timezone_id": "America/Lima", "viewport": {"width": 1400, "height": 900}}
+
+
+@pytest.fixture
+def admin_login(live_server):
+    """admin_login(page, username, password): log in through the real admin login form."""
+
+    def login(page, username, password="a-strong-test-password"):
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("input[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    return login
+
+
+@pytest.fixture
+def screenshot_dir():
+    from pathlib import Path
+
+    path = Path(__file__).parent / "test-artifacts" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
