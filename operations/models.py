@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Q, Sum, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Bank, BankAccount, Client, Currency
@@ -12,13 +13,25 @@ from qoricash import money
 from qoricash.files import PrivateFile, private_upload_to, validate_upload
 
 
+def mask_snapshot(snapshot):
+    """'BCP USD 1930012345678' -> 'BCP USD ****5678' for screens and e-mails of users without full view."""
+    from clients.validators import mask
+
+    head, _sep, number = (snapshot or "").rpartition(" ")
+    return f"{head} {mask(number)}" if head else mask(number)
+
+
 def rate_bounds():
     return money.rate(settings.RATE_MIN), money.rate(settings.RATE_MAX)
 
 
 class ExchangeRateQuerySet(models.QuerySet):
-    def current(self):
-        return self.order_by("-effective_at", "-id").first()
+    def effective(self, at=None):
+        """Rates already in force at `at` (default now): a rate scheduled for later is not current yet."""
+        return self.filter(effective_at__lte=at or timezone.now())
+
+    def current(self, at=None):
+        return self.effective(at).order_by("-effective_at", "-id").first()
 
 
 class ExchangeRate(models.Model):
@@ -39,8 +52,9 @@ class ExchangeRate(models.Model):
         verbose_name_plural = _("exchange rates")
         ordering = ["-effective_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(buy__lte=models.F("base")) & Q(base__lte=models.F("sell")),
-                                   name="rate_buy_base_sell_order"),
+            models.CheckConstraint(
+                condition=Q(buy__lte=models.F("base")) & Q(base__lte=models.F("sell")), name="rate_buy_base_sell_order"
+            ),
         ]
 
     def __str__(self):
@@ -53,9 +67,8 @@ class ExchangeRate(models.Model):
             value = getattr(self, name)
             if value is not None and not (low <= value <= high):
                 errors[name] = [_("The rate must be between %(low)s and %(high)s.") % {"low": low, "high": high}]
-        if not errors and None not in (self.base, self.buy, self.sell):
-            if not (self.buy <= self.base <= self.sell):
-                errors["__all__"] = [_("The rates must satisfy buy ≤ base ≤ sell.")]
+        if not errors and None not in (self.base, self.buy, self.sell) and not (self.buy <= self.base <= self.sell):
+            errors["__all__"] = [_("The rates must satisfy buy ≤ base ≤ sell.")]
         if errors:
             raise ValidationError(errors)
 
@@ -102,6 +115,23 @@ class CodeCounter(models.Model):
     class Meta:
         verbose_name = _("code counter")
 
+    def __str__(self):
+        return f"{self.name}: {self.last_value}"
+
+    @classmethod
+    def next_value(cls, name, floor=1000):
+        """Increment and return the counter `name`. Call inside a transaction: the row stays locked
+        (SELECT ... FOR UPDATE) until it commits, so concurrent callers queue up and never share a value.
+
+        The row is created on first use; `floor` is where a new counter starts (a concurrent creation
+        of the same row is resolved by get_or_create's unique-constraint retry).
+        """
+        cls.objects.get_or_create(name=name, defaults={"last_value": floor})
+        counter = cls.objects.select_for_update().get(name=name)
+        counter.last_value += 1
+        counter.save(update_fields=["last_value"])
+        return counter.last_value
+
 
 class OperationQuerySet(models.QuerySet):
     def visible_to(self, user):
@@ -115,17 +145,28 @@ class OperationQuerySet(models.QuerySet):
     def not_cancelled(self):
         return self.exclude(status=OperationStatus.CANCELLED)
 
+    def in_process(self):
+        return self.filter(status=OperationStatus.IN_PROCESS)
+
     def queue_first(self):
         """En proceso first, then newest: the order staff work in."""
         return self.annotate(
-            _queue=Case(When(status=OperationStatus.IN_PROCESS, then=Value(0)), default=Value(1),
-                        output_field=IntegerField())
+            _queue=Case(
+                When(status=OperationStatus.IN_PROCESS, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
         ).order_by("_queue", "-created_at", "-id")
 
 
 class Operation(models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True, editable=False)
-    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="operations")
+    client = models.ForeignKey(
+        Client,
+        verbose_name=_("client"),
+        on_delete=models.PROTECT,
+        related_name="operations",
+        # New operations only for Activo clients (also scopes the admin's client autocomplete).
+        limit_choices_to={"status": "active"},
+    )
     type = models.CharField(_("type"), max_length=4, choices=OperationType.choices)
     amount_usd = models.DecimalField(
         _("amount USD"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
@@ -135,10 +176,16 @@ class Operation(models.Model):
     amount_pen = models.DecimalField(_("amount PEN"), max_digits=16, decimal_places=2, editable=False)
     profit_pen = models.DecimalField(_("profit PEN"), max_digits=16, decimal_places=2, editable=False)
     source_account = models.ForeignKey(
-        BankAccount, verbose_name=_("client's source account"), on_delete=models.PROTECT, related_name="+",
+        BankAccount,
+        verbose_name=_("client's source account"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     destination_account = models.ForeignKey(
-        BankAccount, verbose_name=_("client's destination account"), on_delete=models.PROTECT, related_name="+",
+        BankAccount,
+        verbose_name=_("client's destination account"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # Snapshots: later edits to the client's accounts never rewrite what this operation used.
     source_snapshot = models.CharField(_("source account (at creation)"), max_length=120, editable=False)
@@ -147,20 +194,36 @@ class Operation(models.Model):
         _("status"), max_length=12, choices=OperationStatus.choices, default=OperationStatus.PENDING, editable=False
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
         editable=False,
     )
     trader = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("account executive"), on_delete=models.PROTECT,
-        related_name="traded_operations", editable=False,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account executive"),
+        on_delete=models.PROTECT,
+        related_name="traded_operations",
+        editable=False,
     )
     assigned_operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("operator"), on_delete=models.PROTECT,
-        related_name="assigned_operations", null=True, blank=True, editable=False,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("operator"),
+        on_delete=models.PROTECT,
+        related_name="assigned_operations",
+        null=True,
+        blank=True,
+        editable=False,
     )
     processed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("processed by"), on_delete=models.PROTECT,
-        related_name="+", null=True, blank=True, editable=False,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("processed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_to_process_at = models.DateTimeField(_("sent to process at"), null=True, blank=True, editable=False)
@@ -227,26 +290,70 @@ class Operation(models.Model):
     def recompute(self):
         self.amount_pen, self.profit_pen = self.compute_amounts(self.type, self.amount_usd, self.rate, self.base_rate)
 
+    @property
+    def deposits_total(self):
+        return self.deposits.aggregate(t=Sum("amount"))["t"] or money.ZERO
+
+    @property
+    def payouts_total(self):
+        return self.payouts.aggregate(t=Sum("amount"))["t"] or money.ZERO
+
+    def time_in_process(self, now=None):
+        """How long it has been (or was) En proceso; None if it never got there."""
+        if not self.sent_to_process_at:
+            return None
+        if self.status == OperationStatus.IN_PROCESS:
+            end = now or timezone.now()
+        elif self.status == OperationStatus.COMPLETED and self.completed_at:
+            end = self.completed_at
+        elif self.status == OperationStatus.CANCELLED and self.cancelled_at:
+            end = self.cancelled_at
+        else:
+            return None
+        return end - self.sent_to_process_at
+
+    def is_over_sla(self, now=None):
+        spent = self.time_in_process(now)
+        return (
+            self.status == OperationStatus.IN_PROCESS
+            and spent is not None
+            and spent.total_seconds() >= settings.OPERATION_SLA_MINUTES * 60
+        )
+
+
+class OperationChildQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Deposits and payouts follow their operation's portfolio rule (downloads, lists)."""
+        return self.filter(operation__in=Operation.objects.visible_to(user))
+
 
 class Deposit(PrivateFile):
     """Abono del cliente: money the client sent to one of the house's accounts."""
 
     upload_folder = "vouchers/deposits"
 
-    operation = models.ForeignKey(Operation, verbose_name=_("operation"), on_delete=models.PROTECT,
-                                  related_name="deposits")
-    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2,
-                                 validators=[MinValueValidator(Decimal("0.01"))])
+    operation = models.ForeignKey(
+        Operation, verbose_name=_("operation"), on_delete=models.PROTECT, related_name="deposits"
+    )
+    amount = models.DecimalField(
+        _("amount"), max_digits=16, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
     bank_reference = models.CharField(_("bank operation number"), max_length=40, blank=True)
-    client_account = models.ForeignKey(BankAccount, verbose_name=_("client account charged"),
-                                       on_delete=models.PROTECT, related_name="+")
-    house_account = models.ForeignKey(HouseBankAccount, verbose_name=_("house account credited"),
-                                      on_delete=models.PROTECT, related_name="+")
-    file = models.FileField(_("voucher"), upload_to=private_upload_to, max_length=255, blank=True,
-                            validators=[validate_upload])
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("registered by"),
-                                   on_delete=models.PROTECT, related_name="+")
+    client_account = models.ForeignKey(
+        BankAccount, verbose_name=_("client account charged"), on_delete=models.PROTECT, related_name="+"
+    )
+    house_account = models.ForeignKey(
+        HouseBankAccount, verbose_name=_("house account credited"), on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(
+        _("voucher"), upload_to=private_upload_to, max_length=255, blank=True, validators=[validate_upload]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    objects = OperationChildQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("client deposit")
@@ -263,19 +370,27 @@ class Payout(PrivateFile):
     MAX_PER_OPERATION = 4
     upload_folder = "vouchers/payouts"
 
-    operation = models.ForeignKey(Operation, verbose_name=_("operation"), on_delete=models.PROTECT,
-                                  related_name="payouts")
-    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2,
-                                 validators=[MinValueValidator(Decimal("0.01"))])
-    client_account = models.ForeignKey(BankAccount, verbose_name=_("client destination account"),
-                                       on_delete=models.PROTECT, related_name="+")
-    house_account = models.ForeignKey(HouseBankAccount, verbose_name=_("house account paying"),
-                                      on_delete=models.PROTECT, related_name="+")
-    file = models.FileField(_("voucher"), upload_to=private_upload_to, max_length=255, blank=True,
-                            validators=[validate_upload])
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("registered by"),
-                                   on_delete=models.PROTECT, related_name="+")
+    operation = models.ForeignKey(
+        Operation, verbose_name=_("operation"), on_delete=models.PROTECT, related_name="payouts"
+    )
+    amount = models.DecimalField(
+        _("amount"), max_digits=16, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    client_account = models.ForeignKey(
+        BankAccount, verbose_name=_("client destination account"), on_delete=models.PROTECT, related_name="+"
+    )
+    house_account = models.ForeignKey(
+        HouseBankAccount, verbose_name=_("house account paying"), on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(
+        _("voucher"), upload_to=private_upload_to, max_length=255, blank=True, validators=[validate_upload]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    objects = OperationChildQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("payout to client")
@@ -286,16 +401,33 @@ class Payout(PrivateFile):
         return f"{self.amount}"
 
 
+class EventAction(models.TextChoices):
+    CREATED = "created", _("Created")
+    AMOUNT_CHANGED = "amount_changed", _("Amount changed")
+    NOTES_CHANGED = "notes_changed", _("Notes changed")
+    DEPOSIT_ADDED = "deposit_added", _("Deposit registered")
+    DEPOSIT_CHANGED = "deposit_changed", _("Deposit changed")
+    DEPOSIT_REMOVED = "deposit_removed", _("Deposit removed")
+    PAYOUT_ADDED = "payout_added", _("Payout registered")
+    PAYOUT_CHANGED = "payout_changed", _("Payout changed")
+    PAYOUT_REMOVED = "payout_removed", _("Payout removed")
+    SENT_TO_PROCESS = "sent_to_process", _("Sent to process")
+    RETURNED = "returned_to_pending", _("Returned to pending")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    REASSIGNED = "operator_reassigned", _("Operator reassigned")
+
+
 class OperationEvent(models.Model):
     """Every transition and amount edit of an operation: from, to, who, when, why."""
 
-    operation = models.ForeignKey(Operation, verbose_name=_("operation"), on_delete=models.PROTECT,
-                                  related_name="events")
-    action = models.CharField(_("action"), max_length=30)
+    operation = models.ForeignKey(
+        Operation, verbose_name=_("operation"), on_delete=models.PROTECT, related_name="events"
+    )
+    action = models.CharField(_("action"), max_length=30, choices=EventAction.choices)
     from_status = models.CharField(_("from"), max_length=12, choices=OperationStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=12, choices=OperationStatus.choices, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT,
-                           related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("when"), auto_now_add=True)
     reason = models.TextField(_("reason"), blank=True)
     data = models.JSONField(_("detail"), default=dict, blank=True)

@@ -1,0 +1,95 @@
+"""Operation e-mails to the client (Spanish), sent after the transaction commits.
+
+A failure is logged and never raised: the operation is already recorded and must not be undone
+because a mail server is down. No voucher URL and no full account number ever goes out: the
+client's accounts appear masked (last 4 digits). The house accounts the client must transfer to
+are shown in full (the client needs them).
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+log = logging.getLogger(__name__)
+
+
+def _split(emails):
+    return [e.strip() for e in (emails or "").replace(",", ";").split(";") if e.strip()]
+
+
+def recipients(op):
+    """(to, cc): the client; in copy the client's copy addresses and the account executive."""
+    to = _split(op.client.email)
+    cc = []
+    for address in [*_split(op.client.cc_emails), getattr(op.trader, "email", "")]:
+        if address and address.lower() not in {a.lower() for a in to + cc}:
+            cc.append(address)
+    return to, cc
+
+
+def _context(op):
+    from clients.models import Currency
+    from operations.models import HouseBankAccount, OperationType, mask_snapshot
+    from qoricash import money
+
+    def amount(value, currency):
+        return f"{'US$' if currency == Currency.USD else 'S/'} {money.fmt(value)}"
+
+    sends, receives = op.client_sends_currency, op.client_receives_currency
+    return {
+        "op": op,
+        "client_name": op.client.display_name,
+        "type_label": _("COMPRA USD") if op.type == OperationType.BUY else _("VENTA USD"),
+        "amount_usd": amount(op.amount_usd, Currency.USD),
+        "amount_pen": amount(op.amount_pen, Currency.PEN),
+        "rate": money.fmt(op.rate, places=4),
+        "sends": amount(op.client_sends_amount, sends),
+        "receives": amount(op.client_receives_amount, receives),
+        "source": mask_snapshot(op.source_snapshot),
+        "destination": mask_snapshot(op.destination_snapshot),
+        "created_at": timezone.localtime(op.created_at),
+        "completed_at": timezone.localtime(op.completed_at) if op.completed_at else None,
+        "executive": op.trader.get_full_name() or op.trader.username,
+        "executive_email": op.trader.email,
+        "house_accounts": list(HouseBankAccount.objects.filter(is_active=True, currency=sends)),
+    }
+
+
+def _send(kind, op_id):
+    from operations.models import Operation
+
+    try:
+        op = Operation.objects.select_related("client", "trader").get(pk=op_id)
+        to, cc = recipients(op)
+        if not to:
+            log.warning("operation %s: client has no e-mail, %s not sent", op.code, kind)
+            return False
+        with translation.override(settings.LANGUAGE_CODE):
+            ctx = _context(op)
+            if kind == "new_operation":
+                subject = _("New operation #%(code)s - QoriCash Trading") % {"code": op.code}
+            else:
+                subject = _("Operation completed #%(code)s - QoriCash Trading") % {"code": op.code}
+            text = render_to_string(f"operations/email/{kind}.txt", ctx)
+            html = render_to_string(f"operations/email/{kind}.html", ctx)
+        message = EmailMultiAlternatives(subject, text, to=to, cc=cc)
+        message.attach_alternative(html, "text/html")
+        message.send()
+        log.info("operation %s: %s e-mail sent", op.code, kind)
+        return True
+    except Exception:
+        log.exception("operation %s: %s e-mail failed", op_id, kind)
+        return False
+
+
+def new_operation_on_commit(op_id):
+    transaction.on_commit(lambda: _send("new_operation", op_id))
+
+
+def completed_operation_on_commit(op_id):
+    transaction.on_commit(lambda: _send("completed_operation", op_id))

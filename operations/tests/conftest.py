@@ -1,0 +1,117 @@
+"""Fixtures for the operations tests: a published rate, house accounts, a trader's client, helpers."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from clients.models import Currency
+from clients.tests.factories import PDF_BYTES, PNG_BYTES, active_client
+from operations import services
+from operations.models import OperationType
+from operations.tests.factories import ExchangeRateFactory, HouseBankAccountFactory
+
+
+def pdf(name="voucher.pdf"):
+    return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
+
+
+def png(name="voucher.png"):
+    return SimpleUploadedFile(name, PNG_BYTES, content_type="image/png")
+
+
+@pytest.fixture
+def rate(master):
+    return ExchangeRateFactory(set_by=master, base=Decimal("3.7200"), buy=Decimal("3.7000"), sell=Decimal("3.7500"))
+
+
+@pytest.fixture
+def house_usd(db):
+    return HouseBankAccountFactory(currency=Currency.USD)
+
+
+@pytest.fixture
+def house_pen(db):
+    return HouseBankAccountFactory(currency=Currency.PEN)
+
+
+@pytest.fixture
+def houses(house_usd, house_pen):
+    return {Currency.USD: house_usd, Currency.PEN: house_pen}
+
+
+@pytest.fixture
+def client_of_trader(trader):
+    return active_client(owner=trader)
+
+
+def accounts_for(client, op_type):
+    usd = client.accounts.get(currency=Currency.USD)
+    pen = client.accounts.get(currency=Currency.PEN)
+    return (usd, pen) if op_type == OperationType.BUY else (pen, usd)
+
+
+@pytest.fixture
+def make_operation(rate, trader, client_of_trader):
+    def make(op_type=OperationType.BUY, amount_usd="1000.00", user=None, client=None, rate_value=None, **kw):
+        client = client or client_of_trader
+        source, destination = accounts_for(client, op_type)
+        return services.create_operation(
+            user or client.owner,
+            client=client,
+            type=op_type,
+            amount_usd=amount_usd,
+            rate=rate_value,
+            source_account=source,
+            destination_account=destination,
+            **kw,
+        )
+
+    return make
+
+
+@pytest.fixture
+def fund(houses):
+    """fund(user, op): register deposits that add up exactly to what the client sends."""
+
+    def do(user, op, amount=None, file=True, reference="OP123456"):
+        account = op.client.accounts.get(currency=op.client_sends_currency)
+        return services.add_deposit(
+            user,
+            op,
+            amount=amount if amount is not None else op.client_sends_amount,
+            client_account=account,
+            house_account=houses[op.client_sends_currency],
+            bank_reference=reference,
+            file=pdf() if file else None,
+        )
+
+    return do
+
+
+@pytest.fixture
+def pay(houses):
+    """pay(user, op): register a payout that adds up exactly to what the client receives."""
+
+    def do(user, op, amount=None, file=True):
+        account = op.client.accounts.get(currency=op.client_receives_currency)
+        return services.add_payout(
+            user,
+            op,
+            amount=amount if amount is not None else op.client_receives_amount,
+            client_account=account,
+            house_account=houses[op.client_receives_currency],
+            file=png() if file else None,
+        )
+
+    return do
+
+
+@pytest.fixture
+def in_process_op(make_operation, fund, trader, operador):
+    """A Compra sent to process and assigned to the `operador` fixture (the only operator)."""
+    op = make_operation()
+    fund(trader, op)
+    op = services.send_to_process(trader, op)
+    assert op.assigned_operator == operador
+    return op

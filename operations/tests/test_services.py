@@ -1,0 +1,627 @@
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import AuditEntry
+from accounts.tests.factories import UserFactory
+from clients.models import ClientStatus, Currency
+from clients.tests.factories import BankAccountFactory, ClientFactory, active_client
+from operations import services
+from operations.models import (
+    CodeCounter,
+    EventAction,
+    ExchangeRate,
+    Operation,
+    OperationStatus,
+    OperationType,
+    Payout,
+)
+from operations.services import OperationError
+from operations.tests.conftest import accounts_for, pdf, png
+from operations.tests.factories import ExchangeRateFactory, HouseBankAccountFactory, OperationFactory
+
+BUY, SELL = OperationType.BUY, OperationType.SELL
+pytestmark = pytest.mark.django_db
+
+
+def events(op):
+    return list(op.events.values_list("action", flat=True))
+
+
+# --- Rates -------------------------------------------------------------------------------------------------
+
+
+class TestPublishRate:
+    def test_master_publishes_and_it_is_audited(self, master):
+        rate = services.publish_rate(master, base="3.7200", buy="3.7000", sell="3.7500")
+        assert ExchangeRate.objects.current() == rate and rate.set_by == master
+        assert AuditEntry.objects.filter(action="exchangerate.create", object_id=str(rate.pk)).exists()
+
+    @pytest.mark.parametrize(
+        "base, buy, sell, fragment",
+        [
+            ("3.72", "3.76", "3.75", "compra ≤ base ≤ venta"),
+            ("3.72", "2.4999", "3.75", "entre 2.5000 y 5.0000"),
+            ("3.72", "3.70", "5.0001", "entre 2.5000 y 5.0000"),
+            ("3.72", "3.70", "3.75001", "4 decimales"),
+            ("abc", "3.70", "3.75", "no es un número válido"),
+        ],
+    )
+    def test_refusals(self, master, base, buy, sell, fragment):
+        with pytest.raises(OperationError) as exc:
+            services.publish_rate(master, base=base, buy=buy, sell=sell)
+        assert fragment in exc.value.message
+        assert not ExchangeRate.objects.exists()
+
+    def test_trader_cannot_publish(self, trader):
+        with pytest.raises(OperationError):
+            services.publish_rate(trader, base="3.72", buy="3.70", sell="3.75")
+
+    def test_no_back_dating_before_latest(self, master):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        services.publish_rate(master, base="3.72", buy="3.70", sell="3.75")
+        with pytest.raises(OperationError) as exc:
+            services.publish_rate(
+                master, base="3.72", buy="3.70", sell="3.75", effective_at=timezone.now() - timedelta(hours=1)
+            )
+        assert "no puede ser anterior" in exc.value.message
+
+
+# --- Creation ------------------------------------------------------------------------------------------------
+
+
+class TestCreate:
+    def test_compra_defaults_to_buy_rate_and_snapshots(self, make_operation, rate, trader, client_of_trader):
+        op = make_operation(BUY, "1000.00")
+        assert op.code == "EXP-1001"
+        assert op.rate == rate.buy and op.base_rate == rate.base
+        assert op.amount_pen == Decimal("3700.00") and op.profit_pen == Decimal("20.00")
+        assert op.status == OperationStatus.PENDING and op.created_by == trader and op.trader == trader
+        usd = client_of_trader.accounts.get(currency=Currency.USD)
+        assert op.source_account == usd and op.source_snapshot.endswith(usd.number)
+        assert op.source_snapshot.startswith("BCP USD")
+        assert events(op) == [EventAction.CREATED]
+        assert AuditEntry.objects.filter(action="operation.create", object_id=str(op.pk)).exists()
+
+    def test_venta_defaults_to_sell_rate(self, make_operation, rate):
+        op = make_operation(SELL, "100.00")
+        assert op.rate == rate.sell and op.amount_pen == Decimal("375.00") and op.profit_pen == Decimal("3.00")
+        assert op.source_account.currency == Currency.PEN and op.destination_account.currency == Currency.USD
+
+    def test_codes_are_sequential(self, make_operation):
+        codes = [make_operation().code for _ in range(3)]
+        assert codes == ["EXP-1001", "EXP-1002", "EXP-1003"]
+
+    def test_counter_continues_after_existing_codes(self, make_operation):
+        OperationFactory(code="EXP-2050")
+        assert make_operation().code == "EXP-2051"
+
+    def test_existing_code_is_skipped(self, make_operation):
+        CodeCounter.objects.create(name="operation", last_value=1000)
+        OperationFactory(code="EXP-1001")
+        assert make_operation().code == "EXP-1002"
+
+    def test_negotiated_rate_within_bounds(self, make_operation):
+        op = make_operation(SELL, "10.00", rate_value="3.7444")
+        assert op.rate == Decimal("3.7444") and op.amount_pen == Decimal("37.44")
+
+    @pytest.mark.parametrize("value", ["2.4999", "5.0001", "0", "-3.7"])
+    def test_rate_out_of_bounds(self, make_operation, value):
+        with pytest.raises(OperationError) as exc:
+            make_operation(SELL, "10.00", rate_value=value)
+        assert exc.value.field == "rate"
+        assert not Operation.objects.exists()
+
+    @pytest.mark.parametrize(
+        "amount, field_msg",
+        [
+            ("0", "mayor que cero"),
+            ("-5", "mayor que cero"),
+            ("10.001", "2 decimales"),
+            ("500000.01", "no puede superar"),
+            ("", "obligatorio"),
+            ("diez", "no es un número válido"),
+        ],
+    )
+    def test_amount_checks(self, make_operation, amount, field_msg):
+        with pytest.raises(OperationError) as exc:
+            make_operation(BUY, amount)
+        assert field_msg in exc.value.message and exc.value.field == "amount_usd"
+
+    def test_maximum_is_configurable_and_inclusive(self, make_operation, settings):
+        settings.OPERATION_MAX_USD = "2000.00"
+        assert make_operation(BUY, "2000.00").amount_usd == Decimal("2000.00")
+        with pytest.raises(OperationError):
+            make_operation(BUY, "2000.01")
+
+    def test_no_published_rate(self, trader, client_of_trader):
+        usd, pen = accounts_for(client_of_trader, BUY)
+        with pytest.raises(OperationError) as exc:
+            services.create_operation(
+                trader, client=client_of_trader, type=BUY, amount_usd="10", source_account=usd, destination_account=pen
+            )
+        assert "tipo de cambio" in exc.value.message
+
+    def test_inactive_client_refused(self, make_operation, trader):
+        client = ClientFactory(owner=trader, status=ClientStatus.INACTIVE)
+        BankAccountFactory(client=client, currency=Currency.USD)
+        BankAccountFactory(client=client, currency=Currency.PEN)
+        with pytest.raises(OperationError) as exc:
+            make_operation(client=client)
+        assert exc.value.field == "client" and "no está Activo" in exc.value.message
+
+    def test_other_traders_client_refused(self, make_operation, trader, other_trader):
+        with pytest.raises(OperationError) as exc:
+            make_operation(client=active_client(owner=other_trader), user=trader)
+        assert exc.value.field == "client"
+
+    def test_master_creates_for_any_client_trader_is_owner(self, make_operation, master, other_trader):
+        op = make_operation(client=active_client(owner=other_trader), user=master)
+        assert op.created_by == master and op.trader == other_trader
+
+    def test_operador_cannot_create(self, make_operation, operador):
+        with pytest.raises(OperationError):
+            make_operation(user=operador)
+
+    def test_accounts_must_match_client_and_currency(self, rate, trader, client_of_trader, other_trader):
+        usd, pen = accounts_for(client_of_trader, BUY)
+        base = {"client": client_of_trader, "type": BUY, "amount_usd": "10"}
+        with pytest.raises(OperationError) as exc:  # swapped currencies
+            services.create_operation(trader, source_account=pen, destination_account=usd, **base)
+        assert exc.value.field == "source_account" and "USD" in exc.value.message
+        foreign = active_client(owner=other_trader).accounts.get(currency=Currency.PEN)
+        with pytest.raises(OperationError) as exc:
+            services.create_operation(trader, source_account=usd, destination_account=foreign, **base)
+        assert exc.value.field == "destination_account" and "no pertenece" in exc.value.message
+        pen.is_active = False
+        pen.save()
+        with pytest.raises(OperationError) as exc:
+            services.create_operation(trader, source_account=usd, destination_account=pen, **base)
+        assert "no está activa" in exc.value.message
+        assert not Operation.objects.exists()
+
+    def test_new_operation_email(self, make_operation, django_capture_on_commit_callbacks, houses, trader):
+        HouseBankAccountFactory(currency=Currency.USD, is_active=False, number="99999999999")
+        with django_capture_on_commit_callbacks(execute=True):
+            op = make_operation(BUY, "1000.00")
+        assert len(mail.outbox) == 1
+        msg = mail.outbox[0]
+        assert msg.subject == f"Nueva operación #{op.code} - QoriCash Trading"
+        assert msg.to == [op.client.email] and trader.email in msg.cc
+        body = msg.body
+        assert houses[Currency.USD].number in body  # the house account to transfer to, in full
+        assert houses[Currency.PEN].number not in body  # only the currency the client sends
+        assert "99999999999" not in body  # inactive house accounts are not offered
+        assert op.source_account.number not in body and op.source_account.number[-4:] in body  # masked
+        assert "US$ 1,000.00" in body and "3.7000" in body
+        html = msg.alternatives[0][0]
+        assert houses[Currency.USD].number in html and op.destination_account.number not in html
+
+    def test_email_failure_is_logged_not_raised(
+        self, make_operation, django_capture_on_commit_callbacks, monkeypatch, caplog
+    ):
+        def boom(*a, **k):
+            raise ConnectionRefusedError("smtp down")
+
+        monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", boom)
+        with django_capture_on_commit_callbacks(execute=True):
+            op = make_operation()
+        assert Operation.objects.filter(pk=op.pk).exists()
+        assert "e-mail failed" in caplog.text
+
+    def test_no_email_when_the_transaction_rolls_back(self, make_operation, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(OperationError):
+            make_operation(BUY, "0")
+        assert callbacks == [] and mail.outbox == []
+
+
+# --- Amount and notes -------------------------------------------------------------------------------------
+
+
+class TestUpdateAmount:
+    def test_pending_recomputes_and_records_old_and_new(self, make_operation, trader):
+        op = make_operation(SELL, "100.00")
+        op = services.update_amount(trader, op, "200.50")
+        assert op.amount_usd == Decimal("200.50") and op.amount_pen == Decimal("751.88")
+        ev = op.events.get(action=EventAction.AMOUNT_CHANGED)
+        assert ev.data["amount_usd"] == ["100.00", "200.50"]
+        assert ev.data["amount_pen"] == ["375.00", "751.88"]
+        assert ev.by == trader
+        assert AuditEntry.objects.filter(action="operation.update_amount").count() == 1
+
+    def test_same_amount_is_a_no_op(self, make_operation, trader):
+        op = make_operation()
+        services.update_amount(trader, op, "1000")
+        assert events(op) == [EventAction.CREATED]
+
+    def test_refused_for_other_trader_operador_and_after_pending(
+        self, in_process_op, make_operation, trader, other_trader, operador
+    ):
+        op = make_operation()
+        for user in (other_trader, operador):
+            with pytest.raises(OperationError):
+                services.update_amount(user, op, "5")
+        with pytest.raises(OperationError) as exc:
+            services.update_amount(trader, in_process_op, "5")
+        assert "Pendiente" in exc.value.message
+        op.refresh_from_db()
+        assert op.amount_usd == Decimal("1000.00")
+
+    def test_master_may_edit(self, make_operation, master):
+        assert services.update_amount(master, make_operation(), "7").amount_usd == Decimal("7.00")
+
+    def test_notes(self, make_operation, trader, other_trader):
+        op = make_operation()
+        services.update_notes(trader, op, "Cliente llamará a las 3")
+        assert op.events.filter(action=EventAction.NOTES_CHANGED).exists()
+        with pytest.raises(OperationError):
+            services.update_notes(other_trader, op, "x")
+
+
+# --- Deposits and payouts ----------------------------------------------------------------------------------
+
+
+class TestDeposits:
+    def test_add_update_remove(self, make_operation, trader, houses):
+        op = make_operation()
+        usd = op.client.accounts.get(currency=Currency.USD)
+        d = services.add_deposit(
+            trader, op, amount="400", client_account=usd, house_account=houses["USD"], bank_reference="123", file=pdf()
+        )
+        assert d.size > 0 and len(d.sha256) == 64 and d.content_type == "application/pdf"
+        assert d.original_name == "voucher.pdf"
+        services.update_deposit(trader, d, amount="450.00")
+        d.refresh_from_db()
+        assert d.amount == Decimal("450.00")
+        services.remove_deposit(trader, d)
+        assert not op.deposits.exists()
+        assert events(op) == ["created", "deposit_added", "deposit_changed", "deposit_removed"]
+        removed = op.events.get(action="deposit_removed")
+        assert removed.data["amount"] == "450.00" and removed.data["sha256"] == d.sha256
+
+    def test_wrong_currency_or_client_or_house(self, make_operation, trader, houses, other_trader):
+        op = make_operation(BUY)
+        pen = op.client.accounts.get(currency=Currency.PEN)
+        usd = op.client.accounts.get(currency=Currency.USD)
+        with pytest.raises(OperationError) as exc:
+            services.add_deposit(
+                trader, op, amount="1", client_account=pen, house_account=houses["USD"], bank_reference="1"
+            )
+        assert exc.value.field == "client_account"
+        with pytest.raises(OperationError) as exc:
+            services.add_deposit(
+                trader, op, amount="1", client_account=usd, house_account=houses["PEN"], bank_reference="1"
+            )
+        assert exc.value.field == "house_account"
+        foreign = active_client(owner=other_trader).accounts.get(currency=Currency.USD)
+        with pytest.raises(OperationError):
+            services.add_deposit(trader, op, amount="1", client_account=foreign, house_account=houses["USD"])
+        houses["USD"].is_active = False
+        houses["USD"].save()
+        with pytest.raises(OperationError):
+            services.add_deposit(trader, op, amount="1", client_account=usd, house_account=houses["USD"])
+        assert not op.deposits.exists()
+
+    def test_bad_voucher_refused(self, make_operation, trader, houses):
+        op = make_operation()
+        usd = op.client.accounts.get(currency=Currency.USD)
+        exe = SimpleUploadedFile("voucher.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+        with pytest.raises(OperationError) as exc:
+            services.add_deposit(trader, op, amount="1", client_account=usd, house_account=houses["USD"], file=exe)
+        assert exc.value.field == "file" and "PDF" in exc.value.message
+
+    def test_only_creator_trader_or_master_and_only_pending(
+        self, make_operation, in_process_op, fund, trader, other_trader, operador, master
+    ):
+        op = make_operation()
+        for user in (other_trader, operador):
+            with pytest.raises(OperationError):
+                fund(user, op)
+        fund(master, op, amount="1.00")
+        with pytest.raises(OperationError) as exc:
+            fund(trader, in_process_op)
+        assert "Pendiente" in exc.value.message
+
+
+class TestPayouts:
+    def test_only_assigned_operator_or_master_while_in_process(
+        self, in_process_op, make_operation, pay, trader, operador, master
+    ):
+        other_operator = UserFactory(role="Operador")
+        for user in (trader, other_operator):
+            with pytest.raises(OperationError):
+                pay(user, in_process_op, amount="1")
+        pay(operador, in_process_op, amount="1")
+        pay(master, in_process_op, amount="1")
+        with pytest.raises(OperationError) as exc:
+            pay(master, make_operation(), amount="1")
+        assert "En proceso" in exc.value.message
+
+    def test_at_most_four(self, in_process_op, pay, operador):
+        for _ in range(Payout.MAX_PER_OPERATION):
+            pay(operador, in_process_op, amount="1")
+        with pytest.raises(OperationError) as exc:
+            pay(operador, in_process_op, amount="1")
+        assert "como máximo 4" in exc.value.message
+        assert in_process_op.payouts.count() == 4
+
+    def test_payout_currency(self, in_process_op, operador, houses):
+        usd = in_process_op.client.accounts.get(currency=Currency.USD)  # a Compra pays PEN
+        with pytest.raises(OperationError):
+            services.add_payout(
+                operador, in_process_op, amount="1", client_account=usd, house_account=houses["PEN"], file=png()
+            )
+
+    def test_update_and_remove(self, in_process_op, pay, operador):
+        p = pay(operador, in_process_op, amount="10")
+        services.update_payout(operador, p, amount="11", file=png("new.png"))
+        p.refresh_from_db()
+        assert p.amount == Decimal("11.00") and p.original_name == "new.png"
+        services.remove_payout(operador, p)
+        assert not in_process_op.payouts.exists()
+
+
+# --- Transitions ---------------------------------------------------------------------------------------------
+
+
+class TestSendToProcess:
+    def test_ok_assigns_operator_and_stamps(self, make_operation, fund, trader, operador):
+        op = make_operation()
+        fund(trader, op)
+        op = services.send_to_process(trader, op)
+        assert op.status == OperationStatus.IN_PROCESS and op.assigned_operator == operador
+        assert op.sent_to_process_at is not None
+        ev = op.events.get(action="sent_to_process")
+        assert (ev.from_status, ev.to_status, ev.by) == ("pending", "in_process", trader)
+        assert AuditEntry.objects.filter(action="operation.send_to_process").exists()
+
+    def test_venta_needs_pen_deposits(self, make_operation, fund, trader):
+        op = make_operation(SELL, "100.00")  # the client sends S/ 375.00
+        fund(trader, op, amount="375.00")
+        assert services.send_to_process(trader, op).status == OperationStatus.IN_PROCESS
+
+    @pytest.mark.parametrize("amount, gap", [("999.99", "faltan US$ 0.01"), ("1000.01", "sobran US$ 0.01")])
+    def test_sum_off_by_one_cent(self, make_operation, fund, trader, amount, gap):
+        op = make_operation(BUY, "1000.00")
+        fund(trader, op, amount=amount)
+        with pytest.raises(OperationError) as exc:
+            services.send_to_process(trader, op)
+        assert gap in exc.value.message
+        op.refresh_from_db()
+        assert op.status == OperationStatus.PENDING and op.assigned_operator is None
+
+    def test_split_deposits_add_up(self, make_operation, fund, trader):
+        op = make_operation(BUY, "1000.00")
+        fund(trader, op, amount="333.33")
+        fund(trader, op, amount="333.33")
+        fund(trader, op, amount="333.34")
+        assert services.send_to_process(trader, op).status == OperationStatus.IN_PROCESS
+
+    def test_no_deposits(self, make_operation, trader):
+        with pytest.raises(OperationError) as exc:
+            services.send_to_process(trader, make_operation())
+        assert "abonos" in exc.value.message
+
+    def test_deposit_needs_voucher_or_reference(self, make_operation, fund, trader):
+        op = make_operation()
+        fund(trader, op, file=False, reference="")
+        with pytest.raises(OperationError) as exc:
+            services.send_to_process(trader, op)
+        assert "ni comprobante ni número de operación" in exc.value.message
+
+    def test_reference_alone_is_enough(self, make_operation, fund, trader):
+        op = make_operation()
+        fund(trader, op, file=False, reference="00123")
+        assert services.send_to_process(trader, op).status == OperationStatus.IN_PROCESS
+
+    def test_wrong_user(self, make_operation, fund, trader, other_trader, operador):
+        op = make_operation()
+        fund(trader, op)
+        for user in (other_trader, operador):
+            with pytest.raises(OperationError) as exc:
+                services.send_to_process(user, op)
+            assert "no tiene permiso" in exc.value.message.lower()
+
+    def test_wrong_status(self, in_process_op, trader):
+        with pytest.raises(OperationError) as exc:
+            services.send_to_process(trader, in_process_op)
+        assert "En proceso" in exc.value.message
+
+    def test_balanced_assignment_fewest_in_process_lowest_id(self, make_operation, fund, trader, operador):
+        op2 = UserFactory(role="Operador")
+        assert op2.pk > operador.pk
+        assigned = []
+        for _ in range(3):
+            op = make_operation()
+            fund(trader, op)
+            assigned.append(services.send_to_process(trader, op).assigned_operator)
+        assert assigned == [operador, op2, operador]  # tie → lowest id; then fewest
+
+    def test_candidates_by_permission_not_group(self, make_operation, fund, trader, operador):
+        operador.is_active = False
+        operador.save()
+        superuser = UserFactory(is_superuser=True)
+        direct = UserFactory()
+        direct.user_permissions.add(Permission.objects.get(codename="process_operation"))
+        assert set(services.operator_candidates()) == {direct}
+        assert superuser not in services.operator_candidates()
+        op = make_operation()
+        fund(trader, op)
+        assert services.send_to_process(trader, op).assigned_operator == direct
+
+    def test_nobody_to_assign(self, make_operation, fund, trader, master, operador, pay):
+        operador.is_active = False
+        operador.save()
+        op = make_operation()
+        fund(trader, op)
+        op = services.send_to_process(trader, op)
+        assert op.status == OperationStatus.IN_PROCESS and op.assigned_operator is None
+        with pytest.raises(OperationError):
+            pay(operador, op)
+        pay(master, op)
+        assert services.complete_operation(master, op).processed_by == master
+
+
+class TestComplete:
+    def test_ok_records_processor_and_emails(
+        self, in_process_op, pay, operador, trader, django_capture_on_commit_callbacks
+    ):
+        pay(operador, in_process_op)
+        with django_capture_on_commit_callbacks(execute=True):
+            op = services.complete_operation(operador, in_process_op)
+        assert op.status == OperationStatus.COMPLETED and op.completed_at and op.processed_by == operador
+        assert op.assigned_operator == operador  # kept for history
+        msg = mail.outbox[-1]
+        assert msg.subject == f"Operación completada #{op.code} - QoriCash Trading"
+        assert trader.email in msg.cc
+        assert op.destination_account.number not in msg.body and "http" not in msg.body
+
+    def test_missing_voucher(self, in_process_op, pay, operador):
+        pay(operador, in_process_op, file=False)
+        with pytest.raises(OperationError) as exc:
+            services.complete_operation(operador, in_process_op)
+        assert "no tiene comprobante" in exc.value.message
+
+    @pytest.mark.parametrize("delta", ["-0.01", "0.01"])
+    def test_sum_off_by_one_cent(self, in_process_op, pay, operador, delta):
+        pay(operador, in_process_op, amount=in_process_op.client_receives_amount + Decimal(delta))
+        with pytest.raises(OperationError) as exc:
+            services.complete_operation(operador, in_process_op)
+        assert "S/ 0.01" in exc.value.message
+        in_process_op.refresh_from_db()
+        assert in_process_op.status == OperationStatus.IN_PROCESS
+
+    def test_no_payouts(self, in_process_op, operador):
+        with pytest.raises(OperationError):
+            services.complete_operation(operador, in_process_op)
+
+    def test_wrong_users(self, in_process_op, pay, operador, trader, other_trader):
+        pay(operador, in_process_op)
+        other_operator = UserFactory(role="Operador")
+        for user in (trader, other_trader, other_operator):
+            with pytest.raises(OperationError):
+                services.complete_operation(user, in_process_op)
+        in_process_op.refresh_from_db()
+        assert in_process_op.status == OperationStatus.IN_PROCESS
+
+    def test_master_completes_and_is_recorded(self, in_process_op, pay, master):
+        pay(master, in_process_op)
+        assert services.complete_operation(master, in_process_op).processed_by == master
+
+    def test_wrong_status(self, make_operation, trader, master):
+        with pytest.raises(OperationError):
+            services.complete_operation(master, make_operation())
+
+    def test_final_statuses_refuse_everything(self, in_process_op, pay, operador, master, trader):
+        pay(operador, in_process_op)
+        services.complete_operation(operador, in_process_op)
+        for name in services.TRANSITION_NAMES:
+            with pytest.raises(OperationError):
+                services.run_transition(name, master, in_process_op, reason="x", operator=operador)
+        with pytest.raises(OperationError):
+            services.update_amount(master, in_process_op, "1")
+        with pytest.raises(OperationError):
+            pay(master, in_process_op)
+
+
+class TestReturnCancelReassign:
+    def test_return_needs_reason_and_clears_assignment(self, in_process_op, operador):
+        with pytest.raises(OperationError) as exc:
+            services.return_to_pending(operador, in_process_op, "   ")
+        assert "motivo" in exc.value.message
+        op = services.return_to_pending(operador, in_process_op, "El abono no llegó")
+        assert op.status == OperationStatus.PENDING and op.assigned_operator is None
+        assert op.sent_to_process_at is None
+        ev = op.events.get(action="returned_to_pending")
+        assert ev.reason == "El abono no llegó" and ev.data["operator"] == str(operador)
+
+    def test_return_refused_for_trader_and_other_operator(self, in_process_op, trader):
+        for user in (trader, UserFactory(role="Operador")):
+            with pytest.raises(OperationError):
+                services.return_to_pending(user, in_process_op, "x")
+
+    def test_cancel_pending_by_trader_with_reason(self, make_operation, trader):
+        op = make_operation()
+        with pytest.raises(OperationError):
+            services.cancel_operation(trader, op, "")
+        op = services.cancel_operation(trader, op, "El cliente desistió")
+        assert op.status == OperationStatus.CANCELLED and op.cancelled_at
+        assert op.events.get(action="cancelled").reason == "El cliente desistió"
+
+    def test_cancel_pending_refused_for_other_trader_and_operador(self, make_operation, other_trader, operador):
+        op = make_operation()
+        for user in (other_trader, operador):
+            with pytest.raises(OperationError):
+                services.cancel_operation(user, op, "x")
+
+    def test_cancel_in_process_master_only(self, in_process_op, trader, operador, master):
+        for user in (trader, operador):
+            with pytest.raises(OperationError):
+                services.cancel_operation(user, in_process_op, "x")
+        op = services.cancel_operation(master, in_process_op, "Fraude")
+        ev = op.events.get(action="cancelled")
+        assert (ev.from_status, ev.to_status) == ("in_process", "cancelled")
+
+    def test_reassign(self, in_process_op, master, operador, trader):
+        other = UserFactory(role="Operador")
+        op = services.reassign_operator(master, in_process_op, other, "Turno tarde")
+        assert op.assigned_operator == other
+        ev = op.events.get(action="operator_reassigned")
+        assert ev.data == {"from": str(operador), "to": str(other)}
+        with pytest.raises(OperationError):  # already assigned
+            services.reassign_operator(master, op, other)
+        with pytest.raises(OperationError):  # not an operator
+            services.reassign_operator(master, op, trader)
+        with pytest.raises(OperationError):  # only supervisors
+            services.reassign_operator(operador, op, operador)
+
+    def test_reassign_only_in_process(self, make_operation, master, operador):
+        with pytest.raises(OperationError):
+            services.reassign_operator(master, make_operation(), operador)
+
+    def test_resend_after_return(self, in_process_op, operador, trader):
+        services.return_to_pending(operador, in_process_op, "Revisar")
+        op = services.send_to_process(trader, in_process_op)
+        assert op.status == OperationStatus.IN_PROCESS and op.assigned_operator == operador
+
+
+class TestAllowedTransitions:
+    def names(self, user, op):
+        op.refresh_from_db()
+        return [t.name for t in services.allowed_transitions(user, op)]
+
+    def test_matrix(self, make_operation, in_process_op, trader, other_trader, operador, master):
+        pending = make_operation()
+        assert self.names(trader, pending) == ["send_to_process", "cancel"]
+        assert self.names(other_trader, pending) == []
+        assert self.names(operador, pending) == []
+        assert self.names(master, pending) == ["send_to_process", "cancel"]
+        assert self.names(trader, in_process_op) == []
+        assert self.names(operador, in_process_op) == ["return_to_pending", "complete"]
+        assert self.names(UserFactory(role="Operador"), in_process_op) == []
+        assert self.names(master, in_process_op) == ["return_to_pending", "complete", "cancel", "reassign"]
+
+
+def test_operator_queue(in_process_op, make_operation, fund, trader, operador, master):
+    other = UserFactory(role="Operador")
+    second = make_operation()
+    fund(trader, second)
+    services.send_to_process(trader, second)  # goes to `other` (fewest)
+    assert list(services.operator_queue(operador)) == [in_process_op]
+    assert list(services.operator_queue(other)) == [second]
+    assert list(services.operator_queue(master)) == [in_process_op, second]
+    assert list(services.operator_queue(trader)) == []
+
+
+def test_rate_change_never_rewrites_existing_operations(make_operation, master):
+    op = make_operation(SELL, "100.00")
+    ExchangeRateFactory(set_by=master, base=Decimal("3.9000"), buy=Decimal("3.8500"), sell=Decimal("3.9500"))
+    op.refresh_from_db()
+    assert (op.rate, op.base_rate, op.amount_pen) == (Decimal("3.7500"), Decimal("3.7200"), Decimal("375.00"))
+    assert make_operation(SELL, "100.00").rate == Decimal("3.9500")
