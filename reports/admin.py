@@ -1,0 +1,108 @@
+"""Reports in the admin: the TraderGoal admin, the report pages and the dashboard panels."""
+
+from django import forms
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from qoricash import money
+
+from . import services, views
+from .models import TraderGoal
+
+admin.site.register_view("reports/position/", views.position_view, "reports_position")
+admin.site.register_view("reports/position.xlsx", views.position_xlsx, "reports_position_xlsx")
+admin.site.register_view("reports/history.xlsx", views.history_xlsx, "reports_history_xlsx")
+admin.site.register_panel("reports/panels/today.html", views.dashboard_panel, order=20)
+admin.site.register_panel("reports/panels/goals.html", views.goals_panel, order=40)
+
+
+class TraderChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return str(obj)
+
+
+class TraderGoalForm(forms.ModelForm):
+    class Meta:
+        model = TraderGoal
+        fields = ("trader", "year", "month", "goal_pen")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "trader" in self.fields:
+            self.fields["trader"] = TraderChoiceField(
+                queryset=services.goal_eligible_traders(),
+                label=TraderGoal._meta.get_field("trader").verbose_name,
+                help_text=_("Active users who create operations on their own portfolio."),
+            )
+
+
+@admin.register(TraderGoal)
+class TraderGoalAdmin(admin.ModelAdmin):
+    form = TraderGoalForm
+    list_display = ("trader", "period", "goal_display", "achieved_display", "progress_display", "set_by", "updated_at")
+    list_filter = ("year", "month")
+    search_fields = ("trader__username", "trader__first_name", "trader__last_name")
+    list_select_related = ("trader", "set_by")
+    readonly_fields = ("achieved_display", "progress_display", "set_by", "updated_at")
+    ordering = ("-year", "-month", "trader__username")
+
+    class Media:
+        css = {"all": ("reports/reports.css",)}
+
+    def get_queryset(self, request):
+        queryset = TraderGoal.objects.visible_to(request.user).select_related("trader", "set_by")
+        return services.goals_with_progress(queryset)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("trader", "year", "month", "goal_pen")
+        return ("trader", "year", "month", "goal_pen", "achieved_display", "progress_display", "set_by", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        # A goal is one trader's one month: only the amount changes; another month is another goal.
+        return ("trader", "year", "month", *self.readonly_fields)
+
+    def get_changeform_initial_data(self, request):
+        now = services.lima_now()
+        return {"year": now.year, "month": now.month, **super().get_changeform_initial_data(request)}
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.save_trader_goal(obj, request.user, created=not change)
+
+    @admin.display(description=_("period"), ordering="year")
+    def period(self, obj):
+        return obj.period_label
+
+    @admin.display(description=_("goal (PEN profit)"), ordering="goal_pen")
+    def goal_display(self, obj):
+        return f"S/ {money.fmt(obj.goal_pen)}"
+
+    def _progress(self, obj):
+        achieved = getattr(obj, "achieved", None)
+        if achieved is None:
+            achieved = services.trader_month_profit(obj.trader, obj.year, obj.month)
+        return services.goal_progress(obj.goal_pen, achieved)
+
+    @admin.display(description=_("profit achieved (computed)"))
+    def achieved_display(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        return f"S/ {money.fmt(self._progress(obj)['achieved'])}"
+
+    @admin.display(description=_("progress"))
+    def progress_display(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        progress = self._progress(obj)
+        return format_html(
+            '<span class="qc-goal-bar" title="{}%"><span style="width:{}%"></span></span> {}%',
+            progress["percent"],
+            progress["bar"],
+            progress["percent"],
+        )

@@ -1,0 +1,363 @@
+"""Excel writers (openpyxl, write-only mode: rows go to disk as they come, memory stays flat).
+
+Numbers are written as numbers with a number format, dates as dates (Lima wall-clock time), so the
+files sort, sum and filter in Excel. The figures come from reports.services; nothing is computed
+here except the running totals of the rows being written.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from itertools import zip_longest
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from operations.models import OperationType
+from qoricash import money
+
+from . import services
+
+USD_FORMAT = "#,##0.00"
+PEN_FORMAT = '"S/ "#,##0.00'
+RATE_FORMAT = "0.0000"
+COUNT_FORMAT = "#,##0"
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+
+HEADER_FILL = PatternFill("solid", fgColor="366092")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+BANNER_FONT = Font(bold=True, size=12, color="366092")
+TITLE_FONT = Font(bold=True, size=14)
+BOLD = Font(bold=True)
+ALERT_FONT = Font(bold=True, color="C00000")
+CRITICAL_FILL = PatternFill("solid", fgColor="FFF2CC")
+TOTAL_FILL = PatternFill("solid", fgColor="DDEBF7")
+CENTER = Alignment(horizontal="center", vertical="center")
+
+POSITION_SHEET = "Posición"
+HISTORY_SHEET = "Historial de Operaciones"
+
+
+def position_filename(position) -> str:
+    if position.is_single_day:
+        return f"Posicion_{position.date_from.isoformat()}.xlsx"
+    return f"Posicion_{position.date_from.isoformat()}_{position.date_to.isoformat()}.xlsx"
+
+
+def history_filename(now=None) -> str:
+    return f"historial_operaciones_{services.lima_now(now):%Y%m%d_%H%M%S}.xlsx"
+
+
+class _Sheet:
+    """Small helper around a write-only sheet: styled cells without repeating the boilerplate."""
+
+    def __init__(self, ws):
+        self.ws = ws
+
+    def cell(self, value, number_format=None, font=None, fill=None, alignment=None):
+        if value is None or value == "":
+            if fill is None:
+                return None
+            value = None
+        c = WriteOnlyCell(self.ws, value)
+        if number_format:
+            c.number_format = number_format
+        if font:
+            c.font = font
+        if fill:
+            c.fill = fill
+        if alignment:
+            c.alignment = alignment
+        return c
+
+    def header(self, titles):
+        return [self.cell(t, font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER) for t in titles]
+
+    def widths(self, widths):
+        for index, width in enumerate(widths, start=1):
+            self.ws.column_dimensions[get_column_letter(index)].width = width
+
+    def append(self, cells):
+        self.ws.append(cells)
+
+
+def _save(wb, target):
+    wb.save(target)
+    if hasattr(target, "seek"):
+        target.seek(0)
+
+
+# --- Position ---------------------------------------------------------------------------------
+
+BLOCK_WIDTH = 6  # ID, Cliente, USD, T.C., PEN, Estado
+SPACER = 1
+
+
+def _position_block_cells(sheet, row, fill=None):
+    if row is None:
+        return [None] * BLOCK_WIDTH
+    return [
+        sheet.cell(row.code, fill=fill),
+        sheet.cell(row.client, fill=fill),
+        sheet.cell(row.usd, USD_FORMAT, fill=fill),
+        sheet.cell(row.rate, RATE_FORMAT, fill=fill),
+        sheet.cell(row.pen, PEN_FORMAT, fill=fill),
+        sheet.cell(row.status_label + (" ⚠ " + row.critical_reason if row.critical else ""), fill=fill),
+    ]
+
+
+def write_position(position, target, *, include_profit: bool, rows=None):
+    """Write the position workbook to `target` (path or binary file).
+
+    `rows` is (buys, sells), two iterables of PositionRow; by default the rows held by `position`.
+    """
+    buys, sells = rows if rows is not None else (position.buys, position.sells)
+    wb = Workbook(write_only=True)
+    sheet = _Sheet(wb.create_sheet(POSITION_SHEET))
+    sheet.widths([30, 34, 15, 14, 17, 28, 3, 16, 34, 15, 10, 17, 28])
+    c = sheet.cell
+
+    period = (
+        _("Date: %(date)s") % {"date": position.date_from.isoformat()}
+        if position.is_single_day
+        else _("From %(start)s to %(end)s")
+        % {"start": position.date_from.isoformat(), "end": position.date_to.isoformat()}
+    )
+    sheet.append([c(_("POSITION REPORT"), font=TITLE_FONT)])
+    sheet.append(
+        [
+            c(period, font=BOLD),
+            None,
+            c(_("Generated:")),
+            c(services.local_naive(position.generated_at), DATETIME_FORMAT),
+        ]
+    )
+    sheet.append([])
+    sheet.append([c(_("SUMMARY"), font=BANNER_FONT)])
+    sheet.append(
+        sheet.header([_("Type"), _("Operations"), _("Total USD"), _("Average rate"), _("PEN equivalent"), _("Detail")])
+    )
+
+    def side_rows(title, side):
+        sheet.append(
+            [
+                c(title, font=BOLD),
+                c(side.count, COUNT_FORMAT, font=BOLD),
+                c(side.usd, USD_FORMAT, font=BOLD),
+                c(side.avg_rate, RATE_FORMAT, font=BOLD),
+                c(side.pen, PEN_FORMAT, font=BOLD),
+            ]
+        )
+        sheet.append(
+            [
+                c("   " + _("Completed")),
+                c(side.count_completed, COUNT_FORMAT),
+                c(side.usd_completed, USD_FORMAT),
+                None,
+                c(side.pen_completed, PEN_FORMAT),
+            ]
+        )
+        sheet.append(
+            [
+                c("   " + _("Pending / in process")),
+                c(side.count_open, COUNT_FORMAT),
+                c(side.usd_open, USD_FORMAT),
+                None,
+                c(side.pen_open, PEN_FORMAT),
+            ]
+        )
+
+    side_rows(_("Purchases"), position.buy)
+    side_rows(_("Sales"), position.sell)
+    sheet.append(
+        [
+            c(_("Net USD (bought − sold)"), font=BOLD),
+            None,
+            c(position.net_usd, USD_FORMAT, font=BOLD),
+            None,
+            None,
+            c(position.net_label, font=BOLD),
+        ]
+    )
+    sheet.append(
+        [
+            c(_("Open position"), font=BOLD),
+            None,
+            c(position.net_abs, USD_FORMAT),
+            c(position.open_rate, RATE_FORMAT),
+            c(position.open_pen, PEN_FORMAT),
+            c(position.net_label),
+        ]
+    )
+    if include_profit:
+        sheet.append(
+            [
+                c(_("Profit (spread over the base rate)"), font=BOLD),
+                None,
+                None,
+                None,
+                c(position.profit_pen, PEN_FORMAT, font=BOLD),
+            ]
+        )
+        spread_rate = position.sell.avg_rate - position.buy.avg_rate if position.matched_usd else None
+        sheet.append(
+            [
+                c(_("Matched-volume spread"), font=BOLD),
+                None,
+                c(position.matched_usd, USD_FORMAT),
+                c(spread_rate, RATE_FORMAT),
+                c(position.matched_spread_pen, PEN_FORMAT),
+                c(_("min(USD bought, USD sold) × (avg sell − avg buy)")),
+            ]
+        )
+    if position.imbalance:
+        sheet.append(
+            [
+                c(
+                    _("ALERT: imbalance of %(usd)s USD exceeds the limit of %(limit)s USD.")
+                    % {"usd": money.fmt(position.net_abs), "limit": money.fmt(position.imbalance_limit)},
+                    font=ALERT_FONT,
+                )
+            ]
+        )
+    sheet.append([])
+    sheet.append([])
+
+    spacer = [None] * SPACER
+    sheet.append(
+        [c(_("PURCHASES"), font=BANNER_FONT), *[None] * (BLOCK_WIDTH - 1), *spacer, c(_("SALES"), font=BANNER_FONT)]
+    )
+    titles = [_("Operation ID"), _("Client"), "USD", _("Rate"), "PEN", _("Status")]
+    sheet.append([*sheet.header(titles), *spacer, *sheet.header(titles)])
+    for buy, sell in zip_longest(buys, sells):
+        sheet.append(
+            [
+                *_position_block_cells(sheet, buy, CRITICAL_FILL if buy is not None and buy.critical else None),
+                *spacer,
+                *_position_block_cells(sheet, sell, CRITICAL_FILL if sell is not None and sell.critical else None),
+            ]
+        )
+    sheet.append([])
+
+    def total_cells(title, side):
+        return [
+            c(title, font=BOLD, fill=TOTAL_FILL),
+            c(None, fill=TOTAL_FILL),
+            c(side.usd, USD_FORMAT, font=BOLD, fill=TOTAL_FILL),
+            c(None, fill=TOTAL_FILL),
+            c(side.pen, PEN_FORMAT, font=BOLD, fill=TOTAL_FILL),
+            c(None, fill=TOTAL_FILL),
+        ]
+
+    sheet.append(
+        [*total_cells(_("TOTAL PURCHASES"), position.buy), *spacer, *total_cells(_("TOTAL SALES"), position.sell)]
+    )
+    _save(wb, target)
+
+
+# --- History ----------------------------------------------------------------------------------
+
+
+def history_columns(include_creator: bool):
+    columns = [
+        (_("OP. ID"), 13),
+        (_("TYPE"), 9),
+        (_("DOCUMENT"), 16),
+        (_("CLIENT"), 36),
+        ("USD", 14),
+        (_("RATE"), 9),
+        ("PEN", 16),
+        (_("DEBIT ACCOUNT"), 26),
+        (_("DESTINATION ACCOUNT"), 26),
+        (_("STATUS"), 13),
+        (_("DATE"), 17),
+        (_("ACCOUNT EXECUTIVE"), 24),
+        (_("OPERATOR"), 24),
+    ]
+    if include_creator:
+        columns.append((_("USER"), 30))
+    return columns
+
+
+def write_history(rows, target, *, include_creator: bool, progress=None, progress_every=10_000):
+    """Write the history workbook from values() rows (services.HISTORY_FIELDS); returns the totals.
+
+    `progress(n)` is called every `progress_every` rows (the command prints a line).
+    """
+    wb = Workbook(write_only=True)
+    sheet = _Sheet(wb.create_sheet(HISTORY_SHEET))
+    columns = history_columns(include_creator)
+    sheet.widths([w for _t, w in columns])
+    sheet.ws.freeze_panes = "A2"
+    sheet.append(sheet.header([t for t, _w in columns]))
+    c = sheet.cell
+
+    labels_status = {}
+    labels_type = {t: services.type_label(t) for t in OperationType.values}
+    totals = {
+        OperationType.BUY: {"count": 0, "usd": Decimal(0), "pen": Decimal(0)},
+        OperationType.SELL: {"count": 0, "usd": Decimal(0), "pen": Decimal(0)},
+    }
+    count = 0
+    for row in rows:
+        status = row["status"]
+        if status not in labels_status:
+            labels_status[status] = services.status_label(status)
+        operator = services.user_name(row, "assigned_operator") or services.user_name(row, "processed_by")
+        cells = [
+            row["code"],
+            labels_type[row["type"]],
+            f"{row['client__document_type']} {row['client__document_number']}",
+            services.client_name(row),
+            c(row["amount_usd"], USD_FORMAT),
+            c(row["rate"], RATE_FORMAT),
+            c(row["amount_pen"], PEN_FORMAT),
+            row["source_snapshot"] or "-",
+            row["destination_snapshot"] or "-",
+            labels_status[status],
+            c(services.local_naive(row["created_at"]), DATETIME_FORMAT),
+            services.user_name(row, "trader"),
+            operator or "-",
+        ]
+        if include_creator:
+            cells.append(row["created_by__email"] or "")
+        sheet.append(cells)
+        side = totals[row["type"]]
+        side["count"] += 1
+        side["usd"] += row["amount_usd"]
+        side["pen"] += row["amount_pen"]
+        count += 1
+        if progress and count % progress_every == 0:
+            progress(count)
+
+    if count:
+        sheet.ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+    sheet.append([])
+    # The count stays a number; the format only adds the word.
+    count_format = '#,##0 "{}"'.format(_("operations"))
+    grand = {
+        "count": count,
+        "usd": totals[OperationType.BUY]["usd"] + totals[OperationType.SELL]["usd"],
+        "pen": totals[OperationType.BUY]["pen"] + totals[OperationType.SELL]["pen"],
+    }
+    for title, data in (
+        (_("TOTAL PURCHASES"), totals[OperationType.BUY]),
+        (_("TOTAL SALES"), totals[OperationType.SELL]),
+        (_("TOTAL"), grand),
+    ):
+        sheet.append(
+            [
+                c(title, font=BOLD, fill=TOTAL_FILL),
+                c(None, fill=TOTAL_FILL),
+                c(None, fill=TOTAL_FILL),
+                c(data["count"], count_format, font=BOLD, fill=TOTAL_FILL),
+                c(data["usd"], USD_FORMAT, font=BOLD, fill=TOTAL_FILL),
+                c(None, fill=TOTAL_FILL),
+                c(data["pen"], PEN_FORMAT, font=BOLD, fill=TOTAL_FILL),
+            ]
+        )
+    _save(wb, target)
+    return {"buy": totals[OperationType.BUY], "sell": totals[OperationType.SELL], **grand}

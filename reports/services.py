@@ -1,0 +1,591 @@
+"""Reports: the position, the dashboard figures and goal progress, computed in the database.
+
+One service computes each figure; the screen, the Excel files and the management commands all call
+it, so they can never disagree. Nothing here writes business data; `_audit_report` is the single
+hook through which every report view and export leaves its trace in the audit trail.
+
+Conventions (where the issue is silent, decided here and documented in the tests):
+- Dates are Lima dates; an operation belongs to a day by its `created_at` in America/Lima.
+- The position covers non-cancelled operations; "open" means pending or in process.
+- net_usd = USD bought − USD sold: positive → "COMPRADOS EN", negative → "VENDIDOS EN", 0 → "NETEADOS".
+- Average rates are volume-weighted (ΣPEN / ΣUSD) rounded to 4 dp; the matched-volume spread uses
+  those displayed averages, so anyone can recompute it from the screen.
+- Realised profit (dashboard, goals) is Σ profit_pen of completed operations dated by `completed_at`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, Count, DecimalField, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from operations.models import ExchangeRate, Operation, OperationStatus, OperationType
+from qoricash import money
+
+from .models import TraderGoal
+
+LIMA = ZoneInfo("America/Lima")
+ZERO = money.ZERO
+OPEN_STATUSES = (OperationStatus.PENDING, OperationStatus.IN_PROCESS)
+# The screen lists at most this many rows per side (critical first); the Excel file has them all.
+SCREEN_ROWS_PER_SIDE = 500
+
+NET_BOUGHT = "COMPRADOS EN"
+NET_SOLD = "VENDIDOS EN"
+NET_FLAT = "NETEADOS"
+
+_MONEY = DecimalField(max_digits=20, decimal_places=2)
+
+
+class ReportError(ValueError):
+    """Bad report parameters; the message is Spanish and safe to show."""
+
+
+# --- Dates -------------------------------------------------------------------------------------
+
+
+def lima_now(now=None) -> dt.datetime:
+    return timezone.localtime(now or timezone.now(), LIMA)
+
+
+def lima_today(now=None) -> dt.date:
+    return lima_now(now).date()
+
+
+def day_bounds(date_from: dt.date, date_to: dt.date | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """[00:00 of date_from, 00:00 of the day after date_to) in Lima, as aware datetimes."""
+    date_to = date_to or date_from
+    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=LIMA)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=LIMA)
+    return start, end
+
+
+def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
+    first = dt.date(year, month, 1)
+    following = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return day_bounds(first, following - dt.timedelta(days=1))
+
+
+def parse_date(value: str, label: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise ReportError(
+            _("%(label)s: “%(value)s” is not a valid date (use YYYY-MM-DD).") % {"label": label, "value": value}
+        )
+
+
+def check_range(date_from: dt.date, date_to: dt.date):
+    if date_from > date_to:
+        raise ReportError(
+            _("The start date (%(start)s) is after the end date (%(end)s).")
+            % {"start": date_from.isoformat(), "end": date_to.isoformat()}
+        )
+
+
+def local_naive(value: dt.datetime | None) -> dt.datetime | None:
+    """Lima wall-clock time without tzinfo: what a spreadsheet cell can hold."""
+    if value is None:
+        return None
+    return timezone.localtime(value, LIMA).replace(tzinfo=None)
+
+
+# --- Names shared by the screen and the files -------------------------------------------------
+
+CLIENT_FIELDS = (
+    "client__document_type",
+    "client__document_number",
+    "client__razon_social",
+    "client__apellido_paterno",
+    "client__apellido_materno",
+    "client__nombres",
+)
+
+
+def client_name(row: dict) -> str:
+    """Client.display_name, from a values() row (no model instance per row)."""
+    if row["client__document_type"] == "RUC":
+        return (row["client__razon_social"] or "").upper()
+    parts = (row["client__apellido_paterno"], row["client__apellido_materno"], row["client__nombres"])
+    return " ".join(p for p in parts if p).upper()
+
+
+def user_name(row: dict, prefix: str) -> str:
+    username = row.get(f"{prefix}__username")
+    if not username:
+        return ""
+    full = f"{row.get(f'{prefix}__first_name') or ''} {row.get(f'{prefix}__last_name') or ''}".strip()
+    return full or username
+
+
+def status_label(code: str) -> str:
+    return str(OperationStatus(code).label)
+
+
+def type_label(code: str) -> str:
+    return str(OperationType(code).label)
+
+
+# --- Position ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Side:
+    """One side (Compras or Ventas) of the position: all non-cancelled, split completed / open."""
+
+    usd: Decimal = ZERO
+    pen: Decimal = ZERO
+    count: int = 0
+    usd_completed: Decimal = ZERO
+    pen_completed: Decimal = ZERO
+    count_completed: int = 0
+    usd_open: Decimal = ZERO
+    pen_open: Decimal = ZERO
+    count_open: int = 0
+    profit: Decimal = ZERO
+
+    @property
+    def avg_rate(self) -> Decimal | None:
+        """Volume-weighted average rate ΣPEN / ΣUSD, 4 dp; None when nothing was traded."""
+        return money.rate(self.pen / self.usd) if self.usd else None
+
+
+@dataclass
+class PositionRow:
+    id: int
+    code: str
+    type: str
+    client: str
+    document: str
+    usd: Decimal
+    rate: Decimal
+    pen: Decimal
+    status: str
+    status_label: str
+    created_at: dt.datetime
+    trader: str
+    critical: bool
+    critical_reason: str
+
+
+@dataclass
+class Position:
+    date_from: dt.date
+    date_to: dt.date
+    generated_at: dt.datetime
+    buy: Side
+    sell: Side
+    imbalance_limit: Decimal
+    critical_hours: int
+    critical_usd: Decimal
+    buys: list[PositionRow] = field(default_factory=list)
+    sells: list[PositionRow] = field(default_factory=list)
+
+    @property
+    def is_single_day(self) -> bool:
+        return self.date_from == self.date_to
+
+    @property
+    def count(self) -> int:
+        return self.buy.count + self.sell.count
+
+    @property
+    def net_usd(self) -> Decimal:
+        """USD bought − USD sold (signed)."""
+        return self.buy.usd - self.sell.usd
+
+    @property
+    def net_abs(self) -> Decimal:
+        return abs(self.net_usd)
+
+    @property
+    def net_label(self) -> str:
+        if self.net_usd > 0:
+            return NET_BOUGHT
+        if self.net_usd < 0:
+            return NET_SOLD
+        return NET_FLAT
+
+    @property
+    def imbalance(self) -> bool:
+        return self.net_abs > self.imbalance_limit
+
+    @property
+    def matched_usd(self) -> Decimal:
+        return min(self.buy.usd, self.sell.usd)
+
+    @property
+    def matched_spread_pen(self) -> Decimal:
+        """min(USD bought, USD sold) × (avg sell − avg buy), on the 4-dp averages shown."""
+        if not self.matched_usd:
+            return ZERO
+        return money.cents(self.matched_usd * (self.sell.avg_rate - self.buy.avg_rate))
+
+    @property
+    def open_side(self) -> Side | None:
+        if self.net_usd > 0:
+            return self.buy
+        if self.net_usd < 0:
+            return self.sell
+        return None
+
+    @property
+    def open_rate(self) -> Decimal | None:
+        side = self.open_side
+        return side.avg_rate if side else None
+
+    @property
+    def open_pen(self) -> Decimal:
+        """The unmatched USD valued at the average rate of the side that has them."""
+        rate = self.open_rate
+        return money.cents(self.net_abs * rate) if rate is not None else ZERO
+
+    @property
+    def profit_pen(self) -> Decimal:
+        """Σ profit_pen (base-rate spread) of the non-cancelled operations."""
+        return self.buy.profit + self.sell.profit
+
+    @property
+    def critical_count(self) -> int:
+        return sum(1 for r in self.buys + self.sells if r.critical)
+
+
+def _sum(expr, flt):
+    return Coalesce(Sum(expr, filter=flt), Value(ZERO), output_field=_MONEY)
+
+
+def position_base(queryset, date_from, date_to):
+    start, end = day_bounds(date_from, date_to)
+    return queryset.not_cancelled().filter(created_at__gte=start, created_at__lt=end)
+
+
+def _position_totals(base) -> tuple[Side, Side]:
+    """Every figure of both sides in one aggregate query."""
+    completed = Q(status=OperationStatus.COMPLETED)
+    open_ = Q(status__in=OPEN_STATUSES)
+    aggregates = {}
+    for side in (OperationType.BUY, OperationType.SELL):
+        is_side = Q(type=side)
+        aggregates.update(
+            {
+                f"{side}_usd": _sum("amount_usd", is_side),
+                f"{side}_pen": _sum("amount_pen", is_side),
+                f"{side}_count": Count("id", filter=is_side),
+                f"{side}_usd_completed": _sum("amount_usd", is_side & completed),
+                f"{side}_pen_completed": _sum("amount_pen", is_side & completed),
+                f"{side}_count_completed": Count("id", filter=is_side & completed),
+                f"{side}_usd_open": _sum("amount_usd", is_side & open_),
+                f"{side}_pen_open": _sum("amount_pen", is_side & open_),
+                f"{side}_count_open": Count("id", filter=is_side & open_),
+                f"{side}_profit": _sum("profit_pen", is_side),
+            }
+        )
+    data = base.aggregate(**aggregates)
+
+    def side(prefix):
+        values = {k[len(prefix) + 1 :]: v for k, v in data.items() if k.startswith(prefix + "_")}
+        for k, v in values.items():
+            if isinstance(v, Decimal):
+                values[k] = money.cents(v)
+        return Side(**values)
+
+    return side(OperationType.BUY), side(OperationType.SELL)
+
+
+ROW_FIELDS = (
+    "id",
+    "code",
+    "type",
+    "amount_usd",
+    "rate",
+    "amount_pen",
+    "status",
+    "created_at",
+    *CLIENT_FIELDS,
+    "trader__username",
+    "trader__first_name",
+    "trader__last_name",
+)
+
+
+def position_rows(base, now=None):
+    """Rows of the position, critical first (then largest amount): flags computed by the database."""
+    now = now or timezone.now()
+    too_old = now - dt.timedelta(hours=settings.POSITION_CRITICAL_HOURS)
+    big = money.cents(settings.POSITION_CRITICAL_USD)
+    return (
+        base.annotate(
+            crit_age=Case(
+                When(Q(status__in=OPEN_STATUSES, created_at__lt=too_old), then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            crit_amount=Case(When(amount_usd__gte=big, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        )
+        .annotate(
+            critical=Case(
+                When(Q(crit_age=1) | Q(crit_amount=1), then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
+        )
+        .order_by("-critical", "-amount_usd", "-created_at", "-id")
+        .values(*ROW_FIELDS, "crit_age", "crit_amount", "critical")
+    )
+
+
+def make_row(row: dict) -> PositionRow:
+    reasons = []
+    if row["crit_age"]:
+        reasons.append(_("open more than %(hours)s h") % {"hours": settings.POSITION_CRITICAL_HOURS})
+    if row["crit_amount"]:
+        reasons.append(_("≥ %(usd)s USD") % {"usd": money.fmt(settings.POSITION_CRITICAL_USD)})
+    return PositionRow(
+        id=row["id"],
+        code=row["code"],
+        type=row["type"],
+        client=client_name(row),
+        document=f"{row['client__document_type']} {row['client__document_number']}",
+        usd=row["amount_usd"],
+        rate=row["rate"],
+        pen=row["amount_pen"],
+        status=row["status"],
+        status_label=status_label(row["status"]),
+        created_at=row["created_at"],
+        trader=user_name(row, "trader"),
+        critical=bool(row["critical"]),
+        critical_reason="; ".join(str(r) for r in reasons),
+    )
+
+
+def compute_position(queryset, date_from, date_to=None, *, rows_limit=SCREEN_ROWS_PER_SIDE, now=None) -> Position:
+    """The position of a Lima day or range on `queryset` (already scoped with visible_to).
+
+    Three queries whatever the number of operations: the aggregate, then the rows of each side
+    (at most `rows_limit` each; None means all, for the Excel file).
+    """
+    date_to = date_to or date_from
+    check_range(date_from, date_to)
+    base = position_base(queryset, date_from, date_to)
+    buy, sell = _position_totals(base)
+    position = Position(
+        date_from=date_from,
+        date_to=date_to,
+        generated_at=lima_now(now),
+        buy=buy,
+        sell=sell,
+        imbalance_limit=money.cents(settings.POSITION_IMBALANCE_USD),
+        critical_hours=settings.POSITION_CRITICAL_HOURS,
+        critical_usd=money.cents(settings.POSITION_CRITICAL_USD),
+    )
+    if rows_limit != 0:
+        for side, target, total in (
+            (OperationType.BUY, position.buys, buy.count),
+            (OperationType.SELL, position.sells, sell.count),
+        ):
+            if not total:
+                continue
+            rows = position_rows(base.filter(type=side), now)
+            if rows_limit is not None:
+                rows = rows[:rows_limit]
+            target.extend(make_row(r) for r in rows)
+    return position
+
+
+def iter_position_rows(queryset, date_from, date_to, side, now=None, chunk_size=2000):
+    """All rows of one side, streamed (the Excel file of a long range)."""
+    base = position_base(queryset, date_from, date_to).filter(type=side)
+    for row in position_rows(base, now).iterator(chunk_size=chunk_size):
+        yield make_row(row)
+
+
+# --- History ----------------------------------------------------------------------------------
+
+HISTORY_FIELDS = (
+    "id",
+    "code",
+    "type",
+    "amount_usd",
+    "rate",
+    "amount_pen",
+    "source_snapshot",
+    "destination_snapshot",
+    "status",
+    "created_at",
+    *CLIENT_FIELDS,
+    "trader__username",
+    "trader__first_name",
+    "trader__last_name",
+    "assigned_operator__username",
+    "assigned_operator__first_name",
+    "assigned_operator__last_name",
+    "processed_by__username",
+    "processed_by__first_name",
+    "processed_by__last_name",
+    "created_by__email",
+)
+
+
+def history_queryset(queryset, date_from=None, date_to=None, statuses=None, trader=None):
+    """The command's filters; the admin button uses the changelist's own queryset instead."""
+    if date_from or date_to:
+        start, end = day_bounds(date_from or date_to, date_to or date_from)
+        if date_from:
+            queryset = queryset.filter(created_at__gte=start)
+        if date_to:
+            queryset = queryset.filter(created_at__lt=end)
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
+    if trader is not None:
+        queryset = queryset.filter(trader=trader)
+    return queryset.order_by("-created_at", "-id")
+
+
+def history_values(queryset):
+    """Plain rows (values(), no model instances), newest first unless the queryset says otherwise."""
+    if not queryset.query.order_by and not queryset.query.default_ordering:
+        queryset = queryset.order_by("-created_at", "-id")
+    return queryset.values(*HISTORY_FIELDS)
+
+
+# --- Dashboard --------------------------------------------------------------------------------
+
+
+def today_figures(queryset, now=None) -> dict:
+    """Today's operations (created today, Lima) on a scoped queryset: one aggregate query."""
+    start, end = day_bounds(lima_today(now))
+    live = ~Q(status=OperationStatus.CANCELLED)
+    data = queryset.filter(created_at__gte=start, created_at__lt=end).aggregate(
+        total=Count("id"),
+        **{f"count_{s}": Count("id", filter=Q(status=s)) for s in OperationStatus.values},
+        usd=_sum("amount_usd", live),
+        pen=_sum("amount_pen", live),
+        buy_usd=_sum("amount_usd", live & Q(type=OperationType.BUY)),
+        sell_usd=_sum("amount_usd", live & Q(type=OperationType.SELL)),
+        clients=Count("client", filter=live, distinct=True),
+    )
+    data["by_status"] = [
+        {"code": s, "label": str(label), "count": data[f"count_{s}"]} for s, label in OperationStatus.choices
+    ]
+    return data
+
+
+def realised_profit(queryset, now=None) -> dict:
+    """Σ profit_pen of operations completed today and this month (Lima), one aggregate query."""
+    now_l = lima_now(now)
+    today_start, tomorrow = day_bounds(now_l.date())
+    month_start, _month_end = month_bounds(now_l.year, now_l.month)
+    return queryset.filter(
+        status=OperationStatus.COMPLETED, completed_at__gte=month_start, completed_at__lt=tomorrow
+    ).aggregate(
+        today=_sum("profit_pen", Q(completed_at__gte=today_start)),
+        month=_sum("profit_pen", Q()),
+    )
+
+
+def current_rate():
+    return ExchangeRate.objects.current()
+
+
+# --- Goals ------------------------------------------------------------------------------------
+
+
+def _achieved_subquery():
+    """Σ profit_pen of the goal's trader's operations completed in the goal's Lima month."""
+    ops = (
+        Operation.objects.filter(trader=OuterRef("trader"), status=OperationStatus.COMPLETED)
+        .annotate(_y=ExtractYear("completed_at", tzinfo=LIMA), _m=ExtractMonth("completed_at", tzinfo=LIMA))
+        .filter(_y=OuterRef("year"), _m=OuterRef("month"))
+        .order_by()
+        .values("trader")
+        .annotate(total=Sum("profit_pen"))
+        .values("total")
+    )
+    return Coalesce(Subquery(ops, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
+
+
+def goals_with_progress(queryset):
+    """Annotate TraderGoals with `achieved` (computed from operations, never typed)."""
+    return queryset.annotate(achieved=_achieved_subquery())
+
+
+def goal_progress(goal_pen: Decimal, achieved: Decimal) -> dict:
+    achieved = money.cents(achieved or ZERO)
+    goal_pen = money.cents(goal_pen)
+    percent = (achieved / goal_pen * 100) if goal_pen > 0 else (Decimal(100) if achieved >= 0 else ZERO)
+    percent = percent.quantize(Decimal("0.1"))
+    return {
+        "goal": goal_pen,
+        "achieved": achieved,
+        "remaining": max(goal_pen - achieved, ZERO),
+        "percent": percent,
+        "bar": int(max(min(percent, Decimal(100)), ZERO)),
+        "reached": achieved >= goal_pen,
+    }
+
+
+def trader_month_profit(trader, year, month) -> Decimal:
+    start, end = month_bounds(year, month)
+    data = Operation.objects.filter(
+        trader=trader, status=OperationStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end
+    ).aggregate(total=_sum("profit_pen", Q()))
+    return money.cents(data["total"])
+
+
+def goal_eligible_traders():
+    """Who can hold a goal: active users who create operations on their own portfolio.
+
+    By permission, never by group name: holders of operations.add_operation without
+    operations.view_all_operations (those are supervisors, not account executives).
+    """
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    supervisors = user_model.objects.with_perm("operations.view_all_operations", include_superusers=True)
+    return (
+        user_model.objects.with_perm("operations.add_operation", is_active=True, include_superusers=False)
+        .exclude(pk__in=supervisors.values("pk"))
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+@transaction.atomic
+def save_trader_goal(goal, actor, *, created: bool):
+    """Create or change a goal (the amount; trader and month identify it) and audit it."""
+    from accounts import audit
+
+    before = {}
+    if not created:
+        before = audit.snapshot(TraderGoal.objects.select_for_update().get(pk=goal.pk))
+    goal.set_by = actor
+    goal.save()
+    after = audit.snapshot(goal, fields=("trader", "year", "month", "goal_pen", "set_by"))
+    audit.record(
+        "report.goal_set" if created else "report.goal_change",
+        goal,
+        actor=actor,
+        changes=audit.diff(before, after),
+    )
+    return goal
+
+
+# --- Audit ------------------------------------------------------------------------------------
+
+
+def _audit_report(user, action: str, detail: str):
+    """The single audit hook of every report view and export (web and command)."""
+    from accounts import audit
+
+    audit.record(
+        action,
+        actor=user,
+        object_type="reports.report",
+        object_repr=action,
+        message=detail,
+    )

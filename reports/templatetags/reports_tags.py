@@ -1,0 +1,30 @@
+"""Number formatting for the report screens: 12,345.67 and 3.7000, as Peruvian staff read them."""
+
+from django import template
+
+from qoricash import money
+
+register = template.Library()
+
+
+@register.filter
+def amount(value):
+    """Two decimals with thousands separators; '—' for nothing."""
+    if value is None or value == "":
+        return "—"
+    return money.fmt(value)
+
+
+@register.filter
+def rate4(value):
+    if value is None or value == "":
+        return "—"
+    return money.fmt(value, places=4)
+
+
+@register.filter
+def signed_amount(value):
+    if value is None:
+        return "—"
+    text = money.fmt(value)
+    return text if text.startswith("-") or value == 0 else f"+{text}"

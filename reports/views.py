@@ -1,0 +1,293 @@
+"""Report pages under /admin/ (routed by admin.site.register_view in reports/admin.py) and panels.
+
+Every view checks its permission itself, scopes operations with Operation.objects.visible_to and
+leaves one audit entry through services._audit_report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from clients.validators import mask
+from operations.models import Operation, OperationType
+
+from . import excel, services
+from .models import TraderGoal
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def _require(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _safe_reverse(name, *args):
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def period_from_query(query, today=None):
+    """(date_from, date_to, error): ?date=YYYY-MM-DD, or ?from=…&to=…; today by default.
+
+    Bad input never raises: it falls back to today and returns a Spanish message.
+    """
+    today = today or services.lima_today()
+    try:
+        if query.get("from") or query.get("to"):
+            date_from = services.parse_date(query.get("from") or query.get("to"), _("From"))
+            date_to = services.parse_date(query.get("to") or query.get("from"), _("To"))
+            services.check_range(date_from, date_to)
+            return date_from, date_to, None
+        if query.get("date"):
+            day = services.parse_date(query.get("date"), _("Date"))
+            return day, day, None
+    except services.ReportError as exc:
+        return today, today, str(exc)
+    return today, today, None
+
+
+def period_query(date_from, date_to):
+    if date_from == date_to:
+        return urlencode({"date": date_from.isoformat()})
+    return urlencode({"from": date_from.isoformat(), "to": date_to.isoformat()})
+
+
+def period_text(date_from, date_to):
+    if date_from == date_to:
+        return date_format(date_from, "l j \\d\\e F \\d\\e Y")
+    return _("from %(start)s to %(end)s") % {
+        "start": date_format(date_from, "SHORT_DATE_FORMAT"),
+        "end": date_format(date_to, "SHORT_DATE_FORMAT"),
+    }
+
+
+def _spool(write):
+    """Run write(file) into an anonymous temporary file on disk; returns (file, result).
+
+    The file is handed to FileResponse, which streams it in chunks and closes (deletes) it.
+    """
+    tmp = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed by FileResponse
+    try:
+        return tmp, write(tmp)
+    except BaseException:
+        tmp.close()
+        raise
+
+
+def _xlsx_response(tmp, filename):
+    tmp.seek(0)
+    response = FileResponse(tmp, as_attachment=True, filename=filename, content_type=XLSX)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Position ---------------------------------------------------------------------------------
+
+
+def position_view(request):
+    _require(request, "reports.view_position")
+    today = services.lima_today()
+    date_from, date_to, error = period_from_query(request.GET, today)
+    if error:
+        messages.error(request, error)
+    position = services.compute_position(Operation.objects.visible_to(request.user), date_from, date_to)
+    for row in position.buys + position.sells:
+        row.url = _safe_reverse("admin:operations_operation_change", row.id)
+    can_view_profit = request.user.has_perm("reports.view_profit")
+    query = period_query(date_from, date_to)
+    services._audit_report(request.user, "report.position_view", _("Position viewed: %(period)s") % {"period": query})
+    yesterday = today - dt.timedelta(days=1)
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Position"),
+        "subtitle": period_text(date_from, date_to),
+        "position": position,
+        "can_view_profit": can_view_profit,
+        "is_today": position.is_single_day and date_from == today,
+        "is_yesterday": position.is_single_day and date_from == yesterday,
+        "today_url": "?" + period_query(today, today),
+        "yesterday_url": "?" + period_query(yesterday, yesterday),
+        "xlsx_url": reverse("admin:reports_position_xlsx") + "?" + query,
+        "refresh_url": "?" + query,
+        "date_value": date_from.isoformat(),
+        "from_value": date_from.isoformat(),
+        "to_value": date_to.isoformat(),
+        "today": today,
+        "rows_limit": services.SCREEN_ROWS_PER_SIDE,
+        "history_url": _safe_reverse("admin:operations_operation_changelist"),
+    }
+    return TemplateResponse(request, "reports/position.html", context)
+
+
+def position_xlsx(request):
+    _require(request, "reports.view_position")
+    date_from, date_to, error = period_from_query(request.GET)
+    if error:
+        messages.error(request, error)
+        return HttpResponseRedirect(reverse("admin:reports_position"))
+    scoped = Operation.objects.visible_to(request.user)
+    position = services.compute_position(scoped, date_from, date_to, rows_limit=0)
+    rows = (
+        services.iter_position_rows(scoped, date_from, date_to, OperationType.BUY),
+        services.iter_position_rows(scoped, date_from, date_to, OperationType.SELL),
+    )
+    include_profit = request.user.has_perm("reports.view_profit")
+    tmp, _result = _spool(lambda f: excel.write_position(position, f, include_profit=include_profit, rows=rows))
+    filename = excel.position_filename(position)
+    services._audit_report(
+        request.user,
+        "report.position_export",
+        _("Position Excel %(file)s: %(count)s operations") % {"file": filename, "count": position.count},
+    )
+    return _xlsx_response(tmp, filename)
+
+
+# --- History ----------------------------------------------------------------------------------
+
+
+class _FallbackOperationAdmin(admin.ModelAdmin):
+    """Used only while operations/admin.py has not registered Operation: same filters Django would build."""
+
+    list_filter = ("status", "type", "created_at")
+    search_fields = (
+        "code",
+        "client__document_number",
+        "client__razon_social",
+        "client__apellido_paterno",
+        "client__nombres",
+    )
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+
+def operation_model_admin():
+    """The operations developer's OperationAdmin: the export reuses its filters and search as they are."""
+    model_admin = admin.site._registry.get(Operation)
+    return model_admin if model_admin is not None else _FallbackOperationAdmin(Operation, admin.site)
+
+
+def changelist_queryset(request):
+    """Exactly the rows the operations changelist selects for this querystring (filters, search, order)."""
+    model_admin = operation_model_admin()
+    if not model_admin.has_view_or_change_permission(request):
+        raise PermissionDenied
+    changelist = model_admin.get_changelist_instance(request)
+    # Belt and braces: the export applies the portfolio rule itself, whatever the admin does.
+    return changelist.queryset.visible_to(request.user)
+
+
+def _account_masker(user):
+    if user.has_perm("clients.view_full_accounts"):
+        return None
+
+    def masked(snapshot):
+        head, _sep, number = (snapshot or "").rpartition(" ")
+        return f"{head} {mask(number)}" if head else mask(number)
+
+    return masked
+
+
+def masked_rows(rows, masker):
+    if masker is None:
+        yield from rows
+        return
+    for row in rows:
+        row["source_snapshot"] = masker(row["source_snapshot"])
+        row["destination_snapshot"] = masker(row["destination_snapshot"])
+        yield row
+
+
+def history_xlsx(request):
+    _require(request, "reports.export_history")
+    try:
+        queryset = changelist_queryset(request)
+    except IncorrectLookupParameters:
+        messages.error(request, _("The filters of the list are not valid; nothing was exported."))
+        return HttpResponseRedirect(_safe_reverse("admin:operations_operation_changelist") or reverse("admin:index"))
+    rows = services.history_values(queryset).iterator(chunk_size=2000)
+    masker = _account_masker(request.user)
+    include_creator = request.user.has_perm("operations.view_all_operations")
+    tmp, totals = _spool(lambda f: excel.write_history(masked_rows(rows, masker), f, include_creator=include_creator))
+    filename = excel.history_filename()
+    services._audit_report(
+        request.user,
+        "report.history_export",
+        _("History Excel %(file)s: %(count)s operations; filters: %(query)s")
+        % {"file": filename, "count": totals["count"], "query": request.GET.urlencode() or "-"},
+    )
+    return _xlsx_response(tmp, filename)
+
+
+# --- Dashboard panels (admin.site.register_panel) ----------------------------------------------
+
+
+def dashboard_panel(request):
+    """Today's figures for the house (view_all_operations) or the user's own portfolio."""
+    user = request.user
+    if not user.has_perm("operations.view_operation"):
+        return None
+    scoped = Operation.objects.visible_to(user)
+    today = services.lima_today()
+    ctx = {
+        "today": today,
+        "whole_house": user.has_perm("operations.view_all_operations"),
+        "figures": services.today_figures(scoped),
+        "profit": services.realised_profit(scoped) if user.has_perm("reports.view_profit") else None,
+        "rate": services.current_rate(),
+        "position_url": reverse("admin:reports_position") if user.has_perm("reports.view_position") else None,
+        "operations_url": _safe_reverse("admin:operations_operation_changelist"),
+    }
+    return ctx
+
+
+GOALS_PANEL_ROWS = 15
+
+
+def goals_panel(request):
+    """A trader's own monthly goal; for supervisors, this month's goals of every trader."""
+    user = request.user
+    if not user.has_perm("reports.view_tradergoal"):
+        return None
+    now = services.lima_now()
+    goals = services.goals_with_progress(
+        TraderGoal.objects.visible_to(user).filter(year=now.year, month=now.month).select_related("trader")
+    )
+    month_label = f"{date_format(now.date(), 'F')} {now.year}"
+    if not user.has_perm("operations.view_all_operations"):
+        goal = goals.filter(trader=user).first()
+        return {
+            "mode": "own",
+            "month_label": month_label,
+            "goal": goal,
+            "progress": services.goal_progress(goal.goal_pen, goal.achieved) if goal else None,
+        }
+    rows = [
+        {"goal": g, "progress": services.goal_progress(g.goal_pen, g.achieved)}
+        for g in goals.order_by("trader__first_name", "trader__username")[:GOALS_PANEL_ROWS]
+    ]
+    return {
+        "mode": "all",
+        "month_label": month_label,
+        "rows": rows,
+        "goals_url": reverse("admin:reports_tradergoal_changelist"),
+        "add_url": reverse("admin:reports_tradergoal_add") if user.has_perm("reports.add_tradergoal") else None,
+    }
