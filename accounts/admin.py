@@ -1,0 +1,220 @@
+"""Admin for users, groups (roles) and the audit trail, plus the private-file download route."""
+
+import json
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.urls import URLPattern
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from accounts import audit, services
+from accounts.forms import UserEditForm, UserInviteForm
+from accounts.models import AuditEntry, User
+from qoricash import downloads
+
+# The one download view for every private file (client documents, vouchers): /admin/files/<kind>/<pk>/
+admin.site.register_view("files/<str:kind>/<int:pk>/", downloads.download, name="private_file")
+
+
+def _base_url(request):
+    return f"{request.scheme}://{request.get_host()}"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserInviteForm
+    list_display = ("username", "full_name", "email", "roles", "is_active", "last_login")
+    list_filter = ("is_active", "groups")
+    search_fields = ("username", "first_name", "last_name", "email", "dni")
+    ordering = ("username",)
+    readonly_fields = ("last_login", "date_joined", "password_status")
+    filter_horizontal = ("groups", "user_permissions")
+    actions = ["send_invitation", "deactivate"]
+    add_fieldsets = ((None, {"fields": ("username", "first_name", "last_name", "email", "dni", "role")}),)
+    fieldsets = (
+        (None, {"fields": ("username", "password_status")}),
+        (_("Personal data"), {"fields": ("first_name", "last_name", "email", "dni")}),
+        (_("Role and access"), {"fields": ("groups", "is_active")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    superuser_fieldsets = ((_("Superuser only"), {"fields": ("is_staff", "is_superuser", "user_permissions")}),)
+
+    @admin.display(description=_("name"))
+    def full_name(self, obj):
+        return obj.get_full_name()
+
+    @admin.display(description=_("roles"))
+    def roles(self, obj):
+        return ", ".join(g.name for g in obj.groups.all())
+
+    @admin.display(description=_("password"))
+    def password_status(self, obj):
+        if obj.has_usable_password():
+            return _("Set by the user (nobody else knows it).")
+        return _("Not chosen yet: the user must open the link of the invitation e-mail.")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        if request.user.is_superuser:
+            return self.fieldsets + self.superuser_fieldsets
+        return self.fieldsets
+
+    def get_urls(self):
+        # No "set another user's password" page: passwords are chosen only by their owner, from
+        # the e-mailed one-time link (invitation or "forgot my password").
+        return [
+            u
+            for u in super().get_urls()
+            if not (isinstance(u, URLPattern) and u.name and u.name.endswith("_password_change"))
+        ]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            if obj.pk == request.user.pk and not obj.is_active:
+                obj.is_active = True
+                messages.warning(request, _("You cannot deactivate your own user."))
+            super().save_model(request, obj, form, change)
+            return
+        services.invite_user(obj, form.cleaned_data["role"], _base_url(request))
+        messages.info(request, _("The invitation to choose a password was sent to %(email)s.") % {"email": obj.email})
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: the user's history stays attributable
+
+    @admin.action(description=_("Send the invitation / password link again"), permissions=["change"])
+    def send_invitation(self, request, queryset):
+        sent = sum(1 for user in queryset.filter(is_active=True) if services.send_invitation(user, _base_url(request)))
+        self.message_user(request, _("Links sent: %(n)s.") % {"n": sent}, messages.SUCCESS)
+
+    @admin.action(description=_("Deactivate the selected users"), permissions=["change"])
+    def deactivate(self, request, queryset):
+        count = 0
+        for user in queryset.exclude(pk=request.user.pk):
+            if user.is_active:
+                services.deactivate_user(user)
+                count += 1
+        self.message_user(request, _("Users deactivated: %(n)s.") % {"n": count}, messages.SUCCESS)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    list_display = ("name", "member_count", "permission_count")
+
+    @admin.display(description=_("users"))
+    def member_count(self, obj):
+        return obj.user_set.count()
+
+    @admin.display(description=_("permissions"))
+    def permission_count(self, obj):
+        return obj.permissions.count()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a role in use must not vanish; remove its permissions instead
+
+
+class ActionFilter(admin.SimpleListFilter):
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        codes = AuditEntry.objects.order_by().values_list("action", flat=True).distinct()
+        return sorted(((c, audit.action_label(c)) for c in codes), key=lambda x: str(x[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class ObjectTypeFilter(admin.SimpleListFilter):
+    title = _("object type")
+    parameter_name = "object_type"
+
+    def lookups(self, request, model_admin):
+        codes = AuditEntry.objects.exclude(object_type="").order_by().values_list("object_type", flat=True).distinct()
+        return sorted((c, audit.type_label(c)) for c in codes)
+
+    def queryset(self, request, queryset):
+        return queryset.filter(object_type=self.value()) if self.value() else queryset
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only for everybody, superusers included: the trail is append-only (and on PostgreSQL a
+    trigger refuses UPDATE and DELETE on the table)."""
+
+    list_display = ("at", "actor_username", "action_display", "object_type_display", "object_repr", "ip")
+    list_filter = (ActionFilter, ObjectTypeFilter, ("actor", admin.RelatedOnlyFieldListFilter), "at")
+    search_fields = ("actor_username", "object_repr", "object_id", "message", "ip", "request_id")
+    date_hierarchy = "at"
+    list_select_related = ("actor",)
+    list_per_page = 50
+    show_full_result_count = False
+    fields = (
+        "at",
+        "actor_username",
+        "action_display",
+        "object_type_display",
+        "object_id",
+        "object_repr",
+        "changes_table",
+        "message",
+        "ip",
+        "user_agent",
+        "request_id",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_display(self, obj):
+        return audit.action_label(obj.action)
+
+    @admin.display(description=_("object type"), ordering="object_type")
+    def object_type_display(self, obj):
+        return audit.type_label(obj.object_type)
+
+    @admin.display(description=_("changes"))
+    def changes_table(self, obj):
+        if not obj.changes:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((field, _plain(values, 0), _plain(values, 1)) for field, values in sorted(obj.changes.items())),
+        )
+        return format_html(
+            '<table class="audit-changes"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            _("field"),
+            _("before"),
+            _("after"),
+            rows,
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _plain(values, index):
+    try:
+        value = values[index]
+    except (IndexError, KeyError, TypeError):
+        return ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else str(value)

@@ -25,3 +25,13 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="accounts.sync_roles")
+        from django.contrib import admin
+
+        from accounts import checks, signals  # noqa: F401  (checks register themselves)
+        from accounts.views import protect_login
+
+        signals.connect()
+        # Rate-limit the admin login (per IP and per username). The admin site builds its URLs
+        # lazily from `self.login`, so wrapping the bound method here covers /admin/login/.
+        if not getattr(admin.site.login, "_qc_rate_limited", False):
+            admin.site.login = protect_login(admin.site.login)

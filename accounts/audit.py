@@ -2,9 +2,48 @@
 
 from decimal import Decimal
 
+from django.apps import apps
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from qoricash import context
+
+# Labels of the actions this app records. Other apps' actions show their code unless they add a
+# label with `register_actions({...})` (from their apps.py or services module).
+ACTION_LABELS = {
+    "login": _("Login"),
+    "login_failed": _("Failed login"),
+    "login_blocked": _("Login blocked (too many attempts)"),
+    "logout": _("Logout"),
+    "session_expired": _("Session expired"),
+    "password_set": _("Password chosen"),
+    "password_reset_requested": _("Password link requested"),
+    "invitation_sent": _("Invitation sent"),
+    "invitation_failed": _("Invitation not sent (e-mail error)"),
+    "user_created": _("User created"),
+    "user_changed": _("User changed"),
+    "user_groups_changed": _("User's roles changed"),
+    "user_permissions_changed": _("User's permissions changed"),
+    "group_created": _("Role created"),
+    "group_changed": _("Role changed"),
+    "group_permissions_changed": _("Role's permissions changed"),
+    "file_download": _("File downloaded"),
+}
+
+
+def register_actions(labels: dict):
+    ACTION_LABELS.update(labels)
+
+
+def action_label(code):
+    return ACTION_LABELS.get(code, code)
+
+
+def type_label(object_type):
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type
 
 
 def _plain(value):

@@ -19,7 +19,12 @@ def seed(stdout=None):
     for username, role, first, last, password in DEMO_USERS:
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"email": f"{username}@demo.qoricash.pe", "first_name": first, "last_name": last, "is_staff": True},
+            defaults={
+                "email": f"{username}@demo.qoricash.pe",
+                "first_name": first,
+                "last_name": last,
+                "is_staff": True,
+            },
         )
         user.set_password(password)
         user.is_staff = True

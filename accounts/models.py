@@ -11,9 +11,7 @@ class User(AbstractUser):
     """Back-office staff. Roles are Django groups; nothing here encodes a role."""
 
     email = models.EmailField(_("email address"), unique=True)
-    dni = models.CharField(
-        _("DNI"), max_length=8, unique=True, null=True, blank=True, validators=[staff_dni_validator]
-    )
+    dni = models.CharField(_("DNI"), max_length=8, unique=True, null=True, blank=True, validators=[staff_dni_validator])
 
     objects = UserManager()
 
@@ -48,6 +46,9 @@ class RoleGrant(models.Model):
         constraints = [models.UniqueConstraint(fields=["role", "permission"], name="uniq_role_grant")]
         verbose_name = _("role default grant")
         verbose_name_plural = _("role default grants")
+
+    def __str__(self):
+        return f"{self.role}: {self.permission}"
 
 
 class AuditEntry(models.Model):

@@ -1,10 +1,18 @@
-"""Role bootstrap: groups from `accounts.roles`, applied idempotently."""
+"""Users and roles: invitations (no password ever travels by e-mail) and the role bootstrap."""
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
+from accounts import audit
 from accounts.models import RoleGrant
 from accounts.roles import ROLE_PERMISSIONS
 
@@ -45,3 +53,58 @@ def sync_roles(reset=False, verbosity=1):
             RoleGrant.objects.bulk_create([RoleGrant(role=role, permission=p) for p in new])
         added[role] = len(new)
     return added
+
+
+# --- invitations ----------------------------------------------------------------------------------
+def set_password_url(user, base_url):
+    """The one-time link to choose a password (Django's token: void once the password changes)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return base_url.rstrip("/") + reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+
+
+def send_invitation(user, base_url):
+    """E-mail the user a Spanish invitation with the set-password link. Returns True when sent."""
+    context = {
+        "user": user,
+        "url": set_password_url(user, base_url),
+        "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        "login_url": base_url.rstrip("/") + reverse("admin:login"),
+    }
+    subject = "".join(render_to_string("accounts/email/invitation_subject.txt", context).splitlines())
+    body = render_to_string("accounts/email/invitation.txt", context)
+    message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    message.attach_alternative(render_to_string("accounts/email/invitation.html", context), "text/html")
+    try:
+        message.send()
+    except Exception:
+        log.exception("Invitation e-mail to user %s failed", user.pk)
+        audit.record("invitation_failed", user)
+        return False
+    audit.record("invitation_sent", user, message=user.email)
+    return True
+
+
+@transaction.atomic
+def invite_user(user, role, base_url):
+    """Create `user` (unsaved instance) as staff with one role and no usable password, then invite.
+
+    The e-mail goes out only after the transaction commits, so a rolled-back creation never mails
+    a link. The user cannot log in until the password is chosen from that link.
+    """
+    user.set_unusable_password()
+    user.is_staff = True
+    user.is_superuser = False
+    user.is_active = True
+    user.save()
+    user.groups.set([role])
+    transaction.on_commit(lambda: send_invitation(user, base_url))
+    return user
+
+
+def deactivate_user(user):
+    """No hard delete: an inactive user keeps its history and loses access on its next request."""
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    return user

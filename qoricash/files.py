@@ -6,6 +6,7 @@ number), and their size and SHA-256 are recorded so a file can be proven unchang
 """
 
 import hashlib
+import logging
 import os
 import uuid
 
@@ -13,6 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+log = logging.getLogger(__name__)
 
 # Magic numbers of the only formats staff need for IDs and vouchers.
 SIGNATURES = (
@@ -78,6 +81,52 @@ def private_upload_to(instance, filename):
     return f"{folder}/{uuid.uuid4().hex}{ext}"
 
 
+STORAGE_ERROR_MESSAGE = _(
+    "The file could not be stored: the file storage service failed or did not answer. Nothing was "
+    "saved; please try again in a few minutes."
+)
+
+
+def store_private_files(instance):
+    """Upload the instance's new files now, before its row is written.
+
+    Any failure of the storage backend (network, credentials, quota, a refused key) becomes one
+    Spanish ValidationError on the field, so callers (services, forms) show a message instead of a
+    500 and, because nothing was inserted yet, leave no row behind. Services call it inside their
+    transaction before `save()`; `PrivateFile.save()` calls it too; `PrivateFileFormMixin` calls it
+    during form validation so the admin shows the error on the form.
+    """
+    if hasattr(instance, "capture_file_facts"):
+        instance.capture_file_facts()
+    for field in instance._meta.concrete_fields:
+        if not isinstance(field, models.FileField):
+            continue
+        value = getattr(instance, field.attname)
+        if not value or getattr(value, "_committed", True):
+            continue
+        try:
+            value.save(value.name, value.file, save=False)
+        except Exception:
+            log.exception("Storage failure while saving %s.%s", instance._meta.label, field.name)
+            raise ValidationError({field.name: STORAGE_ERROR_MESSAGE}, code="storage_unavailable")
+
+
+class PrivateFileFormMixin:
+    """ModelForm mixin: store the upload while validating, turning storage failures into form errors.
+
+    Use it first in the bases: `class ClientDocumentForm(PrivateFileFormMixin, forms.ModelForm)`.
+    """
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            store_private_files(self.instance)
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
 class PrivateFile(models.Model):
     """Abstract: a privately stored file with its integrity facts. Subclasses set upload_folder."""
 
@@ -100,5 +149,5 @@ class PrivateFile(models.Model):
             self.size, self.sha256, self.content_type = file_digest(f.file if hasattr(f, "file") else f)
 
     def save(self, *args, **kwargs):
-        self.capture_file_facts()
+        store_private_files(self)
         super().save(*args, **kwargs)

@@ -217,3 +217,72 @@ LOGGING = {
 }
 
 ADMIN_SITE_TITLE = _("QoriCash Trading")
+
+# --- Security block (issue 6: storage, login rate limiting, sessions, audit) ------------------------
+# Owned by the security work; other blocks above stay as they are. See docs/security.md.
+
+# Private file storage. Only STORAGES["default"] selects it (DEFAULT_FILE_STORAGE is gone since
+# Django 5.1 and would be ignored silently). Every backend keeps files private: nothing is ever
+# served from MEDIA_URL, files leave only through qoricash.downloads (permission check + audit).
+SIGNED_URL_EXPIRE_SECONDS = env.int("SIGNED_URL_EXPIRE_SECONDS", default=300)
+if STORAGE_BACKEND == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "region_name": env.str("AWS_S3_REGION_NAME", default="us-east-1"),
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default=None),
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=None),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default=None),
+            "file_overwrite": False,
+            "default_acl": None,  # bucket default: private; never "public-read"
+            "querystring_auth": True,  # every URL is presigned...
+            "querystring_expire": SIGNED_URL_EXPIRE_SECONDS,  # ...and expires within minutes
+            "signature_version": "s3v4",
+            "object_parameters": {"CacheControl": "private, no-store"},
+        },
+    }
+elif STORAGE_BACKEND == "cloudinary":
+    # Credentials come from CLOUDINARY_URL (read by the SDK when the storage is first used).
+    STORAGES["default"] = {
+        "BACKEND": "qoricash.storage.PrivateCloudinaryStorage",
+        "OPTIONS": {"expire_seconds": SIGNED_URL_EXPIRE_SECONDS},
+    }
+
+# Client IP: the one trusted place is qoricash.net.client_ip. Render's proxy appends the address it
+# saw to X-Forwarded-For, so in production we trust exactly one hop from the right.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
+
+# Login rate limiting (django-ratelimit): per client IP and per username, on the admin login and
+# the password-reset form. Blocked attempts get the Spanish 429 page (accounts.views.ratelimited).
+INSTALLED_APPS.append("django_ratelimit")
+MIDDLEWARE.append("django_ratelimit.middleware.RatelimitMiddleware")
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_LOGIN_IP = env.str("RATELIMIT_LOGIN_IP", default="10/m")
+RATELIMIT_LOGIN_USER = env.str("RATELIMIT_LOGIN_USER", default="5/m")
+RATELIMIT_PASSWORD_RESET = env.str("RATELIMIT_PASSWORD_RESET", default="5/h")
+RATELIMIT_IP_META_KEY = "qoricash.net.client_ip"
+RATELIMIT_VIEW = "accounts.views.ratelimited"
+RATELIMIT_USE_CACHE = "default"
+# django-ratelimit's own check refuses LocMemCache (E003: "not shared") and warns on anything that
+# is not memcached/django-redis (W001). Both are handled deliberately instead of blindly:
+# - without REDIS_URL the counters live in LocMemCache, which is exact when the whole site is ONE
+#   process (one gunicorn worker with threads, as on Render Starter). accounts.checks replaces
+#   E003 with a check that fails when WEB_CONCURRENCY > 1 and there is no Redis.
+# - Django's own RedisCache implements add() and incr() atomically (SET NX / INCRBY), which is
+#   what the library needs; accounts.checks verifies that the cache really is RedisCache.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1)
+
+# Sessions: 30 minutes idle and 12 hours in all (both configurable, in seconds).
+# SESSION_COOKIE_AGE (above, from SESSION_MAX_AGE) is the absolute limit; accounts.middleware
+# enforces both on the server side, whatever the browser keeps.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "accounts.middleware.SessionTimeoutMiddleware",
+)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Invitation and "forgot my password" links (Django's token machinery): one use, valid 3 days.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)

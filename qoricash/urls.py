@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from qoricash import views
@@ -7,6 +7,8 @@ from qoricash import views
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("health/", views.health, name="health"),
+    # Public password pages ("Olvidé mi contraseña", invitation links); before admin/ on purpose.
+    path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
 

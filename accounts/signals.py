@@ -1,0 +1,166 @@
+"""Audit entries for authentication and for users and groups, whatever path changed them.
+
+Users and groups change through the admin, management commands and migrations (sync_roles); the
+signals catch every path, including many-to-many changes (a user's groups, a group's permissions).
+Other apps record their own domain events from their services with `accounts.audit.record`.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import m2m_changed, post_save, pre_save
+
+from accounts import audit, middleware
+
+HIDDEN = "••••••"
+# Bookkeeping fields whose changes alone are not worth an entry (last_login: the login entry says it).
+QUIET_FIELDS = {"last_login"}
+
+
+def _user_model():
+    return get_user_model()
+
+
+# --- authentication -------------------------------------------------------------------------------
+def on_login(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        now = middleware._now()
+        request.session["qc_started"] = now
+        request.session["qc_seen"] = now
+    audit.record("login", user, actor=user)
+
+
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    # `credentials` never reaches the record: only the username typed, which Master needs to spot
+    # password guessing. The password (already masked by Django) is not stored in any form.
+    username = str((credentials or {}).get("username", ""))[:150]
+    user = _user_model()._default_manager.filter(username__iexact=username).first() if username else None
+    audit.record(
+        "login_failed",
+        user,
+        actor=None,
+        object_type="accounts.user",
+        object_repr=username,
+        message=username,
+    )
+
+
+def on_logout(sender, request, user, **kwargs):
+    if user is None:
+        return
+    reason = getattr(request, "_qc_session_end", "") if request is not None else ""
+    audit.record("session_expired" if reason else "logout", user, actor=user, message=reason)
+
+
+# --- users and groups -----------------------------------------------------------------------------
+def _user_snapshot(user):
+    data = audit.snapshot(user)
+    data.pop("password", None)
+    return data
+
+
+def remember_user(sender, instance, raw=False, **kwargs):
+    if raw or instance.pk is None:
+        instance._audit_before = None
+        return
+    old = sender._default_manager.filter(pk=instance.pk).first()
+    instance._audit_before = _user_snapshot(old) if old else None
+    instance._audit_old_password = old.password if old else None
+
+
+def user_saved(sender, instance, created, raw=False, update_fields=None, **kwargs):
+    if raw:
+        return
+    if update_fields and set(update_fields) <= QUIET_FIELDS:
+        return
+    before = getattr(instance, "_audit_before", None) or {}
+    changes = audit.diff(before, _user_snapshot(instance))
+    for name in QUIET_FIELDS:
+        changes.pop(name, None)
+    if not created and getattr(instance, "_audit_old_password", None) != instance.password:
+        changes["password"] = [HIDDEN, HIDDEN]
+    if created:
+        changes.pop("password", None)
+        audit.record("user_created", instance, changes=changes)
+    elif changes:
+        audit.record("user_changed", instance, changes=changes)
+
+
+def remember_group(sender, instance, raw=False, **kwargs):
+    old = None if raw or instance.pk is None else sender._default_manager.filter(pk=instance.pk).first()
+    instance._audit_before = {"name": old.name} if old else {}
+
+
+def group_saved(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return
+    changes = audit.diff(getattr(instance, "_audit_before", {}) or {}, {"name": instance.name})
+    if created:
+        audit.record("group_created", instance, changes=changes)
+    elif changes:
+        audit.record("group_changed", instance, changes=changes)
+
+
+def _labels(queryset, kind):
+    if kind == "permission":
+        return sorted(f"{p.content_type.app_label}.{p.codename}" for p in queryset.select_related("content_type"))
+    return sorted(str(x) for x in queryset)
+
+
+def _m2m_handler(field_name, action_name, kind):
+    def handler(sender, instance, action, reverse, model, pk_set, **kwargs):
+        if action not in {"pre_add", "pre_remove", "pre_clear", "post_add", "post_remove", "post_clear"}:
+            return
+        if reverse:
+            # e.g. group.user_set.add(user): recorded on each object whose `field_name` changed.
+            if action == "pre_clear":
+                instance.__dict__["_audit_reverse"] = list(model._default_manager.filter(**{field_name: instance}))
+            if action.startswith("pre_"):
+                return
+            if action == "post_clear":
+                targets = instance.__dict__.pop("_audit_reverse", [])
+            else:
+                targets = list(model._default_manager.filter(pk__in=pk_set or ()))
+            sign = "+" if action == "post_add" else "-"
+            for target in targets:
+                audit.record(action_name, target, changes={field_name: ["", f"{sign} {instance}"]})
+            return
+        current = getattr(instance, field_name).all()
+        if action.startswith("pre_"):
+            instance.__dict__[f"_audit_{field_name}"] = _labels(current, kind)
+            return
+        before = instance.__dict__.pop(f"_audit_{field_name}", [])
+        after = _labels(current, kind)
+        if before != after:
+            audit.record(action_name, instance, changes={field_name: [before, after]})
+
+    return handler
+
+
+def connect():
+    User = _user_model()
+    user_logged_in.connect(on_login, dispatch_uid="accounts.audit.login")
+    user_login_failed.connect(on_login_failed, dispatch_uid="accounts.audit.login_failed")
+    user_logged_out.connect(on_logout, dispatch_uid="accounts.audit.logout")
+    pre_save.connect(remember_user, sender=User, dispatch_uid="accounts.audit.user_pre")
+    post_save.connect(user_saved, sender=User, dispatch_uid="accounts.audit.user_post")
+    pre_save.connect(remember_group, sender=Group, dispatch_uid="accounts.audit.group_pre")
+    post_save.connect(group_saved, sender=Group, dispatch_uid="accounts.audit.group_post")
+    m2m_changed.connect(
+        _m2m_handler("groups", "user_groups_changed", "group"),
+        sender=User.groups.through,
+        dispatch_uid="accounts.audit.user_groups",
+        weak=False,
+    )
+    m2m_changed.connect(
+        _m2m_handler("user_permissions", "user_permissions_changed", "permission"),
+        sender=User.user_permissions.through,
+        dispatch_uid="accounts.audit.user_permissions",
+        weak=False,
+    )
+    m2m_changed.connect(
+        _m2m_handler("permissions", "group_permissions_changed", "permission"),
+        sender=Group.permissions.through,
+        dispatch_uid="accounts.audit.group_permissions",
+        weak=False,
+    )

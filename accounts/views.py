@@ -1,0 +1,127 @@
+"""Login protection, the 429 page, and the password views (invitation link and "forgot my password")."""
+
+import logging
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django_ratelimit.decorators import ratelimit
+
+from accounts import audit
+from accounts.forms import PasswordResetRequestForm, SetPasswordForm
+
+log = logging.getLogger(__name__)
+
+
+# --- rate limiting --------------------------------------------------------------------------------
+def login_ip_rate(group, request):
+    return settings.RATELIMIT_LOGIN_IP
+
+
+def login_user_rate(group, request):
+    return settings.RATELIMIT_LOGIN_USER
+
+
+def password_reset_rate(group, request):
+    return settings.RATELIMIT_PASSWORD_RESET
+
+
+def username_key(group, request):
+    """Per-username counter: case and surrounding spaces do not make a new username."""
+    return (request.POST.get("username") or "").strip().lower()[:150] or "<vacío>"
+
+
+def email_key(group, request):
+    return (request.POST.get("email") or "").strip().lower()[:254] or "<vacío>"
+
+
+def protect_login(view):
+    """Wrap the admin's bound login view: 10/min per client IP, 5/min per username (POSTs)."""
+    view = ratelimit(group="login-user", key=username_key, rate=login_user_rate, method="POST", block=True)(view)
+    view = ratelimit(group="login-ip", key="ip", rate=login_ip_rate, method="POST", block=True)(view)
+    view._qc_rate_limited = True
+    return view
+
+
+def ratelimited(request, exception=None):
+    """RATELIMIT_VIEW: HTTP 429 with the Spanish page; blocked login attempts enter the audit."""
+    if request.method == "POST" and request.path.startswith(("/admin/login", "/accounts/")):
+        username = (request.POST.get("username") or request.POST.get("email") or "").strip()[:150]
+        log.warning("Rate limit hit on %s for %r", request.path, username)
+        audit.record(
+            "login_blocked", None, actor=None, object_type="accounts.user", object_repr=username, message=request.path
+        )
+    try:
+        body = render_to_string("429.html", request=request)
+    except TemplateDoesNotExist:
+        body = render_to_string("accounts/429_fallback.html", request=request)
+    response = HttpResponse(body, status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
+# --- password views -------------------------------------------------------------------------------
+class AdminContextMixin:
+    """Render with the admin's branding (site header, title) although the pages are public."""
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update({k: v for k, v in admin.site.each_context(self.request).items() if k not in ctx})
+        return ctx
+
+
+@method_decorator(
+    ratelimit(group="password-reset-ip", key="ip", rate=password_reset_rate, method="POST", block=True), name="post"
+)
+@method_decorator(
+    ratelimit(group="password-reset-email", key=email_key, rate=password_reset_rate, method="POST", block=True),
+    name="post",
+)
+class PasswordResetView(AdminContextMixin, auth_views.PasswordResetView):
+    """ "Olvidé mi contraseña": always the same answer, whether the address exists or not."""
+
+    form_class = PasswordResetRequestForm
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    html_email_template_name = "accounts/email/password_reset.html"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        audit.record(
+            "password_reset_requested", None, object_type="accounts.user", message=form.cleaned_data["email"][:254]
+        )
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(AdminContextMixin, auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class SetPasswordView(AdminContextMixin, auth_views.PasswordResetConfirmView):
+    """The one-time link of an invitation or a reset: choose a password (Django's validators)."""
+
+    form_class = SetPasswordForm
+    template_name = "accounts/password_set_form.html"
+    success_url = reverse_lazy("password_reset_complete")
+    post_reset_login = False
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.record("password_set", form.user, actor=form.user)
+        return response
+
+
+class SetPasswordDoneView(AdminContextMixin, auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_set_done.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["title"] = _("Password saved")
+        return ctx

@@ -1,0 +1,160 @@
+"""The one way a stored private file leaves the system.
+
+Every model built on `qoricash.files.PrivateFile` (client documents, deposit and payout vouchers)
+is downloadable through `/admin/files/<kind>/<pk>/` and nothing else. The view
+
+1. requires the model's view permission (403 otherwise),
+2. looks the row up through the default manager's `visible_to(user)` (the portfolio rule), so a
+   trader asking for another trader's client's file gets 404, exactly as if it did not exist,
+3. records a `file_download` audit entry,
+4. streams the file from local disk as an attachment, or redirects to a signed URL of the cloud
+   backend that expires within SIGNED_URL_EXPIRE_SECONDS (5 minutes by default).
+
+No public or permanent URL is stored or shown: admins link with `private_file_url(obj)` (or the
+`{% private_file_url obj %}` tag from `accounts.templatetags.private_files`), never `obj.file.url`.
+
+Models register themselves automatically (every concrete PrivateFile subclass, kind = model name,
+e.g. "clientdocument", "deposit", "payout"); `register(kind, model)` adds an explicit alias. This
+module never imports clients/ or operations/: they are found through the app registry.
+"""
+
+import logging
+import mimetypes
+import os
+from urllib.parse import quote
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+log = logging.getLogger(__name__)
+
+_explicit: dict[str, type] = {}
+
+
+def register(kind, model):
+    """Make `model`'s files downloadable as /admin/files/<kind>/<pk>/ (in addition to its model name)."""
+    other = _explicit.get(kind)
+    if other is not None and other is not model:
+        raise ImproperlyConfigured(f"Download kind {kind!r} is already registered for {other._meta.label}")
+    _explicit[kind] = model
+    return model
+
+
+def registry() -> dict[str, type]:
+    """{kind: model} for every downloadable model (auto-discovered PrivateFile subclasses + aliases)."""
+    from qoricash.files import PrivateFile
+
+    found = {}
+    for model in apps.get_models():
+        if issubclass(model, PrivateFile) and not model._meta.abstract:
+            found[model._meta.model_name] = model
+    found.update(_explicit)
+    return found
+
+
+def kind_of(model_or_obj) -> str:
+    model = model_or_obj if isinstance(model_or_obj, type) else type(model_or_obj)
+    model = model._meta.concrete_model
+    for kind, registered in registry().items():
+        if registered is model and kind == model._meta.model_name:
+            return kind
+    for kind, registered in registry().items():
+        if registered is model:
+            return kind
+    raise ImproperlyConfigured(f"{model._meta.label} is not a downloadable private file model")
+
+
+def private_file_url(obj) -> str:
+    """The permission-checked download URL of obj's file, or "" when it has none."""
+    if obj is None or obj.pk is None or not getattr(obj, "file", None):
+        return ""
+    return reverse("admin:private_file", kwargs={"kind": kind_of(obj), "pk": obj.pk})
+
+
+def private_file_link(obj, label=None):
+    """An <a> to the download view for admin list/readonly fields ("—" when there is no file)."""
+    url = private_file_url(obj)
+    if not url:
+        return "—"
+    return format_html('<a href="{}" rel="noopener">{}</a>', url, label or obj.original_name or _("Download"))
+
+
+def visible_queryset(model, user):
+    """The rows of `model` that `user` may see; fails closed (nothing) when the model has no rule."""
+    manager = model._default_manager
+    visible_to = getattr(manager, "visible_to", None)
+    if visible_to is None:
+        log.error("%s has no visible_to(user) on its default manager: its files are not downloadable", model)
+        return manager.none()
+    return visible_to(user)
+
+
+def _safe_filename(obj) -> str:
+    name = os.path.basename(getattr(obj, "original_name", "") or obj.file.name) or "archivo"
+    return "".join(ch for ch in name if ch.isprintable() and ch not in '"\\;')[:150] or "archivo"
+
+
+def _looks_signed(url: str) -> bool:
+    return any(marker in url for marker in ("X-Amz-Signature=", "Signature=", "signature="))
+
+
+def signed_url(storage, name, filename):
+    """A short-lived signed URL for a cloud backend; refuses to hand out an unsigned one."""
+    disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
+    try:
+        url = storage.url(name, parameters={"ResponseContentDisposition": disposition})
+    except TypeError:  # storages without per-request parameters (Cloudinary: attachment is built in)
+        url = storage.url(name)
+    if not _looks_signed(url):
+        raise ImproperlyConfigured("The file storage produced an unsigned URL: private files must use signed URLs")
+    return url
+
+
+def _local_path(storage, name):
+    try:
+        return storage.path(name)
+    except NotImplementedError:
+        return None
+
+
+@never_cache
+@require_safe
+def download(request, kind, pk):
+    from accounts.audit import record
+
+    model = registry().get(kind)
+    if model is None:
+        raise Http404
+    opts = model._meta
+    if not request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+        raise PermissionDenied
+    obj = visible_queryset(model, request.user).filter(pk=pk).first()
+    if obj is None or not obj.file:
+        raise Http404
+    filename = _safe_filename(obj)
+    storage, name = obj.file.storage, obj.file.name
+    record("file_download", obj, message=filename)
+    path = _local_path(storage, name)
+    if path is not None:
+        if not os.path.exists(path):
+            log.error("Private file missing on disk: %s (%s %s)", name, opts.label, pk)
+            raise Http404
+        content_type = obj.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        response = FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=content_type)  # noqa: SIM115
+    else:
+        response = HttpResponseRedirect(signed_url(storage, name, filename))
+        response["Referrer-Policy"] = "no-referrer"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def expire_seconds() -> int:
+    return settings.SIGNED_URL_EXPIRE_SECONDS
