@@ -1,0 +1,67 @@
+"""Shared by the storage tests: private files of every kind, built straight on the models."""
+
+import hashlib
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+PDF = b"%PDF-1.4\n% QoriCash test document\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+def upload(data=PDF, name="dni frente.pdf", content_type="application/pdf"):
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def client_document(owner, data=PDF, name="dni frente.pdf"):
+    from clients.models import ClientDocument
+    from clients.tests.factories import ClientFactory
+
+    client = ClientFactory(owner=owner)
+    doc = ClientDocument(client=client, kind="id_front", uploaded_by=owner, file=upload(data, name))
+    doc.save()
+    return doc
+
+
+def deposit(owner, data=PNG, name="voucher.png"):
+    from clients.tests.factories import active_client
+    from operations.models import Deposit
+    from operations.tests.factories import HouseBankAccountFactory, OperationFactory
+
+    op = OperationFactory(client=active_client(owner=owner))
+    dep = Deposit(
+        operation=op,
+        amount=Decimal("1000.00"),
+        bank_reference="123456",
+        client_account=op.source_account,
+        house_account=HouseBankAccountFactory(),
+        created_by=owner,
+        file=upload(data, name, "image/png"),
+    )
+    dep.save()
+    return dep
+
+
+def payout(owner, data=PDF, name="constancia.pdf"):
+    from clients.tests.factories import active_client
+    from operations.models import Payout
+    from operations.tests.factories import HouseBankAccountFactory, OperationFactory
+
+    op = OperationFactory(client=active_client(owner=owner))
+    pay = Payout(
+        operation=op,
+        amount=Decimal("3700.00"),
+        client_account=op.destination_account,
+        house_account=HouseBankAccountFactory(currency="PEN"),
+        created_by=owner,
+        file=upload(data, name),
+    )
+    pay.save()
+    return pay
+
+
+MAKERS = {"clientdocument": client_document, "deposit": deposit, "payout": payout}
