@@ -567,7 +567,7 @@ def save_trader_goal(goal, actor, *, created: bool):
     goal.save()
     after = audit.snapshot(goal, fields=("trader", "year", "month", "goal_pen", "set_by"))
     audit.record(
-        "report.goal_set" if created else "report.goal_change",
+        "goal_set" if created else "goal_changed",
         goal,
         actor=actor,
         changes=audit.diff(before, after),

@@ -112,7 +112,7 @@ def position_view(request):
         row.url = _safe_reverse("admin:operations_operation_change", row.id)
     can_view_profit = request.user.has_perm("reports.view_profit")
     query = period_query(date_from, date_to)
-    services._audit_report(request.user, "report.position_view", _("Position viewed: %(period)s") % {"period": query})
+    services._audit_report(request.user, "report_position_view", _("Position viewed: %(period)s") % {"period": query})
     yesterday = today - dt.timedelta(days=1)
     context = {
         **admin.site.each_context(request),
@@ -153,7 +153,7 @@ def position_xlsx(request):
     filename = excel.position_filename(position)
     services._audit_report(
         request.user,
-        "report.position_export",
+        "report_position_export",
         _("Position Excel %(file)s: %(count)s operations") % {"file": filename, "count": position.count},
     )
     return _xlsx_response(tmp, filename)
@@ -230,7 +230,7 @@ def history_xlsx(request):
     filename = excel.history_filename()
     services._audit_report(
         request.user,
-        "report.history_export",
+        "report_history_export",
         _("History Excel %(file)s: %(count)s operations; filters: %(query)s")
         % {"file": filename, "count": totals["count"], "query": request.GET.urlencode() or "-"},
     )

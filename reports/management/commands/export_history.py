@@ -89,7 +89,7 @@ class Command(BaseCommand):
             "trader": options["trader"] or "*",
             "path": path,
         }
-        services._audit_report(None, "report.history_export", detail)
+        services._audit_report(None, "report_history_export", detail)
         if verbose:
             self.stdout.write(
                 self.style.SUCCESS(

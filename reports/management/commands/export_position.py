@@ -29,7 +29,7 @@ class Command(BaseCommand):
             excel.write_position(position, handle, include_profit=True, rows=rows)
         services._audit_report(
             None,
-            "report.position_export",
+            "report_position_export",
             _("export_position command: %(date)s, %(count)s operations → %(path)s")
             % {"date": day.isoformat(), "count": position.count, "path": path},
         )

@@ -1,0 +1,421 @@
+"""The report pages through the admin: permissions, scoping, audit, query counts, panels, goals admin."""
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.contrib import admin
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from accounts.models import AuditEntry
+from operations.models import Operation, OperationStatus
+from operations.tests.factories import ExchangeRateFactory
+from reports import excel, views
+from reports.models import TraderGoal
+
+from .conftest import lima
+
+pytestmark = pytest.mark.django_db
+NOW = lima(2026, 11, 20, 18)
+POSITION = reverse("admin:reports_position")
+POSITION_XLSX = reverse("admin:reports_position_xlsx")
+HISTORY_XLSX = reverse("admin:reports_history_xlsx")
+
+
+def workbook(response):
+    assert response.status_code == 200, response
+    return load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def history_codes(response):
+    ws = workbook(response)[excel.HISTORY_SHEET]
+    codes = []
+    for row in ws.iter_rows(min_row=2, values_only=True):
+        if not row or row[0] is None or str(row[0]).startswith("TOTAL"):
+            break
+        codes.append(row[0])
+    return codes
+
+
+@pytest.fixture
+def acceptance_day(make_op):
+    """10,000 USD bought at 3.70 and 6,000 sold at 3.75 on 2026-11-20 (Lima)."""
+    return [
+        make_op("buy", "10000.00", "3.7000", at=lima(2026, 11, 20, 9)),
+        make_op("sell", "6000.00", "3.7500", at=lima(2026, 11, 20, 10), status=OperationStatus.COMPLETED),
+    ]
+
+
+# --- Position ---------------------------------------------------------------------------------
+
+
+def test_position_needs_view_position(trader_client):
+    from django.test import Client
+
+    assert trader_client.get(POSITION).status_code == 403
+    assert trader_client.get(POSITION_XLSX).status_code == 403
+    response = Client().get(POSITION)  # anonymous: the admin login
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_position_shows_the_acceptance_figures(master_client, acceptance_day):
+    response = master_client.get(POSITION, {"date": "2026-11-20"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    for figure, value in {
+        "buy-usd": "10,000.00",
+        "buy-pen": "37,000.00",
+        "buy-avg": "3.7000",
+        "sell-usd": "6,000.00",
+        "sell-pen": "22,500.00",
+        "sell-avg": "3.7500",
+        "net-abs": "4,000.00",
+        "net-label": "COMPRADOS EN",
+        "matched-spread": "300.00",
+        "profit": "380.00",
+    }.items():
+        assert f'data-figure="{figure}">{value}<' in html, figure
+    assert "14,800.00" in html  # open position 4,000 × 3.7000
+    assert acceptance_day[0].code in html and acceptance_day[1].code in html
+    assert "Posición" in html and "Compras" in html and "Ventas" in html  # Spanish UI
+    assert 'id="qc-imbalance"' not in html
+
+
+def test_position_hides_profit_without_view_profit(operador_client, acceptance_day):
+    html = operador_client.get(POSITION, {"date": "2026-11-20"}).content.decode()
+    assert 'data-figure="net-abs">4,000.00<' in html
+    assert 'data-figure="profit"' not in html and 'data-figure="matched-spread"' not in html
+
+
+def test_position_links_each_operation_to_its_admin_page(master_client, acceptance_day):
+    html = master_client.get(POSITION, {"date": "2026-11-20"}).content.decode()
+    if admin.site.is_registered(Operation):
+        assert reverse("admin:operations_operation_change", args=[acceptance_day[0].pk]) in html
+    else:  # the operations admin is not there yet: plain codes, never a broken link or a 500
+        assert acceptance_day[0].code in html
+
+
+def test_position_range_and_bad_dates(master_client, make_op):
+    make_op("buy", "100.00", at=lima(2026, 11, 18, 9))
+    make_op("buy", "200.00", at=lima(2026, 11, 20, 9))
+    html = master_client.get(POSITION, {"from": "2026-11-18", "to": "2026-11-20"}).content.decode()
+    assert 'data-figure="buy-usd">300.00<' in html
+
+    response = master_client.get(POSITION, {"date": "2026-02-30"})
+    assert response.status_code == 200
+    assert "no es una fecha válida" in response.content.decode()
+
+    response = master_client.get(POSITION, {"from": "2026-11-20", "to": "2026-11-18"})
+    assert response.status_code == 200
+    assert "posterior" in response.content.decode()
+
+    assert master_client.get(POSITION_XLSX, {"date": "nope"}).status_code == 302
+
+
+def test_imbalance_alert_and_critical_rows_on_screen(master_client, make_op):
+    with time_machine.travel(NOW, tick=False):
+        big = make_op("sell", "12000.00", "3.7500", at=lima(2026, 11, 20, 9))
+        html = master_client.get(POSITION, {"date": "2026-11-20"}).content.decode()
+    assert 'id="qc-imbalance"' in html and "VENDIDOS EN" in html
+    assert 'id="qc-critical"' in html
+    assert f'class="qc-critical" data-code="{big.code}"' in html
+
+
+def test_position_view_is_audited(master_client, acceptance_day):
+    master_client.get(POSITION, {"date": "2026-11-20"})
+    master_client.get(POSITION_XLSX, {"date": "2026-11-20"})
+    actions = list(AuditEntry.objects.order_by("id").values_list("action", "actor__username", "message"))
+    assert actions[-2][:2] == ("report_position_view", "m_master") and "2026-11-20" in actions[-2][2]
+    assert actions[-1][:2] == ("report_position_export", "m_master") and "Posicion_2026-11-20.xlsx" in actions[-1][2]
+
+
+def test_position_query_count_does_not_depend_on_operations(master_client, make_op, django_assert_max_num_queries):
+    make_op("buy", "100.00", at=lima(2026, 11, 20, 9))
+    make_op("sell", "100.00", "3.7500", at=lima(2026, 11, 20, 9))
+    master_client.get(POSITION, {"date": "2026-11-20"})  # warm caches (content types, sessions)
+    with django_assert_max_num_queries(12) as few:
+        master_client.get(POSITION, {"date": "2026-11-20"})
+    for i in range(25):
+        make_op(
+            "sell" if i % 2 else "buy",
+            "100.00",
+            at=lima(2026, 11, 20, 9),
+            status=OperationStatus.COMPLETED if i % 3 else OperationStatus.PENDING,
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = master_client.get(POSITION, {"date": "2026-11-20"})
+    assert 'data-figure="buy-usd">1,400.00<' in response.content.decode()  # 13 buys of 100 + the first
+
+
+def test_position_xlsx_file_name_and_type(master_client, acceptance_day):
+    response = master_client.get(POSITION_XLSX, {"date": "2026-11-20"})
+    assert response["Content-Type"] == views.XLSX
+    assert 'filename="Posicion_2026-11-20.xlsx"' in response["Content-Disposition"]
+    wb = workbook(response)
+    assert wb.sheetnames == ["Posición"]
+
+
+def test_position_xlsx_for_a_trader_with_the_permission_is_scoped(trader, trader_client, make_op, other_trader):
+    from django.contrib.auth.models import Permission
+
+    trader.user_permissions.add(Permission.objects.get(codename="view_position"))
+    make_op("buy", "100.00", at=lima(2026, 11, 20, 9), owner=trader)
+    make_op("buy", "700.00", at=lima(2026, 11, 20, 9), owner=other_trader)
+    html = trader_client.get(POSITION, {"date": "2026-11-20"}).content.decode()
+    assert 'data-figure="buy-usd">100.00<' in html
+
+
+# --- History ----------------------------------------------------------------------------------
+
+
+def test_history_needs_export_history(client, master, make_op):
+    from accounts.tests.factories import UserFactory
+
+    nobody = UserFactory(username="plain", role=None)
+    client.force_login(nobody)
+    assert client.get(HISTORY_XLSX).status_code == 403
+
+
+def test_history_trader_exports_only_its_portfolio(trader_client, trader, other_trader, make_op):
+    mine = make_op("buy", owner=trader, at=lima(2026, 11, 20, 9))
+    make_op("buy", owner=other_trader, at=lima(2026, 11, 20, 9))
+    response = trader_client.get(HISTORY_XLSX)
+    assert history_codes(response) == [mine.code]
+
+
+def test_history_trader_sees_masked_accounts_and_no_user_column(trader_client, trader, make_op):
+    op = make_op("buy", owner=trader, at=lima(2026, 11, 20, 9))
+    Operation.objects.filter(pk=op.pk).update(source_snapshot="BCP USD 1930012345678")
+    ws = workbook(trader_client.get(HISTORY_XLSX))[excel.HISTORY_SHEET]
+    header = [c.value for c in ws[1]]
+    assert "USUARIO" not in header
+    assert ws.cell(2, header.index("CUENTA CARGO") + 1).value == "BCP USD ****5678"
+
+
+def test_history_master_gets_user_column_and_full_accounts(master_client, make_op):
+    op = make_op("buy", at=lima(2026, 11, 20, 9))
+    Operation.objects.filter(pk=op.pk).update(source_snapshot="BCP USD 1930012345678")
+    ws = workbook(master_client.get(HISTORY_XLSX))[excel.HISTORY_SHEET]
+    header = [c.value for c in ws[1]]
+    assert header[-1] == "USUARIO"
+    assert ws.cell(2, header.index("CUENTA CARGO") + 1).value == "BCP USD 1930012345678"
+    assert ws.cell(2, len(header)).value == op.created_by.email
+
+
+def _filter_data(make_op, trader, other_trader):
+    from clients.tests.factories import active_client
+
+    target_client = active_client(owner=trader, document_number="41234567")
+    return {
+        "hit": make_op(
+            "buy", "100.00", client=target_client, status=OperationStatus.COMPLETED, at=lima(2026, 11, 20, 9)
+        ),
+        "hit2": make_op(
+            "sell", "200.00", "3.7500", client=target_client, status=OperationStatus.COMPLETED, at=lima(2026, 11, 21, 9)
+        ),
+        "wrong_status": make_op("buy", "300.00", client=target_client, at=lima(2026, 11, 20, 9)),
+        "wrong_client": make_op(
+            "buy", "400.00", owner=other_trader, status=OperationStatus.COMPLETED, at=lima(2026, 11, 20, 9)
+        ),
+    }
+
+
+def test_history_export_uses_the_fallback_changelist_filters_and_search(
+    master_client, make_op, trader, other_trader, monkeypatch
+):
+    """Without the operations admin, the export still honours Django's standard filter/search parameters."""
+    monkeypatch.delitem(admin.site._registry, Operation, raising=False)
+    ops = _filter_data(make_op, trader, other_trader)
+    response = master_client.get(HISTORY_XLSX, {"status__exact": "completed", "q": "41234567"})
+    assert history_codes(response) == [ops["hit2"].code, ops["hit"].code]  # newest first
+    response = master_client.get(HISTORY_XLSX, {"status__exact": "completed", "q": "41234567", "type__exact": "buy"})
+    assert history_codes(response) == [ops["hit"].code]
+    response = master_client.get(HISTORY_XLSX, {"nonsense__exact": "1"})
+    assert response.status_code == 302  # invalid filter: back to the list with a message, nothing exported
+
+
+@pytest.mark.skipif(not admin.site.is_registered(Operation), reason="the operations admin is not registered yet")
+def test_history_export_matches_the_operations_changelist(master_client, make_op, trader, other_trader):
+    """The same querystring selects the same rows, in the same order, as the operations list shows."""
+    _filter_data(make_op, trader, other_trader)
+    changelist = reverse("admin:operations_operation_changelist")
+    for query in (
+        {},
+        {"q": "41234567"},
+        {"status__exact": "completed"},
+        {"status__exact": "completed", "q": "41234567"},
+    ):
+        page = master_client.get(changelist, query)
+        if page.status_code != 200:  # a filter this admin does not offer
+            continue
+        expected = [op.code for op in page.context["cl"].queryset]
+        assert history_codes(master_client.get(HISTORY_XLSX, query)) == expected, query
+        html = page.content.decode()
+        assert 'id="qc-export-history"' in html
+
+
+def test_history_export_is_audited_with_its_filters(master_client, make_op):
+    make_op("buy", at=lima(2026, 11, 20, 9))
+    master_client.get(HISTORY_XLSX, {"q": "EXP"})
+    entry = AuditEntry.objects.latest("id")
+    assert entry.action == "report_history_export" and "q=EXP" in entry.message
+
+
+# --- Dashboard --------------------------------------------------------------------------------
+
+
+def _panels(response):
+    return {p["template"]: p["ctx"] for p in response.context["panels"]}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_dashboard_master_sees_house_figures_and_profit(master_client, master, make_op):
+    ExchangeRateFactory(set_by=master, effective_at=lima(2026, 11, 20, 8))
+    make_op("buy", "1000.00", at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)
+    response = master_client.get(reverse("admin:index"))
+    panels = _panels(response)
+    today = panels["reports/panels/today.html"]
+    assert today["whole_house"] and today["figures"]["total"] == 1
+    assert today["profit"]["today"] == Decimal("20.00")
+    assert today["rate"].sell == Decimal("3.7500")
+    html = response.content.decode()
+    if 'id="qc-panel-today"' in html:  # the index renders the panels
+        assert 'data-figure="profit-today">S/ 20.00<' in html and "3.7500" in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_dashboard_operador_has_no_profit(operador_client, make_op):
+    make_op("buy", "1000.00", at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)
+    panels = _panels(operador_client.get(reverse("admin:index")))
+    assert panels["reports/panels/today.html"]["profit"] is None
+    assert "reports/panels/goals.html" not in panels
+
+
+@time_machine.travel(NOW, tick=False)
+def test_dashboard_trader_sees_own_portfolio_and_goal(trader_client, trader, other_trader, master, make_op):
+    make_op("buy", "1000.00", owner=trader, at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)
+    make_op("buy", "5000.00", owner=other_trader, at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)
+    TraderGoal.objects.create(trader=trader, year=2026, month=11, goal_pen=Decimal("80.00"), set_by=master)
+    response = trader_client.get(reverse("admin:index"))
+    panels = _panels(response)
+    today = panels["reports/panels/today.html"]
+    assert not today["whole_house"] and today["figures"]["total"] == 1 and today["profit"] is None
+    goal = panels["reports/panels/goals.html"]
+    assert goal["mode"] == "own" and goal["progress"]["achieved"] == Decimal("20.00")
+    assert goal["progress"]["percent"] == Decimal("25.0")
+    html = response.content.decode()
+    if 'id="qc-panel-goals"' in html:
+        assert 'data-figure="goal-achieved">S/ 20.00<' in html and "S/ 60.00" in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_dashboard_master_goal_overview(master_client, master, trader, make_op):
+    TraderGoal.objects.create(trader=trader, year=2026, month=11, goal_pen=Decimal("40.00"), set_by=master)
+    make_op("buy", "1000.00", owner=trader, at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)
+    goal = _panels(master_client.get(reverse("admin:index")))["reports/panels/goals.html"]
+    assert goal["mode"] == "all"
+    assert [(r["goal"].trader, r["progress"]["percent"]) for r in goal["rows"]] == [(trader, Decimal("50.0"))]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_dashboard_query_count_does_not_depend_on_operations(
+    master_client, master, trader, make_op, django_assert_max_num_queries
+):
+    ExchangeRateFactory(set_by=master, effective_at=lima(2026, 11, 20, 8))
+    TraderGoal.objects.create(trader=trader, year=2026, month=11, goal_pen=Decimal("40.00"), set_by=master)
+    make_op("buy", "100.00", at=lima(2026, 11, 20, 9))
+    master_client.get(reverse("admin:index"))
+    with django_assert_max_num_queries(20) as few:
+        master_client.get(reverse("admin:index"))
+    for i in range(20):
+        make_op(
+            "sell" if i % 2 else "buy",
+            "100.00",
+            owner=trader,
+            at=lima(2026, 11, 20, 9),
+            status=OperationStatus.COMPLETED,
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        master_client.get(reverse("admin:index"))
+
+
+def test_panel_builders_and_templates_stay_within_a_few_queries(rf, trader, master, django_assert_max_num_queries):
+    """The panels alone (whatever else the index shows): a fixed handful of queries, none in the templates."""
+    from django.template.loader import render_to_string
+
+    TraderGoal.objects.create(trader=trader, year=2026, month=11, goal_pen=Decimal("40.00"), set_by=master)
+    for user in (master, trader):
+        request = rf.get("/admin/")
+        request.user = user
+        with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(8):
+            today = views.dashboard_panel(request)
+            goals = views.goals_panel(request)
+            render_to_string("reports/panels/today.html", {"ctx": today})
+            render_to_string("reports/panels/goals.html", {"ctx": goals})
+
+
+# --- TraderGoal admin -------------------------------------------------------------------------
+
+
+def test_master_sets_a_goal_for_an_eligible_trader_only(master_client, master, trader, operador):
+    add = reverse("admin:reports_tradergoal_add")
+    page = master_client.get(add)
+    choices = [c[0].value for c in page.context["adminform"].form.fields["trader"].choices if c[0]]
+    assert trader.pk in choices and operador.pk not in choices and master.pk not in choices
+
+    response = master_client.post(add, {"trader": trader.pk, "year": 2026, "month": 11, "goal_pen": "1500.00"})
+    assert response.status_code == 302
+    goal = TraderGoal.objects.get()
+    assert goal.set_by == master and goal.goal_pen == Decimal("1500.00")
+    entry = AuditEntry.objects.filter(action="goal_set").get()
+    assert entry.object_id == str(goal.pk) and entry.actor == master
+
+    response = master_client.post(add, {"trader": operador.pk, "year": 2026, "month": 11, "goal_pen": "10"})
+    assert response.status_code == 200 and TraderGoal.objects.count() == 1
+
+    # The same trader and month twice is refused with a Spanish message.
+    response = master_client.post(add, {"trader": trader.pk, "year": 2026, "month": 11, "goal_pen": "10"})
+    assert response.status_code == 200 and "ya existe" in response.content.decode()
+
+
+def test_changing_a_goal_changes_only_the_amount_and_is_audited(master_client, master, trader, other_trader):
+    goal = TraderGoal.objects.create(trader=trader, year=2026, month=11, goal_pen=Decimal("100.00"), set_by=master)
+    url = reverse("admin:reports_tradergoal_change", args=[goal.pk])
+    response = master_client.post(url, {"goal_pen": "250.00", "trader": other_trader.pk, "month": 1})
+    assert response.status_code == 302
+    goal.refresh_from_db()
+    assert (goal.goal_pen, goal.trader, goal.month) == (Decimal("250.00"), trader, 11)
+    entry = AuditEntry.objects.filter(action="goal_changed").get()
+    assert entry.changes["goal_pen"] == ["100.00", "250.00"]
+
+
+def test_goal_list_shows_computed_progress_and_traders_see_only_theirs(
+    master_client, trader_client, master, trader, other_trader, make_op
+):
+    TraderGoal.objects.create(trader=trader, year=2026, month=11, goal_pen=Decimal("40.00"), set_by=master)
+    TraderGoal.objects.create(trader=other_trader, year=2026, month=11, goal_pen=Decimal("40.00"), set_by=master)
+    make_op("buy", "1000.00", owner=trader, at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)
+    changelist = reverse("admin:reports_tradergoal_changelist")
+    html = master_client.get(changelist).content.decode()
+    assert "S/ 20.00" in html and "50.0%" in html
+
+    response = trader_client.get(changelist)
+    assert response.status_code == 200
+    assert [g.trader for g in response.context["cl"].result_list] == [trader]
+    assert trader_client.get(reverse("admin:reports_tradergoal_add")).status_code == 403
+
+
+def test_goals_cannot_be_deleted(master_client, master, trader):
+    goal = TraderGoal.objects.create(trader=trader, year=2026, month=11, goal_pen=Decimal("40.00"), set_by=master)
+    assert master_client.get(reverse("admin:reports_tradergoal_delete", args=[goal.pk])).status_code == 403
+
+
+def test_period_from_query_defaults_and_errors():
+    today = dt.date(2026, 11, 20)
+    assert views.period_from_query({}, today) == (today, today, None)
+    assert views.period_from_query({"date": "2026-11-19"}, today)[:2] == (dt.date(2026, 11, 19),) * 2
+    start, end, error = views.period_from_query({"from": "2026-11-21", "to": "2026-11-19"}, today)
+    assert (start, end) == (today, today) and error
