@@ -278,3 +278,43 @@ def render_markdown(site=None) -> str:
 
 def _placeholder_kwargs(kwargs):
     return {k: ("999999" if v == "<id>" else v) for k, v in kwargs.items()}
+
+
+# --- Custom admin URLs of each app -------------------------------------------------------------------
+# Like accounts/roles.py, one shared table: each developer keeps the lines of their own app (or calls
+# `matrix.rule(...)` from the app's admin.py). POST-only buttons are requested with GET and must
+# answer 405 to everybody; their permission is asserted by the app's own tests.
+rule(
+    "clients_client_activate",
+    ("clients.activate_client",),
+    model="clients.client",
+    ok=405,
+    denied=405,
+    label="activar (botón, solo POST)",
+    group="clients.Client",
+)
+rule(
+    "clients_client_deactivate",
+    ("clients.activate_client",),
+    model="clients.client",
+    ok=405,
+    denied=405,
+    label="desactivar (botón, solo POST)",
+    group="clients.Client",
+)
+rule(
+    "clients_client_reassign",
+    ("clients.reassign_client",),
+    model="clients.client",
+    label="reasignar un cliente",
+    group="clients.Client",
+)
+rule(
+    "clients_client_reassign_portfolio",
+    ("clients.reassign_client",),
+    label="reasignar una cartera completa",
+    group="clients.Client",
+)
+rule("reports_position", ("reports.view_position",), label="posición", group="reports")
+rule("reports_position_xlsx", ("reports.view_position",), label="posición en Excel", group="reports")
+rule("reports_history_xlsx", ("reports.export_history",), label="historial en Excel", group="reports")
