@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from itertools import zip_longest
 
-from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -121,24 +121,33 @@ def write_position(position, target, *, include_profit: bool, rows=None):
     c = sheet.cell
 
     period = (
-        _("Date: %(date)s") % {"date": position.date_from.isoformat()}
+        pgettext("report", "Date: %(date)s") % {"date": position.date_from.isoformat()}
         if position.is_single_day
-        else _("From %(start)s to %(end)s")
+        else pgettext("report", "From %(start)s to %(end)s")
         % {"start": position.date_from.isoformat(), "end": position.date_to.isoformat()}
     )
-    sheet.append([c(_("POSITION REPORT"), font=TITLE_FONT)])
+    sheet.append([c(pgettext("report", "POSITION REPORT"), font=TITLE_FONT)])
     sheet.append(
         [
             c(period, font=BOLD),
             None,
-            c(_("Generated:")),
+            c(pgettext("report", "Generated:")),
             c(services.local_naive(position.generated_at), DATETIME_FORMAT),
         ]
     )
     sheet.append([])
-    sheet.append([c(_("SUMMARY"), font=BANNER_FONT)])
+    sheet.append([c(pgettext("report", "SUMMARY"), font=BANNER_FONT)])
     sheet.append(
-        sheet.header([_("Type"), _("Operations"), _("Total USD"), _("Average rate"), _("PEN equivalent"), _("Detail")])
+        sheet.header(
+            [
+                pgettext("report", "Type"),
+                pgettext("report", "Operations"),
+                pgettext("report", "Total USD"),
+                pgettext("report", "Average rate"),
+                pgettext("report", "PEN equivalent"),
+                pgettext("report", "Detail"),
+            ]
+        )
     )
 
     def side_rows(title, side):
@@ -153,7 +162,7 @@ def write_position(position, target, *, include_profit: bool, rows=None):
         )
         sheet.append(
             [
-                c("   " + _("Completed")),
+                c("   " + pgettext("report", "Completed")),
                 c(side.count_completed, COUNT_FORMAT),
                 c(side.usd_completed, USD_FORMAT),
                 None,
@@ -162,7 +171,7 @@ def write_position(position, target, *, include_profit: bool, rows=None):
         )
         sheet.append(
             [
-                c("   " + _("Pending / in process")),
+                c("   " + pgettext("report", "Pending / in process")),
                 c(side.count_open, COUNT_FORMAT),
                 c(side.usd_open, USD_FORMAT),
                 None,
@@ -170,11 +179,11 @@ def write_position(position, target, *, include_profit: bool, rows=None):
             ]
         )
 
-    side_rows(_("Purchases"), position.buy)
-    side_rows(_("Sales"), position.sell)
+    side_rows(pgettext("report", "Purchases"), position.buy)
+    side_rows(pgettext("report", "Sales"), position.sell)
     sheet.append(
         [
-            c(_("Net USD (bought − sold)"), font=BOLD),
+            c(pgettext("report", "Net USD (bought − sold)"), font=BOLD),
             None,
             c(position.net_usd, USD_FORMAT, font=BOLD),
             None,
@@ -184,7 +193,7 @@ def write_position(position, target, *, include_profit: bool, rows=None):
     )
     sheet.append(
         [
-            c(_("Open position"), font=BOLD),
+            c(pgettext("report", "Open position"), font=BOLD),
             None,
             c(position.net_abs, USD_FORMAT),
             c(position.open_rate, RATE_FORMAT),
@@ -195,7 +204,7 @@ def write_position(position, target, *, include_profit: bool, rows=None):
     if include_profit:
         sheet.append(
             [
-                c(_("Profit (spread over the base rate)"), font=BOLD),
+                c(pgettext("report", "Profit (spread over the base rate)"), font=BOLD),
                 None,
                 None,
                 None,
@@ -205,19 +214,19 @@ def write_position(position, target, *, include_profit: bool, rows=None):
         spread_rate = position.sell.avg_rate - position.buy.avg_rate if position.matched_usd else None
         sheet.append(
             [
-                c(_("Matched-volume spread"), font=BOLD),
+                c(pgettext("report", "Matched-volume spread"), font=BOLD),
                 None,
                 c(position.matched_usd, USD_FORMAT),
                 c(spread_rate, RATE_FORMAT),
                 c(position.matched_spread_pen, PEN_FORMAT),
-                c(_("min(USD bought, USD sold) × (avg sell − avg buy)")),
+                c(pgettext("report", "min(USD bought, USD sold) × (avg sell − avg buy)")),
             ]
         )
     if position.imbalance:
         sheet.append(
             [
                 c(
-                    _("ALERT: imbalance of %(usd)s USD exceeds the limit of %(limit)s USD.")
+                    pgettext("report", "ALERT: imbalance of %(usd)s USD exceeds the limit of %(limit)s USD.")
                     % {"usd": money.fmt(position.net_abs), "limit": money.fmt(position.imbalance_limit)},
                     font=ALERT_FONT,
                 )
@@ -228,9 +237,21 @@ def write_position(position, target, *, include_profit: bool, rows=None):
 
     spacer = [None] * SPACER
     sheet.append(
-        [c(_("PURCHASES"), font=BANNER_FONT), *[None] * (BLOCK_WIDTH - 1), *spacer, c(_("SALES"), font=BANNER_FONT)]
+        [
+            c(pgettext("report", "PURCHASES"), font=BANNER_FONT),
+            *[None] * (BLOCK_WIDTH - 1),
+            *spacer,
+            c(pgettext("report", "SALES"), font=BANNER_FONT),
+        ]
     )
-    titles = [_("Operation ID"), _("Client"), "USD", _("Rate"), "PEN", _("Status")]
+    titles = [
+        pgettext("report", "Operation ID"),
+        pgettext("report", "Client"),
+        "USD",
+        pgettext("report", "Rate"),
+        "PEN",
+        pgettext("report", "Status"),
+    ]
     sheet.append([*sheet.header(titles), *spacer, *sheet.header(titles)])
     for buy, sell in zip_longest(buys, sells):
         sheet.append(
@@ -253,7 +274,11 @@ def write_position(position, target, *, include_profit: bool, rows=None):
         ]
 
     sheet.append(
-        [*total_cells(_("TOTAL PURCHASES"), position.buy), *spacer, *total_cells(_("TOTAL SALES"), position.sell)]
+        [
+            *total_cells(pgettext("report", "TOTAL PURCHASES"), position.buy),
+            *spacer,
+            *total_cells(pgettext("report", "TOTAL SALES"), position.sell),
+        ]
     )
     _save(wb, target)
 
@@ -263,22 +288,22 @@ def write_position(position, target, *, include_profit: bool, rows=None):
 
 def history_columns(include_creator: bool):
     columns = [
-        (_("OP. ID"), 13),
-        (_("TYPE"), 9),
-        (_("DOCUMENT"), 16),
-        (_("CLIENT"), 36),
+        (pgettext("report", "OP. ID"), 13),
+        (pgettext("report", "TYPE"), 9),
+        (pgettext("report", "DOCUMENT"), 16),
+        (pgettext("report", "CLIENT"), 36),
         ("USD", 14),
-        (_("RATE"), 9),
+        (pgettext("report", "RATE"), 9),
         ("PEN", 16),
-        (_("DEBIT ACCOUNT"), 26),
-        (_("DESTINATION ACCOUNT"), 26),
-        (_("STATUS"), 13),
-        (_("DATE"), 17),
-        (_("ACCOUNT EXECUTIVE"), 24),
-        (_("OPERATOR"), 24),
+        (pgettext("report", "DEBIT ACCOUNT"), 26),
+        (pgettext("report", "DESTINATION ACCOUNT"), 26),
+        (pgettext("report", "STATUS"), 13),
+        (pgettext("report", "DATE"), 17),
+        (pgettext("report", "ACCOUNT EXECUTIVE"), 24),
+        (pgettext("report", "OPERATOR"), 24),
     ]
     if include_creator:
-        columns.append((_("USER"), 30))
+        columns.append((pgettext("report", "USER"), 30))
     return columns
 
 
@@ -337,16 +362,16 @@ def write_history(rows, target, *, include_creator: bool, progress=None, progres
         sheet.ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
     sheet.append([])
     # The count stays a number; the format only adds the word.
-    count_format = '#,##0 "{}"'.format(_("operations"))
+    count_format = '#,##0 "{}"'.format(pgettext("report", "operations"))
     grand = {
         "count": count,
         "usd": totals[OperationType.BUY]["usd"] + totals[OperationType.SELL]["usd"],
         "pen": totals[OperationType.BUY]["pen"] + totals[OperationType.SELL]["pen"],
     }
     for title, data in (
-        (_("TOTAL PURCHASES"), totals[OperationType.BUY]),
-        (_("TOTAL SALES"), totals[OperationType.SELL]),
-        (_("TOTAL"), grand),
+        (pgettext("report", "TOTAL PURCHASES"), totals[OperationType.BUY]),
+        (pgettext("report", "TOTAL SALES"), totals[OperationType.SELL]),
+        (pgettext("report", "TOTAL"), grand),
     ):
         sheet.append(
             [

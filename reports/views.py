@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from clients.validators import mask
 from operations.models import Operation, OperationType
@@ -51,12 +52,12 @@ def period_from_query(query, today=None):
     today = today or services.lima_today()
     try:
         if query.get("from") or query.get("to"):
-            date_from = services.parse_date(query.get("from") or query.get("to"), _("From"))
-            date_to = services.parse_date(query.get("to") or query.get("from"), _("To"))
+            date_from = services.parse_date(query.get("from") or query.get("to"), pgettext("report", "From"))
+            date_to = services.parse_date(query.get("to") or query.get("from"), pgettext("report", "To"))
             services.check_range(date_from, date_to)
             return date_from, date_to, None
         if query.get("date"):
-            day = services.parse_date(query.get("date"), _("Date"))
+            day = services.parse_date(query.get("date"), pgettext("report", "Date"))
             return day, day, None
     except services.ReportError as exc:
         return today, today, str(exc)

@@ -1,0 +1,253 @@
+"""The Excel files opened with openpyxl and checked cell by cell: sheets, names, types, formats, totals."""
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from operations.models import Operation, OperationStatus
+from reports import excel, services
+
+from .conftest import lima
+
+pytestmark = pytest.mark.django_db
+DAY = dt.date(2026, 11, 20)
+
+
+@pytest.fixture(autouse=True)
+def _plain_changelist(monkeypatch):
+    """These tests check the file, not the operations list: use Django's default list (newest first)."""
+    from django.contrib import admin
+
+    monkeypatch.delitem(admin.site._registry, Operation, raising=False)
+
+
+def load(response):
+    assert response.status_code == 200
+    return load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def rows_of(ws):
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def find_row(ws, first_value):
+    for row in ws.iter_rows():
+        if row and row[0].value == first_value:
+            return row
+    raise AssertionError(f"no row starting with {first_value!r}")
+
+
+@pytest.fixture
+def day_ops(make_op):
+    with time_machine.travel(lima(2026, 11, 20, 18), tick=False):
+        return {
+            "b1": make_op("buy", "6000.00", "3.7000", at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED),
+            "b2": make_op("buy", "4000.00", "3.7000", at=lima(2026, 11, 20, 10)),
+            "s1": make_op("sell", "6000.00", "3.7500", at=lima(2026, 11, 20, 11), status=OperationStatus.IN_PROCESS),
+            "big": make_op("buy", "12000.00", "3.6900", at=lima(2026, 11, 20, 12)),
+            "cancelled": make_op(
+                "sell", "999.00", "3.7500", at=lima(2026, 11, 20, 13), status=OperationStatus.CANCELLED
+            ),
+        }
+
+
+# --- Position ---------------------------------------------------------------------------------
+
+
+@time_machine.travel(lima(2026, 11, 20, 18), tick=False)
+def test_position_workbook_cell_by_cell(master_client, day_ops):
+    response = master_client.get(reverse("admin:reports_position_xlsx"), {"date": "2026-11-20"})
+    assert response["Content-Disposition"].endswith('filename="Posicion_2026-11-20.xlsx"')
+    wb = load(response)
+    assert wb.sheetnames == ["Posición"]
+    ws = wb["Posición"]
+    position = services.compute_position(Operation.objects.all(), DAY)
+
+    assert ws["A1"].value == "REPORTE DE POSICIÓN"
+    assert ws["A2"].value == "Fecha: 2026-11-20"
+    assert isinstance(ws["D2"].value, dt.datetime) and ws["D2"].number_format == excel.DATETIME_FORMAT
+    assert ws["D2"].value == dt.datetime(2026, 11, 20, 18, 0)  # Lima wall clock
+    assert ws["A4"].value == "RESUMEN"
+    assert [c.value for c in ws[5]][:6] == [
+        "Tipo",
+        "Operaciones",
+        "Total USD",
+        "T.C. promedio",
+        "Contravalor PEN",
+        "Detalle",
+    ]
+    assert ws["A5"].fill.fgColor.rgb.endswith("366092") and ws["A5"].font.bold
+
+    compras = find_row(ws, "Compras")
+    assert compras[1].value == 3 and isinstance(compras[1].value, int)
+    assert compras[2].value == pytest.approx(22000.00) and compras[2].number_format == excel.USD_FORMAT
+    # (22,200 + 14,800 + 44,280) / 22,000 = 3.694545… → 3.6945
+    assert compras[3].value == pytest.approx(3.6945) and compras[3].number_format == excel.RATE_FORMAT
+    assert compras[4].value == pytest.approx(81280.00) and compras[4].number_format == excel.PEN_FORMAT
+    completadas = ws.cell(compras[0].row + 1, 1).row
+    assert [c.value for c in ws[completadas]][:5] == ["   Completadas", 1, 6000, None, 22200]
+    assert [c.value for c in ws[completadas + 1]][:5] == ["   Pendientes / en proceso", 2, 16000, None, 59080]
+
+    ventas = find_row(ws, "Ventas")
+    assert [c.value for c in ventas][:5] == ["Ventas", 1, 6000, 3.75, 22500]
+
+    net = find_row(ws, "USD neto (comprados − vendidos)")
+    assert net[2].value == 16000 and net[5].value == "COMPRADOS EN"
+    opened = find_row(ws, "Posición abierta")
+    assert [c.value for c in opened][2:6] == [16000, 3.6945, pytest.approx(59112.00), "COMPRADOS EN"]
+    profit = find_row(ws, "Utilidad (spread sobre el T.C. base)")
+    assert profit[4].value == pytest.approx(float(position.profit_pen))
+    spread = find_row(ws, "Spread del volumen calzado")
+    # 6,000 × (3.7500 − 3.6945) = 333.00
+    assert spread[2].value == 6000 and spread[3].value == pytest.approx(0.0555) and spread[4].value == 333
+    assert find_row(ws, "ALERTA: el desbalance de 16,000.00 USD supera el límite de 5,000.00 USD.")[0].font.bold
+
+    banner = find_row(ws, "COMPRAS")
+    assert banner[7].value == "VENTAS"  # second block starts at column H (G is a spacer)
+    header = [c.value for c in ws[banner[0].row + 1]]
+    assert header[:6] == ["ID Operación", "Cliente", "USD", "T.C.", "PEN", "Estado"]
+    assert header[7:13] == header[:6]
+
+    first = banner[0].row + 2
+    data = [[c.value for c in ws[r]] for r in range(first, first + 3)]
+    # Critical first (12,000 ≥ 10,000), then by amount; cancelled never listed.
+    assert [r[0] for r in data] == [day_ops["big"].code, day_ops["b1"].code, day_ops["b2"].code]
+    assert data[0][5].startswith("Pendiente ⚠") and ws.cell(first, 1).fill.fgColor.rgb.endswith("FFF2CC")
+    assert data[0][2:5] == [12000, 3.69, 44280]
+    assert isinstance(data[0][2], (int, float)) and ws.cell(first, 3).number_format == excel.USD_FORMAT
+    assert [data[0][i] for i in (7, 9, 10, 11, 12)] == [day_ops["s1"].code, 6000, 3.75, 22500, "En proceso"]
+    assert data[1][7] is None  # the sales block is shorter
+    assert day_ops["cancelled"].code not in {v for r in rows_of(ws) for v in r}
+
+    totals = find_row(ws, "TOTAL COMPRAS")
+    assert totals[0].row == first + 4  # one blank row after the data
+    assert [totals[i].value for i in (2, 4, 7, 9, 11)] == [22000, 81280, "TOTAL VENTAS", 6000, 22500]
+    assert totals[2].number_format == excel.USD_FORMAT and totals[4].number_format == excel.PEN_FORMAT
+    # The totals row equals the sum of the listed rows.
+    assert totals[2].value == sum(r[2] for r in data) and totals[4].value == sum(r[4] for r in data)
+
+
+def test_position_workbook_without_profit_for_operador(operador_client, day_ops):
+    ws = load(operador_client.get(reverse("admin:reports_position_xlsx"), {"date": "2026-11-20"}))["Posición"]
+    firsts = {r[0] for r in rows_of(ws)}
+    assert "Utilidad (spread sobre el T.C. base)" not in firsts and "Spread del volumen calzado" not in firsts
+    assert "Posición abierta" in firsts
+
+
+def test_position_workbook_of_an_empty_day(master_client):
+    ws = load(master_client.get(reverse("admin:reports_position_xlsx"), {"date": "2026-11-21"}))["Posición"]
+    compras = find_row(ws, "Compras")
+    assert [c.value for c in compras][:5] == ["Compras", 0, 0, None, 0]
+    assert find_row(ws, "USD neto (comprados − vendidos)")[5].value == "NETEADOS"
+    totals = find_row(ws, "TOTAL COMPRAS")
+    assert totals[2].value == 0 and totals[11].value == 0
+
+
+def test_position_workbook_range_file_name(master_client, make_op):
+    make_op("buy", "100.00", at=lima(2026, 11, 18, 9))
+    response = master_client.get(reverse("admin:reports_position_xlsx"), {"from": "2026-11-18", "to": "2026-11-20"})
+    assert 'filename="Posicion_2026-11-18_2026-11-20.xlsx"' in response["Content-Disposition"]
+    ws = load(response)["Posición"]
+    assert ws["A2"].value == "Del 2026-11-18 al 2026-11-20"
+
+
+# --- History ----------------------------------------------------------------------------------
+
+HEADER = [
+    "ID OP.",
+    "TIPO",
+    "DOCUMENTO",
+    "CLIENTE",
+    "USD",
+    "T.C.",
+    "PEN",
+    "CUENTA CARGO",
+    "CUENTA DESTINO",
+    "ESTADO",
+    "FECHA",
+    "EJECUTIVO",
+    "OPERADOR",
+    "USUARIO",
+]
+
+
+@time_machine.travel(lima(2026, 11, 20, 18, 30, 15), tick=False)
+def test_history_workbook_cell_by_cell(master_client, day_ops, operador):
+    Operation.objects.filter(pk=day_ops["s1"].pk).update(assigned_operator=operador)
+    response = master_client.get(reverse("admin:reports_history_xlsx"))
+    assert 'filename="historial_operaciones_20261120_183015.xlsx"' in response["Content-Disposition"]
+    wb = load(response)
+    assert wb.sheetnames == ["Historial de Operaciones"]
+    ws = wb["Historial de Operaciones"]
+
+    assert [c.value for c in ws[1]] == HEADER
+    assert all(c.font.bold and c.fill.fgColor.rgb.endswith("366092") for c in ws[1])
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:N6"
+
+    body = [[c.value for c in ws[r]] for r in range(2, 7)]
+    assert [r[0] for r in body] == [day_ops[k].code for k in ("cancelled", "big", "s1", "b2", "b1")]  # newest first
+    s1 = day_ops["s1"]
+    row = body[2]
+    assert row[1] == "Venta" and row[2] == f"DNI {s1.client.document_number}"
+    assert row[3] == s1.client.display_name
+    assert row[4:7] == [6000, 3.75, 22500]
+    assert [ws.cell(4, c).number_format for c in (5, 6, 7)] == [excel.USD_FORMAT, excel.RATE_FORMAT, excel.PEN_FORMAT]
+    assert row[7] == s1.source_snapshot and row[8] == s1.destination_snapshot
+    assert row[9] == "En proceso"
+    assert row[10] == dt.datetime(2026, 11, 20, 11, 0) and ws.cell(4, 11).number_format == excel.DATETIME_FORMAT
+    assert row[11] == "Ana Pérez" and row[12] == "Ana Pérez"  # executive and operator full names
+    assert row[13] == s1.created_by.email
+    assert body[0][9] == "Cancelado" and body[1][12] == "-"  # no operator yet
+
+    assert all(v is None for v in (c.value for c in ws[7]))  # blank row before the totals
+    compras, ventas, total = ([c.value for c in ws[r]] for r in (8, 9, 10))
+    assert compras[0] == "TOTAL COMPRAS" and compras[3] == 3 and compras[4] == 22000 and compras[6] == 81280
+    assert ventas[0] == "TOTAL VENTAS" and ventas[3] == 2 and ventas[4] == 6999 and ventas[6] == pytest.approx(26246.25)
+    assert total[0] == "TOTAL" and total[3] == 5 and total[4] == 28999 and total[6] == pytest.approx(107526.25)
+    assert ws.cell(10, 4).number_format == '#,##0 "operaciones"' and isinstance(total[3], int)
+    assert ws.cell(10, 5).number_format == excel.USD_FORMAT and ws.cell(10, 7).number_format == excel.PEN_FORMAT
+    assert ws.max_row == 10
+
+
+def test_history_workbook_empty_selection_still_has_header_and_zero_totals(master_client):
+    ws = load(master_client.get(reverse("admin:reports_history_xlsx")))["Historial de Operaciones"]
+    assert [c.value for c in ws[1]] == HEADER
+    assert [c.value for c in ws[5]][:7] == ["TOTAL", None, None, 0, 0, None, 0]
+
+
+def test_write_history_reports_progress_and_totals(tmp_path):
+    rows = [
+        {
+            "code": f"EXP-{i}",
+            "type": "buy" if i % 2 else "sell",
+            "amount_usd": Decimal("10.00"),
+            "rate": Decimal("3.7000"),
+            "amount_pen": Decimal("37.00"),
+            "source_snapshot": "",
+            "destination_snapshot": "",
+            "status": "completed",
+            "created_at": lima(2026, 11, 20, 9),
+            "client__document_type": "RUC",
+            "client__document_number": "20123456789",
+            "client__razon_social": "Acme sac",
+            "client__apellido_paterno": "",
+            "client__apellido_materno": "",
+            "client__nombres": "",
+            "trader__username": "t",
+            "created_by__email": "t@x.pe",
+        }
+        for i in range(25)
+    ]
+    calls = []
+    totals = excel.write_history(
+        iter(rows), tmp_path / "h.xlsx", include_creator=False, progress=calls.append, progress_every=10
+    )
+    assert calls == [10, 20]
+    assert totals["count"] == 25 and totals["usd"] == Decimal("250.00") and totals["buy"]["count"] == 12
+    ws = load_workbook(tmp_path / "h.xlsx")["Historial de Operaciones"]
+    assert ws["D2"].value == "ACME SAC" and ws["H2"].value == "-" and ws.max_column == 13
