@@ -1,7 +1,8 @@
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from clients import validators
@@ -32,6 +33,50 @@ class ClientQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=ClientStatus.ACTIVE)
 
+    def with_operation_counts(self, completed=False):
+        """Annotate `operation_count` (and `completed_operation_count`) with correlated subqueries.
+
+        The operations app sits above this one, so it is reached only through the reverse relation
+        named "operations" (never imported); without it the counts are 0. Idempotent.
+        """
+        wanted = ["operation_count"] + (["completed_operation_count"] if completed else [])
+        wanted = [name for name in wanted if name not in self.query.annotations]
+        if not wanted:
+            return self
+        try:
+            operation_model = self.model._meta.get_field("operations").related_model
+        except FieldDoesNotExist:
+            return self.annotate(**{name: Value(0, output_field=IntegerField()) for name in wanted})
+
+        def count(qs):
+            sub = qs.filter(client=OuterRef("pk")).order_by().values("client").annotate(n=Count("pk")).values("n")
+            return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+        base = operation_model._default_manager.all()
+        sources = {"operation_count": base, "completed_operation_count": base.filter(status=OPERATION_COMPLETED)}
+        return self.annotate(**{name: count(sources[name]) for name in wanted})
+
+
+# The operations app's code for a completed operation (its status codes are stable short English codes).
+OPERATION_COMPLETED = "completed"
+
+PERSON_NAME_FIELDS = ("apellido_paterno", "apellido_materno", "nombres")
+# Typed in upper case by staff in the previous system; normalised here so search and display agree.
+UPPER_CASE_FIELDS = (
+    *PERSON_NAME_FIELDS,
+    "razon_social",
+    "contact_person",
+    "legal_rep_name",
+    "address",
+    "district",
+    "province",
+    "department",
+)
+
+
+def _collapse(value):
+    return " ".join((value or "").split())
+
 
 class Client(models.Model):
     document_type = models.CharField(_("document type"), max_length=3, choices=DocumentType.choices)
@@ -52,11 +97,17 @@ class Client(models.Model):
     # Contact.
     email = models.EmailField(_("e-mail"))
     cc_emails = models.CharField(
-        _("copy e-mails"), max_length=500, blank=True, help_text=_("Separated by ';'."),
+        _("copy e-mails"),
+        max_length=500,
+        blank=True,
+        help_text=_("Separated by ';'."),
         validators=[validators.validate_email_list],
     )
     phones = models.CharField(
-        _("phones"), max_length=120, blank=True, help_text=_("One or more, separated by ';'."),
+        _("phones"),
+        max_length=120,
+        blank=True,
+        help_text=_("One or more, separated by ';'."),
         validators=[validators.validate_phone_list],
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
@@ -70,15 +121,24 @@ class Client(models.Model):
     # Lifecycle.
     status = models.CharField(_("status"), max_length=10, choices=ClientStatus.choices, default=ClientStatus.INACTIVE)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("account executive"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account executive"),
+        on_delete=models.PROTECT,
         related_name="clients",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     status_changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("status changed by"), on_delete=models.PROTECT,
-        related_name="+", null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("status changed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True, db_index=True)
@@ -129,28 +189,67 @@ class Client(models.Model):
     def first_phone(self):
         return (self.phones or "").split(";")[0].strip()
 
+    @property
+    def masked_document(self):
+        return validators.mask(self.document_number)
+
+    def normalize(self):
+        self.document_number = (self.document_number or "").strip().upper()
+        self.legal_rep_document_number = (self.legal_rep_document_number or "").strip().upper()
+        self.email = (self.email or "").strip().lower()
+        self.cc_emails = "; ".join(e.lower() for e in validators.split_list(self.cc_emails))
+        self.phones = "; ".join(validators.split_list(self.phones))
+        for name in UPPER_CASE_FIELDS:
+            setattr(self, name, _collapse(getattr(self, name)).upper())
+        for name in ("occupation", "pep_position", "pep_entity"):
+            setattr(self, name, _collapse(getattr(self, name)))
+
     def clean(self):
         errors = {}
-        self.document_number = (self.document_number or "").strip().upper()
-        self.email = (self.email or "").strip().lower()
-        try:
-            validators.validate_document(self.document_type, self.document_number)
-        except ValidationError as exc:
-            errors["document_number"] = exc.messages
+        self.normalize()
+        if self.pk:
+            original = type(self)._default_manager.filter(pk=self.pk).values("document_type", "document_number").first()
+            if original and (original["document_type"], original["document_number"]) != (
+                self.document_type,
+                self.document_number,
+            ):
+                errors["document_number"] = [_("The document type and number cannot be changed after registration.")]
+        if "document_number" not in errors:
+            try:
+                validators.validate_document(self.document_type, self.document_number)
+            except ValidationError as exc:
+                errors["document_number"] = exc.messages
+        if "document_number" not in errors:
+            taken = (
+                type(self)
+                ._default_manager.filter(document_type=self.document_type, document_number=self.document_number)
+                .exclude(pk=self.pk)
+            )
+            if taken.exists():
+                errors["document_number"] = [
+                    _("A client with %(type)s %(number)s is already registered.")
+                    % {"type": self.document_type, "number": self.document_number}
+                ]
         if self.is_company:
-            if not self.razon_social.strip():
+            if not self.razon_social:
                 errors["razon_social"] = [_("The business name is required for a RUC.")]
         elif self.document_type:
-            for name in ("apellido_paterno", "apellido_materno", "nombres"):
-                if not getattr(self, name).strip():
+            for name in PERSON_NAME_FIELDS:
+                if not getattr(self, name):
                     errors[name] = [_("This field is required for a natural person.")]
         if self.legal_rep_document_number:
+            self.legal_rep_document_type = self.legal_rep_document_type or DocumentType.DNI
             try:
-                validators.validate_document(self.legal_rep_document_type or "DNI", self.legal_rep_document_number)
+                validators.validate_document(self.legal_rep_document_type, self.legal_rep_document_number)
             except ValidationError as exc:
                 errors["legal_rep_document_number"] = exc.messages
-        if self.is_pep and not (self.pep_position.strip() and self.pep_entity.strip()):
-            errors["pep_position"] = [_("A PEP needs the position and the entity.")]
+            if not self.legal_rep_name:
+                errors["legal_rep_name"] = [_("Enter the name of the legal representative.")]
+        if self.is_pep:
+            if not self.pep_position:
+                errors["pep_position"] = [_("A PEP needs the position held.")]
+            if not self.pep_entity:
+                errors["pep_entity"] = [_("A PEP needs the entity where the position is held.")]
         if errors:
             raise ValidationError(errors)
 
@@ -230,10 +329,69 @@ class BankAccount(models.Model):
         return validators.mask(self.number)
 
     def clean(self):
-        self.number = (self.number or "").strip().replace(" ", "")
-        self.cci = (self.cci or "").strip().replace(" ", "")
-        if self.bank in BANKS_REQUIRING_CCI and not self.cci:
-            raise ValidationError({"cci": _("The CCI (20 digits) is required for %(bank)s.") % {"bank": self.get_bank_display()}})
+        errors = {}
+        self.number = validators.normalize_account_number(self.number)
+        self.cci = validators.normalize_account_number(self.cci)
+        try:
+            validators.validate_account_digits(self.number)
+        except ValidationError as exc:
+            errors["number"] = exc.messages
+        if self.cci:
+            try:
+                validators.validate_cci(self.cci)
+            except ValidationError as exc:
+                errors["cci"] = exc.messages
+        elif self.bank in BANKS_REQUIRING_CCI:
+            errors["cci"] = [_("The CCI (20 digits) is required for %(bank)s.") % {"bank": self.get_bank_display()}]
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def duplicate_key(self):
+        return (self.bank, self.account_type, self.currency, validators.normalize_account_number(self.number))
+
+
+def account_set_errors(accounts, *, complete=True):
+    """Spanish messages for the rules on a client's set of accounts (only active ones count).
+
+    Always: at most 6 active accounts and no exact duplicate (same bank, type, currency, number).
+    With `complete` (registration in the admin, activation, any change to an Activo client): at
+    least 2 active accounts, one in PEN and one in USD.
+    """
+    active = [a for a in accounts if a.is_active]
+    errors = []
+    if len(active) > BankAccount.MAX_ACTIVE:
+        errors.append(
+            _("A client may have at most %(max)d active bank accounts (it has %(n)d).")
+            % {"max": BankAccount.MAX_ACTIVE, "n": len(active)}
+        )
+    if complete:
+        if len(active) < BankAccount.MIN_ACTIVE:
+            errors.append(
+                _("A client needs at least %(min)d active bank accounts (it has %(n)d).")
+                % {"min": BankAccount.MIN_ACTIVE, "n": len(active)}
+            )
+        currencies = {a.currency for a in active}
+        if Currency.PEN not in currencies:
+            errors.append(_("A client needs at least one active account in soles (PEN)."))
+        if Currency.USD not in currencies:
+            errors.append(_("A client needs at least one active account in dollars (USD)."))
+    seen = set()
+    for account in active:
+        key = account.duplicate_key
+        if key in seen:
+            errors.append(
+                _("The account %(account)s is repeated: the same bank, type, currency and number.")
+                % {"account": f"{account.get_bank_display()} {account.currency} {validators.mask(key[3])}"}
+            )
+        seen.add(key)
+    return errors
+
+
+def validate_account_set(accounts, *, complete=True):
+    errors = account_set_errors(accounts, complete=complete)
+    if errors:
+        raise ValidationError(errors, code="account_rules")
 
 
 class DocumentKind(models.TextChoices):
@@ -247,6 +405,21 @@ class DocumentKind(models.TextChoices):
 
 
 IDENTITY_KINDS = {DocumentKind.ID_FRONT, DocumentKind.ID_BACK, DocumentKind.REP_FRONT, DocumentKind.REP_BACK}
+
+
+def document_errors(client, kinds):
+    """Spanish messages for the documents activation needs, given the kinds the client has.
+
+    Everyone: at least one identity document (the holder's or the representative's ID, front or
+    back). A company (RUC) also needs its Ficha RUC.
+    """
+    kinds = set(kinds)
+    errors = []
+    if not kinds & IDENTITY_KINDS:
+        errors.append(_("Upload at least one identity document (ID front or back) before activating."))
+    if client.is_company and DocumentKind.FICHA_RUC not in kinds:
+        errors.append(_("Upload the Ficha RUC before activating a company."))
+    return errors
 
 
 class ClientDocumentQuerySet(models.QuerySet):
@@ -272,7 +445,9 @@ class ClientDocument(PrivateFile):
         ordering = ["client_id", "kind", "-uploaded_at"]
 
     def __str__(self):
-        return f"{self.get_kind_display()} ({self.uploaded_at:%d/%m/%Y})" if self.uploaded_at else self.get_kind_display()
+        return (
+            f"{self.get_kind_display()} ({self.uploaded_at:%d/%m/%Y})" if self.uploaded_at else self.get_kind_display()
+        )
 
 
 class ClientReassignment(models.Model):
@@ -282,7 +457,9 @@ class ClientReassignment(models.Model):
     from_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("from"), on_delete=models.PROTECT, related_name="+"
     )
-    to_owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+")
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+"
+    )
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("when"), auto_now_add=True)
 

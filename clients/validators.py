@@ -60,11 +60,17 @@ def split_list(value):
     return [p.strip() for p in (value or "").split(";") if p.strip()]
 
 
+def normalize_phone(phone):
+    """Drop the separators people type inside a number: spaces, dashes, dots and parentheses."""
+    return re.sub(r"[\s\-.()]", "", phone or "")
+
+
 def validate_phone_list(value):
     for phone in split_list(value):
-        if not _PHONE.match(phone.replace(" ", "")):
+        if not _PHONE.match(normalize_phone(phone)):
             raise ValidationError(
-                _("'%(phone)s' is not a valid phone: use 6 to 15 digits, optionally starting with +.") % {"phone": phone},
+                _("'%(phone)s' is not a valid phone: use 6 to 15 digits, optionally starting with +.")
+                % {"phone": phone},
                 code="phone",
             )
 
@@ -83,3 +89,13 @@ def mask(number, visible=4):
     if len(number) <= visible:
         return "*" * len(number)
     return "*" * 4 + number[-visible:]
+
+
+def normalize_account_number(value):
+    """Account numbers and CCIs are stored as bare digits: spaces and dashes are dropped."""
+    return re.sub(r"[\s\-]", "", value or "")
+
+
+def validate_account_digits(value):
+    if not re.fullmatch(r"\d{6,20}", value or ""):
+        raise ValidationError(_("The account number must have 6 to 20 digits."), code="account")

@@ -1,0 +1,419 @@
+"""Client use cases. The admin, the importer and commands call these; none of them repeats a rule.
+
+Every function is one business action: it checks the permission, runs in one transaction with the
+rows it changes locked (select_for_update), writes the audit entry and raises a Spanish
+`ValidationError` (bad data or state) or `PermissionDenied` (not allowed) when it refuses.
+
+Decisions (the issue is silent on them):
+- Every new client starts Inactivo, whoever registers it. Activation is always an explicit review
+  step (`activate_client`), so its checks (accounts, identity documents) run exactly once, in one
+  place, and its e-mail is sent exactly once.
+- Activation needs at least one identity document (`IDENTITY_KINDS`) and, for a RUC, the Ficha RUC.
+- Who may own a portfolio: an active user who may register clients and is not limited by
+  `view_all_clients` (see `can_own_clients`). With the default roles: Traders, never Operadores.
+  The Master may own the clients it registers itself but is not a reassignment target.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import audit
+from clients import emails
+from clients.models import (
+    BankAccount,
+    Client,
+    ClientReassignment,
+    ClientStatus,
+    account_set_errors,
+    document_errors,
+)
+from clients.validators import mask
+
+# Which client fields belong to which permission.
+IMMUTABLE_FIELDS = ("document_type", "document_number")
+CONTACT_FIELDS = ("email", "cc_emails", "phones")
+PROFILE_FIELDS = (
+    "apellido_paterno",
+    "apellido_materno",
+    "nombres",
+    "occupation",
+    "razon_social",
+    "contact_person",
+    "legal_rep_name",
+    "legal_rep_document_type",
+    "legal_rep_document_number",
+    "address",
+    "district",
+    "province",
+    "department",
+    "is_pep",
+    "pep_position",
+    "pep_entity",
+)
+REGISTRATION_FIELDS = IMMUTABLE_FIELDS + PROFILE_FIELDS + CONTACT_FIELDS
+ACCOUNT_FIELDS = ("bank", "account_type", "currency", "number", "cci", "location", "is_active")
+ACCOUNT_NUMBER_FIELDS = ("number", "cci")
+
+
+# --- Who may do what ----------------------------------------------------------------------------
+def editable_fields(user):
+    """Client fields `user` may change on an existing client (never the document)."""
+    if not user.has_perm("clients.change_client"):
+        return ()
+    if user.has_perm("clients.change_client_profile"):
+        return CONTACT_FIELDS + PROFILE_FIELDS
+    return CONTACT_FIELDS
+
+
+def can_own_clients(user):
+    """A portfolio holder: active, may register clients, and sees only its own portfolio."""
+    return bool(
+        user is not None
+        and user.is_active
+        and user.has_perm("clients.add_client")
+        and not user.has_perm("clients.view_all_clients")
+    )
+
+
+def owner_candidates():
+    """Users `can_own_clients` accepts, as a queryset (for the reassignment form's choices)."""
+    perms = Permission.objects.filter(content_type__app_label="clients")
+    add = perms.filter(codename="add_client")
+    view_all = perms.filter(codename="view_all_clients")
+    user_model = get_user_model()
+    sees_all = user_model.objects.filter(
+        Q(is_superuser=True) | Q(groups__permissions__in=view_all) | Q(user_permissions__in=view_all)
+    ).values("pk")
+    return (
+        user_model.objects.filter(is_active=True)
+        .filter(Q(groups__permissions__in=add) | Q(user_permissions__in=add))
+        .exclude(pk__in=sees_all)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def portfolio_owners():
+    """Users that currently own at least one client (the "ejecutivo" filter and portfolio moves)."""
+    return (
+        get_user_model()
+        .objects.filter(pk__in=Client.objects.values("owner"))
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def _require(user, perm, message):
+    if user is None or not user.is_active or not user.has_perm(perm):
+        raise PermissionDenied(message)
+
+
+def _lock_client(client, by):
+    pk = client.pk if isinstance(client, Client) else client
+    locked = Client.objects.visible_to(by).select_for_update().filter(pk=pk).first()
+    if locked is None:
+        raise PermissionDenied(_("This client does not exist or is not in your portfolio."))
+    return locked
+
+
+def _label(model, field):
+    return str(model._meta.get_field(field).verbose_name)
+
+
+def _account_repr(account):
+    return f"{account.get_bank_display()} {account.currency} {mask(account.number)}"
+
+
+def _full_clean(instance, exclude=None):
+    instance.full_clean(exclude=exclude)
+
+
+# --- Registration -------------------------------------------------------------------------------
+def register_client(client, *, by, accounts=None, documents=(), notify=True, action="client.registered"):
+    """Save a new client (an unsaved `Client`) with its accounts and documents; it starts Inactivo.
+
+    `client.owner` may be preset only by a user with `view_all_clients` and must be someone who
+    `can_own_clients`; otherwise the registering user owns it. When `accounts` is a list (the
+    admin form) the full account rules apply; the importer passes None and adds them later.
+    """
+    _require(by, "clients.add_client", _("You are not allowed to register clients."))
+    if client.pk is not None:
+        raise ValidationError(_("This client is already registered."))
+    owner = client.owner if client.owner_id else by
+    if owner.pk != by.pk:
+        if not by.has_perm("clients.view_all_clients"):
+            raise PermissionDenied(_("You may only register clients in your own portfolio."))
+        if not can_own_clients(owner):
+            raise ValidationError(
+                {"owner": _("%(user)s cannot hold a client portfolio.") % {"user": owner.get_username()}}
+            )
+    accounts = None if accounts is None else list(accounts)
+    documents = list(documents)
+    if accounts and not by.has_perm("clients.add_bankaccount"):
+        raise PermissionDenied(_("You are not allowed to add bank accounts."))
+    if documents and not by.has_perm("clients.add_clientdocument"):
+        raise PermissionDenied(_("You are not allowed to upload client documents."))
+
+    client.owner = owner
+    client.created_by = by
+    client.status = ClientStatus.INACTIVE
+    client.status_changed_by = None
+    client.status_changed_at = None
+    with transaction.atomic():
+        _full_clean(client)
+        client.save()
+        audit.record(
+            action,
+            client,
+            actor=by,
+            changes={f: [None, getattr(client, f)] for f in (*REGISTRATION_FIELDS, "owner_id") if getattr(client, f)},
+        )
+        if accounts is not None:
+            for account in accounts:
+                account.client = client
+                _full_clean(account, exclude=["client"])
+            errors = account_set_errors(accounts, complete=True)
+            if errors:
+                raise ValidationError(errors, code="account_rules")
+            for account in accounts:
+                account.save()
+                audit.record("bank_account.added", account, actor=by, changes=_account_changes(None, account))
+        for document in documents:
+            _add_document(client, document, by)
+        if notify:
+            emails.queue(emails.send_registration_received, client.pk)
+    return client
+
+
+def _account_changes(before, account):
+    out = {}
+    for field in ACCOUNT_FIELDS:
+        old = getattr(before, field) if before is not None else None
+        new = getattr(account, field)
+        if old != new:
+            if field in ACCOUNT_NUMBER_FIELDS:
+                old, new = (mask(old) if old else old), (mask(new) if new else new)
+            out[field] = [old, new]
+    return out
+
+
+def _add_document(client, document, by):
+    document.client = client
+    document.uploaded_by = by
+    _full_clean(document, exclude=["client", "uploaded_by"])
+    document.save()
+    audit.record(
+        "client_document.added",
+        document,
+        actor=by,
+        changes={"kind": [None, document.kind], "file": [None, document.original_name]},
+        message=f"{client.document_type} {client.document_number}",
+    )
+    return document
+
+
+# --- Changes ------------------------------------------------------------------------------------
+def update_client(client, changes=None, *, by, accounts=(), documents=()):
+    """Apply `changes` ({field: value}) to an existing client, plus account edits and new documents.
+
+    Only the given fields are touched (a Trader editing accounts never wipes the phone). Without
+    `clients.change_client_profile` only contact data may change; the document never does; the
+    owner and the status change only through `reassign_clients` / `activate_client`.
+    `accounts`: BankAccount instances, existing ones (with pk, possibly modified) or new ones.
+    Accounts are never deleted, only deactivated (`is_active=False`).
+    """
+    changes = dict(changes or {})
+    accounts = list(accounts)
+    documents = list(documents)
+    with transaction.atomic():
+        locked = _lock_client(client, by)
+        before = audit.snapshot(locked)
+        errors = {}
+        denied = []
+        allowed = set(editable_fields(by))
+        for field, value in changes.items():
+            if field in IMMUTABLE_FIELDS:
+                if value != getattr(locked, field):
+                    errors[field] = [_("The document type and number cannot be changed after registration.")]
+            elif field not in CONTACT_FIELDS + PROFILE_FIELDS:
+                errors.setdefault("__all__", []).append(
+                    _("The field %(field)s cannot be changed here.") % {"field": field}
+                )
+            elif field not in allowed and value != getattr(locked, field):
+                denied.append(_label(Client, field))
+            else:
+                setattr(locked, field, value)
+        if denied:
+            raise PermissionDenied(
+                _("You are not allowed to change: %(fields)s.") % {"fields": ", ".join(str(d) for d in denied)}
+            )
+        if errors:
+            raise ValidationError(errors)
+        _full_clean(locked)
+        client_diff = audit.diff(before, audit.snapshot(locked))
+        if client_diff:
+            locked.save(update_fields=[*client_diff, "updated_at"])
+            audit.record("client.updated", locked, actor=by, changes=client_diff)
+
+        if accounts:
+            _save_accounts(locked, accounts, by)
+        for document in documents:
+            if not by.has_perm("clients.add_clientdocument"):
+                raise PermissionDenied(_("You are not allowed to upload client documents."))
+            _add_document(locked, document, by)
+    return locked
+
+
+def _save_accounts(client, accounts, by):
+    existing = {a.pk: a for a in BankAccount.objects.select_for_update().filter(client=client).order_by("pk")}
+    changed, new = [], []
+    for account in accounts:
+        if account.pk is None:
+            _require(by, "clients.add_bankaccount", _("You are not allowed to add bank accounts."))
+            account.client = client
+            _full_clean(account, exclude=["client"])
+            new.append(account)
+            continue
+        current = existing.get(account.pk)
+        if current is None:
+            raise PermissionDenied(_("That bank account does not belong to this client."))
+        before = BankAccount(**{f: getattr(current, f) for f in ACCOUNT_FIELDS})
+        touched = [f for f in ACCOUNT_FIELDS if getattr(account, f) != getattr(current, f)]
+        if not touched:
+            continue
+        _require(by, "clients.change_bankaccount", _("You are not allowed to change bank accounts."))
+        if set(touched) & set(ACCOUNT_NUMBER_FIELDS) and not by.has_perm("clients.view_full_accounts"):
+            raise PermissionDenied(
+                _("You may not edit the number of a registered account: deactivate it and add the right one.")
+            )
+        for field in touched:
+            setattr(current, field, getattr(account, field))
+        _full_clean(current, exclude=["client"])
+        changed.append((before, current))
+    result = [a for pk, a in existing.items()] + new
+    # Hard rules always; the complete set (2+, PEN and USD) as long as the client is Activo.
+    errors = account_set_errors(result, complete=client.is_active)
+    if errors:
+        raise ValidationError(errors, code="account_rules")
+    # Deactivations and edits first, so an account can be replaced by an identical new one.
+    for before, current in changed:
+        current.save()
+        audit.record("bank_account.changed", current, actor=by, changes=_account_changes(before, current))
+    for account in new:
+        account.save()
+        audit.record("bank_account.added", account, actor=by, changes=_account_changes(None, account))
+    return [c for _b, c in changed] + new
+
+
+def add_bank_account(client, account, *, by):
+    """Add one account (the bank-account importer); hard rules always, the full set if Activo."""
+    with transaction.atomic():
+        locked = _lock_client(client, by)
+        _require(by, "clients.add_bankaccount", _("You are not allowed to add bank accounts."))
+        _save_accounts(locked, [account], by)
+    return account
+
+
+# --- Review: activation and deactivation ------------------------------------------------------
+def activation_errors(client):
+    """Why `client` cannot be activated yet (Spanish messages); empty when it can."""
+    errors = []
+    try:
+        client.full_clean()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            label = _label(Client, field) if field != "__all__" else ""
+            errors.extend(f"{label}: {m}" if label else m for m in messages)
+    errors += account_set_errors(list(client.accounts.all()), complete=True)
+    errors += document_errors(client, client.documents.values_list("kind", flat=True))
+    return errors
+
+
+def activate_client(client, *, by):
+    """Inactivo → Activo after checking data, accounts and documents; e-mails the client."""
+    _require(by, "clients.activate_client", _("You are not allowed to activate clients."))
+    with transaction.atomic():
+        locked = _lock_client(client, by)
+        if locked.is_active:
+            raise ValidationError(_("The client %(client)s is already active.") % {"client": locked.display_name})
+        list(BankAccount.objects.select_for_update().filter(client=locked))
+        errors = activation_errors(locked)
+        if errors:
+            raise ValidationError(errors, code="activation")
+        _set_status(locked, ClientStatus.ACTIVE, by, "client.activated")
+        emails.queue(emails.send_account_activated, locked.pk)
+    return locked
+
+
+def deactivate_client(client, *, by, reason=""):
+    """Activo → Inactivo: the client can no longer trade until it is activated again."""
+    _require(by, "clients.activate_client", _("You are not allowed to deactivate clients."))
+    with transaction.atomic():
+        locked = _lock_client(client, by)
+        if not locked.is_active:
+            raise ValidationError(_("The client %(client)s is already inactive.") % {"client": locked.display_name})
+        _set_status(locked, ClientStatus.INACTIVE, by, "client.deactivated", reason)
+    return locked
+
+
+def _set_status(client, status, by, action, message=""):
+    old = client.status
+    client.status = status
+    client.status_changed_by = by
+    client.status_changed_at = timezone.now()
+    client.save(update_fields=["status", "status_changed_by", "status_changed_at", "updated_at"])
+    audit.record(action, client, actor=by, changes={"status": [old, status]}, message=message)
+
+
+# --- Portfolios ---------------------------------------------------------------------------------
+def reassign_clients(clients, to_trader, *, by):
+    """Move clients to another portfolio holder; returns the ClientReassignment rows written.
+
+    `clients`: Client instances or ids (one, a selection or a whole portfolio). Clients already
+    owned by `to_trader` are left alone. The previous owner is read from the locked row before
+    the change, so the history and the audit name the right person.
+    """
+    _require(by, "clients.reassign_client", _("You are not allowed to reassign clients."))
+    if not can_own_clients(to_trader):
+        raise ValidationError(
+            _("%(user)s cannot receive clients: choose an active trader.") % {"user": to_trader.get_username()}
+        )
+    ids = sorted({c.pk if isinstance(c, Client) else int(c) for c in clients})
+    if not ids:
+        raise ValidationError(_("Select at least one client to reassign."))
+    moved = []
+    with transaction.atomic():
+        locked = list(Client.objects.visible_to(by).select_for_update().filter(pk__in=ids).order_by("pk"))
+        if len(locked) != len(ids):
+            raise PermissionDenied(_("Some of the selected clients do not exist or are not visible to you."))
+        owners = {u.pk: u for u in get_user_model().objects.filter(pk__in={c.owner_id for c in locked})}
+        for client in locked:
+            from_owner = owners[client.owner_id]  # read before the change
+            if from_owner.pk == to_trader.pk:
+                continue
+            client.owner = to_trader
+            client.save(update_fields=["owner", "updated_at"])
+            moved.append(
+                ClientReassignment.objects.create(client=client, from_owner=from_owner, to_owner=to_trader, by=by)
+            )
+            audit.record(
+                "client.reassigned",
+                client,
+                actor=by,
+                changes={"owner": [str(from_owner), str(to_trader)]},
+                message=_("From %(old)s to %(new)s")
+                % {"old": from_owner.get_username(), "new": to_trader.get_username()},
+            )
+    return moved
+
+
+def reassign_portfolio(from_owner, to_trader, *, by):
+    """Every client `from_owner` holds goes to `to_trader` (one transaction)."""
+    ids = list(Client.objects.filter(owner=from_owner).values_list("pk", flat=True))
+    if not ids:
+        raise ValidationError(_("%(user)s has no clients.") % {"user": from_owner.get_username()})
+    return reassign_clients(ids, to_trader, by=by)
