@@ -314,8 +314,17 @@ def operator_candidates():
     return User.objects.filter(pk__in=ids)
 
 
+ASSIGNMENT_COUNTER = "operator_assignment"
+
+
 def pick_operator():
-    """The candidate with the fewest operations En proceso; ties go to the lowest id; None if nobody."""
+    """The candidate with the fewest operations En proceso; ties go to the lowest id; None if nobody.
+
+    Inside a transaction, the assignment counter row is locked first: concurrent sends to process
+    queue up here, so each one counts the others' committed assignments and the balance holds
+    under load (the lock lasts until the caller commits; sends are a few a minute).
+    """
+    CodeCounter.next_value(ASSIGNMENT_COUNTER, floor=0)
     return (
         operator_candidates()
         .annotate(load=Count("assigned_operations", filter=Q(assigned_operations__status=IN_PROCESS)))

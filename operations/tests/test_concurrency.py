@@ -1,0 +1,170 @@
+"""Races that must be impossible, on a real PostgreSQL (row locks are no-ops on SQLite).
+
+Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/qc_ops .venv/bin/pytest operations -m postgres
+Each test starts its threads behind a barrier so they hit the database at the same moment. Every
+thread has its own connection; the number of simultaneous threads is capped by the server's free
+connections (the test says how many it used, and refuses to count as proof below 20).
+"""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from accounts.tests.factories import UserFactory
+from clients.tests.factories import active_client
+from operations import services
+from operations.models import EventAction, Operation, OperationStatus, OperationType
+from operations.services import OperationError
+from operations.tests.conftest import accounts_for, png
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+WANTED_PARALLEL = 100
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
+
+
+def free_connections(margin=5):
+    with connection.cursor() as cur:
+        cur.execute("SHOW max_connections")
+        limit = int(cur.fetchone()[0])
+        cur.execute("SELECT count(*) FROM pg_stat_activity")
+        used = int(cur.fetchone()[0])
+    return limit - used - margin
+
+
+def run_parallel(n_tasks, task, max_threads=WANTED_PARALLEL):
+    """Run task(i) for i in range(n_tasks) on min(n_tasks, max_threads, free connections) threads.
+
+    Returns (results, errors, threads_used); results/errors are lists of (i, value/exception).
+    """
+    threads_used = min(n_tasks, max_threads, free_connections())
+    assert threads_used >= 20, f"only {threads_used} free PostgreSQL connections: not a meaningful race"
+    barrier = threading.Barrier(threads_used)
+    lock = threading.Lock()
+    results, errors = [], []
+
+    def worker(worker_id):
+        try:
+            barrier.wait(timeout=60)
+            for i in range(worker_id, n_tasks, threads_used):
+                try:
+                    value = task(i)
+                    with lock:
+                        results.append((i, value))
+                except Exception as exc:
+                    with lock:
+                        errors.append((i, exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(threads_used)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a worker hung (deadlock?)"
+    return results, errors, threads_used
+
+
+def test_100_parallel_creations_get_100_distinct_codes(rate, trader, capsys):
+    clients = [active_client(owner=trader) for _ in range(5)]
+
+    def create(i):
+        client = clients[i % len(clients)]
+        source, destination = accounts_for(client, OperationType.BUY)
+        op = services.create_operation(
+            trader,
+            client=client,
+            type=OperationType.BUY,
+            amount_usd="100.00",
+            source_account=source,
+            destination_account=destination,
+            notify=False,
+        )
+        return op.code
+
+    results, errors, threads = run_parallel(100, create)
+    assert errors == []
+    codes = [code for _i, code in results]
+    assert len(codes) == 100 and len(set(codes)) == 100
+    assert sorted(codes) == [f"EXP-{n}" for n in range(1001, 1101)]  # no gaps either
+    assert Operation.objects.count() == 100
+    with capsys.disabled():
+        print(f"\n  100 creations on {threads} simultaneous connections → {len(set(codes))} distinct codes")
+
+
+def test_20_parallel_completes_exactly_one_succeeds(in_process_op, operador, houses, capsys):
+    account = in_process_op.client.accounts.get(currency=in_process_op.client_receives_currency)
+    services.add_payout(
+        operador,
+        in_process_op,
+        amount=in_process_op.client_receives_amount,
+        client_account=account,
+        house_account=houses[in_process_op.client_receives_currency],
+        file=png(),
+    )
+
+    results, errors, threads = run_parallel(
+        20, lambda i: services.complete_operation(operador, in_process_op.pk, notify=False)
+    )
+    assert len(results) == 1, f"{len(results)} completions succeeded"
+    assert len(errors) == 19 and all(isinstance(e, OperationError) for _i, e in errors)
+    assert all("Completada" in str(e) for _i, e in errors)
+    in_process_op.refresh_from_db()
+    assert in_process_op.status == OperationStatus.COMPLETED and in_process_op.processed_by == operador
+    assert in_process_op.events.filter(action=EventAction.COMPLETED).count() == 1
+    with capsys.disabled():
+        print(f"\n  20 simultaneous 'Completar' on {threads} connections → {len(results)} succeeded")
+
+
+def test_parallel_send_to_process_and_cancel_one_wins(make_operation, fund, trader, master):
+    op = make_operation()
+    fund(trader, op)
+
+    def act(i):
+        if i % 2:
+            return services.send_to_process(trader, op.pk).status
+        return services.cancel_operation(master, op.pk, "carrera").status
+
+    results, errors, _threads = run_parallel(20, act)
+    assert len(results) + len(errors) == 20
+    op.refresh_from_db()
+    # Whatever won first, the row went through a legal sequence: never two sends, never two cancels.
+    counts = Counter(op.events.values_list("action", flat=True))
+    assert counts[EventAction.SENT_TO_PROCESS] <= 1 and counts[EventAction.CANCELLED] == 1
+    assert op.status == OperationStatus.CANCELLED
+
+
+def test_parallel_payouts_never_exceed_four(in_process_op, operador, houses):
+    account = in_process_op.client.accounts.get(currency=in_process_op.client_receives_currency)
+    house = houses[in_process_op.client_receives_currency]
+
+    def add(i):
+        return services.add_payout(
+            operador, in_process_op.pk and in_process_op, amount="1.00", client_account=account, house_account=house
+        )
+
+    results, errors, _threads = run_parallel(20, add)
+    assert len(results) == 4 and len(errors) == 16
+    assert in_process_op.payouts.count() == 4
+
+
+def test_parallel_assignment_uses_every_operator(make_operation, fund, trader, operador):
+    """Balanced assignment holds under load: 20 simultaneous sends over 4 operators → 5 each."""
+    others = [UserFactory(role="Operador") for _ in range(3)]
+    ops = []
+    for _ in range(20):
+        op = make_operation()
+        fund(trader, op)
+        ops.append(op)
+    results, errors, _threads = run_parallel(20, lambda i: services.send_to_process(trader, ops[i].pk))
+    assert errors == []
+    load = Counter(op.assigned_operator_id for _i, op in results)
+    assert load == {operador.pk: 5, **{o.pk: 5 for o in others}}
