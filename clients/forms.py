@@ -70,6 +70,11 @@ class BankAccountInlineForm(ErrorsOnHiddenFieldsMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("number", "cci"):
+            # Room for the dashes and spaces people paste; stored as bare digits (model clean).
+            self.fields[name].max_length = 30
+            self.fields[name].validators = []
+            self.fields[name].widget.attrs["maxlength"] = 30
         if self.instance.pk and self.user is not None and not self.user.has_perm("clients.view_full_accounts"):
             for name in ("number", "cci"):
                 field = self.fields[name]

@@ -204,6 +204,10 @@ class Client(models.Model):
         for name in ("occupation", "pep_position", "pep_entity"):
             setattr(self, name, _collapse(getattr(self, name)))
 
+    def clean_fields(self, exclude=None):
+        self.normalize()  # first, so field validators see the stored form ("a@b.pe", not " A@B.PE ")
+        super().clean_fields(exclude)
+
     def clean(self):
         errors = {}
         self.normalize()
@@ -327,6 +331,12 @@ class BankAccount(models.Model):
     @property
     def masked_number(self):
         return validators.mask(self.number)
+
+    def clean_fields(self, exclude=None):
+        # Digits only before the length validators run: "002-191-001234567012-58" is a valid CCI.
+        self.number = validators.normalize_account_number(self.number)
+        self.cci = validators.normalize_account_number(self.cci)
+        super().clean_fields(exclude)
 
     def clean(self):
         errors = {}

@@ -22,7 +22,8 @@ def validate_ruc(value):
         raise ValidationError(_("The RUC must have exactly 11 digits."), code="ruc")
     if not value.startswith(RUC_PREFIXES):
         raise ValidationError(_("The RUC must start with 10, 15, 16, 17 or 20."), code="ruc_prefix")
-    if not stdnum_ruc.is_valid(value):
+    # stdnum's validate() refuses the 16 prefix the business needs, so only its check digit is used.
+    if stdnum_ruc.calc_check_digit(value[:10]) != value[10]:
         raise ValidationError(_("The RUC check digit is not valid."), code="ruc_check")
 
 

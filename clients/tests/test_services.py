@@ -1,0 +1,335 @@
+"""The use cases: registration, field-level edit rules, review, reassignment; audit and e-mails."""
+
+import logging
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import AuditEntry
+from accounts.tests.factories import UserFactory
+from clients import services
+from clients.models import (
+    AccountType,
+    Bank,
+    BankAccount,
+    Client,
+    ClientDocument,
+    ClientReassignment,
+    ClientStatus,
+    Currency,
+    DocumentKind,
+)
+from clients.tests.factories import (
+    PDF_BYTES,
+    BankAccountFactory,
+    ClientDocumentFactory,
+    ClientFactory,
+    CompanyFactory,
+    active_client,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def new_accounts():
+    return [
+        BankAccount(bank=Bank.BCP, account_type=AccountType.SAVINGS, currency=Currency.PEN, number="19112345678012"),
+        BankAccount(
+            bank=Bank.BBVA,
+            account_type=AccountType.CHECKING,
+            currency=Currency.USD,
+            number="001101230100012345",
+            cci="01112300010001234556",
+        ),
+    ]
+
+
+def new_document(kind=DocumentKind.ID_FRONT):
+    doc = ClientDocument(kind=kind)
+    doc.file = SimpleUploadedFile("dni.pdf", PDF_BYTES, content_type="application/pdf")
+    return doc
+
+
+def unsaved_client(**kwargs):
+    return ClientFactory.build(**{"owner": None, "created_by": None, **kwargs})
+
+
+def client_audit():
+    return AuditEntry.objects.filter(object_type__startswith="clients.")
+
+
+# --- Registration -------------------------------------------------------------------------------
+def test_trader_registers_an_inactive_client_in_its_portfolio(trader, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client = services.register_client(
+            unsaved_client(), by=trader, accounts=new_accounts(), documents=[new_document()]
+        )
+    client.refresh_from_db()
+    assert (client.status, client.owner, client.created_by) == (ClientStatus.INACTIVE, trader, trader)
+    assert client.accounts.count() == 2
+    assert client.documents.get().uploaded_by == trader
+    entry = AuditEntry.objects.get(action="client.registered")
+    assert entry.actor == trader and entry.object_id == str(client.pk)
+    assert entry.changes["document_number"] == [None, client.document_number]
+    assert AuditEntry.objects.filter(action="bank_account.added").count() == 2
+    assert AuditEntry.objects.filter(action="client_document.added").count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_holder_of_activate_permission_also_starts_inactive(operador):
+    client = services.register_client(unsaved_client(status=ClientStatus.ACTIVE), by=operador, accounts=new_accounts())
+    assert client.status == ClientStatus.INACTIVE
+
+
+def test_registration_refuses_broken_account_rules_and_writes_nothing(trader):
+    accounts = new_accounts()[:1]
+    with pytest.raises(ValidationError) as exc:
+        services.register_client(unsaved_client(), by=trader, accounts=accounts)
+    assert "Un cliente necesita al menos 2 cuentas bancarias activas (tiene 1)." in exc.value.messages
+    assert Client.objects.count() == 0 and client_audit().count() == 0
+
+
+def test_registration_with_a_refused_file_writes_nothing(trader, settings, tmp_path):
+    bad = ClientDocument(kind=DocumentKind.ID_FRONT)
+    bad.file = SimpleUploadedFile("dni.pdf", b"MZ\x90\x00 this is an executable", content_type="application/pdf")
+    with pytest.raises(ValidationError) as exc:
+        services.register_client(unsaved_client(), by=trader, accounts=new_accounts(), documents=[bad])
+    assert "Solo se aceptan archivos PDF, JPEG o PNG" in " ".join(exc.value.messages)
+    assert Client.objects.count() == 0 and ClientDocument.objects.count() == 0
+    media = tmp_path / "media"
+    assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
+
+
+def test_owner_choice_rules(trader, other_trader, operador, master):
+    # A trader cannot put a client in someone else's portfolio.
+    with pytest.raises(PermissionDenied):
+        services.register_client(unsaved_client(owner=other_trader), by=trader)
+    # An Operador may register for a trader, but not for someone who cannot hold a portfolio.
+    client = services.register_client(unsaved_client(owner=trader), by=operador)
+    assert client.owner == trader and client.created_by == operador
+    with pytest.raises(ValidationError):
+        services.register_client(unsaved_client(owner=master), by=operador)
+
+
+def test_user_without_add_permission_cannot_register(db):
+    nobody = UserFactory()
+    with pytest.raises(PermissionDenied):
+        services.register_client(unsaved_client(), by=nobody)
+
+
+# --- Changes ------------------------------------------------------------------------------------
+def test_trader_changes_contact_data_only(trader):
+    client = ClientFactory(owner=trader, phones="987654321")
+    services.update_client(client, {"email": "nuevo@correo.pe", "phones": "987654321; 912345678"}, by=trader)
+    client.refresh_from_db()
+    assert (client.email, client.phones) == ("nuevo@correo.pe", "987654321; 912345678")
+    entry = AuditEntry.objects.get(action="client.updated")
+    assert entry.changes["phones"] == ["987654321", "987654321; 912345678"]
+    with pytest.raises(PermissionDenied) as exc:
+        services.update_client(client, {"nombres": "OTRO", "address": "X"}, by=trader)
+    assert "nombres" in str(exc.value) and "dirección" in str(exc.value)
+    client.refresh_from_db()
+    assert client.nombres != "OTRO"
+
+
+def test_unchanged_profile_values_sent_by_a_trader_are_not_a_violation(trader):
+    client = ClientFactory(owner=trader)
+    services.update_client(client, {"nombres": client.nombres, "phones": "912345678"}, by=trader)
+
+
+def test_trader_editing_accounts_never_wipes_the_phone(trader):
+    # The previous system's bug: a Trader saving bank accounts erased the phone.
+    client = active_client(owner=trader, phones="987654321; 014445555")
+    extra = BankAccount(bank=Bank.INTERBANK, account_type=AccountType.SAVINGS, currency=Currency.USD, number="2003001234567")
+    services.update_client(client, {}, by=trader, accounts=[extra])
+    client.refresh_from_db()
+    assert client.phones == "987654321; 014445555"
+    assert client.accounts.count() == 3
+
+
+def test_operador_edits_profile_but_never_the_document(operador, trader):
+    client = ClientFactory(owner=trader)
+    services.update_client(client, {"nombres": "Rosa Elena", "address": "Av. Larco 100"}, by=operador)
+    client.refresh_from_db()
+    assert (client.nombres, client.address) == ("ROSA ELENA", "AV. LARCO 100")
+    for field, value in (("document_number", "87654321"), ("document_type", "CE")):
+        with pytest.raises(ValidationError) as exc:
+            services.update_client(client, {field: value}, by=operador)
+        assert "no se pueden cambiar" in " ".join(exc.value.messages)
+    with pytest.raises(ValidationError):
+        services.update_client(client, {"owner": operador}, by=operador)
+
+
+def test_another_traders_client_cannot_be_changed(trader, other_trader):
+    client = ClientFactory(owner=other_trader)
+    with pytest.raises(PermissionDenied):
+        services.update_client(client, {"phones": "912345678"}, by=trader)
+
+
+def test_accounts_are_deactivated_not_deleted_and_rules_hold_for_active_clients(trader):
+    client = active_client(owner=trader)
+    pen = client.accounts.get(currency=Currency.PEN)
+    pen.is_active = False
+    with pytest.raises(ValidationError) as exc:
+        services.update_client(client, by=trader, accounts=[pen])
+    assert "Un cliente necesita al menos una cuenta activa en soles (PEN)." in exc.value.messages
+    # Replace it: deactivate the old one and add the right one in the same change.
+    replacement = BankAccount(bank=Bank.BCP, account_type=AccountType.SAVINGS, currency=Currency.PEN, number="19199988877766")
+    services.update_client(client, by=trader, accounts=[pen, replacement])
+    assert client.accounts.count() == 3
+    assert client.accounts.filter(is_active=True).count() == 2
+    assert AuditEntry.objects.filter(action="bank_account.changed").get().changes["is_active"] == [True, False]
+
+
+def test_trader_cannot_rewrite_a_registered_account_number(trader, operador):
+    client = active_client(owner=trader)
+    account = client.accounts.first()
+    account.number = "19100000000000"
+    with pytest.raises(PermissionDenied):
+        services.update_client(client, by=trader, accounts=[account])
+    services.update_client(client, by=operador, accounts=[account])  # holder of view_full_accounts
+    account.refresh_from_db()
+    assert account.number == "19100000000000"
+
+
+def test_duplicate_and_seventh_account_are_refused(trader):
+    client = active_client(owner=trader)
+    existing = client.accounts.first()
+    dup = BankAccount(
+        bank=existing.bank,
+        account_type=existing.account_type,
+        currency=existing.currency,
+        number=existing.number,
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.add_bank_account(client, dup, by=trader)
+    assert "repetida" in " ".join(exc.value.messages)
+    for n in range(4):
+        BankAccountFactory(client=client, currency=Currency.USD)
+    with pytest.raises(ValidationError) as exc:
+        services.add_bank_account(
+            client,
+            BankAccount(bank=Bank.BCP, account_type=AccountType.SAVINGS, currency=Currency.USD, number="19155555555555"),
+            by=trader,
+        )
+    assert "como máximo 6" in " ".join(exc.value.messages)
+
+
+# --- Review -------------------------------------------------------------------------------------
+def test_activation_needs_the_permission(trader):
+    client = ClientFactory(owner=trader)
+    with pytest.raises(PermissionDenied):
+        services.activate_client(client, by=trader)
+
+
+def test_activation_refused_while_rules_fail_then_succeeds(operador, trader, django_capture_on_commit_callbacks):
+    client = ClientFactory(owner=trader)
+    BankAccountFactory(client=client, currency=Currency.PEN)
+    with pytest.raises(ValidationError) as exc:
+        services.activate_client(client, by=operador)
+    assert exc.value.messages == [
+        "Un cliente necesita al menos 2 cuentas bancarias activas (tiene 1).",
+        "Un cliente necesita al menos una cuenta activa en dólares (USD).",
+        "Suba al menos un documento de identidad (anverso o reverso) antes de activar.",
+    ]
+    client.refresh_from_db()
+    assert client.status == ClientStatus.INACTIVE
+    BankAccountFactory(client=client, currency=Currency.USD)
+    ClientDocumentFactory(client=client, kind=DocumentKind.ID_BACK)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.activate_client(client, by=operador)
+    client.refresh_from_db()
+    assert client.status == ClientStatus.ACTIVE
+    assert client.status_changed_by == operador and client.status_changed_at is not None
+    entry = AuditEntry.objects.get(action="client.activated")
+    assert entry.changes == {"status": ["inactive", "active"]} and entry.actor == operador
+    assert [m.subject for m in mail.outbox] == ["Cuenta Activada - Bienvenido a QoriCash"]
+    with pytest.raises(ValidationError):
+        services.activate_client(client, by=operador)  # already active
+
+
+def test_company_activation_needs_the_ficha_ruc(operador, trader):
+    company = CompanyFactory(owner=trader)
+    BankAccountFactory(client=company, currency=Currency.PEN)
+    BankAccountFactory(client=company, currency=Currency.USD)
+    ClientDocumentFactory(client=company, kind=DocumentKind.REP_FRONT)
+    with pytest.raises(ValidationError) as exc:
+        services.activate_client(company, by=operador)
+    assert exc.value.messages == ["Suba la Ficha RUC antes de activar una empresa."]
+    ClientDocumentFactory(client=company, kind=DocumentKind.FICHA_RUC)
+    assert services.activate_client(company, by=operador).is_active
+
+
+def test_deactivation(operador, trader):
+    client = active_client(owner=trader)
+    services.deactivate_client(client, by=operador, reason="Documento vencido")
+    client.refresh_from_db()
+    assert client.status == ClientStatus.INACTIVE and client.status_changed_by == operador
+    assert AuditEntry.objects.get(action="client.deactivated").message == "Documento vencido"
+    with pytest.raises(ValidationError):
+        services.deactivate_client(client, by=operador)
+    with pytest.raises(PermissionDenied):
+        services.deactivate_client(active_client(owner=trader), by=trader)
+
+
+def test_mail_failure_is_logged_and_never_breaks_activation(operador, trader, monkeypatch, caplog,
+                                                             django_capture_on_commit_callbacks):
+    def boom(*args, **kwargs):
+        raise ConnectionError("SMTP down")
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", boom)
+    client = ClientFactory(owner=trader)
+    BankAccountFactory(client=client, currency=Currency.PEN)
+    BankAccountFactory(client=client, currency=Currency.USD)
+    ClientDocumentFactory(client=client)
+    with caplog.at_level(logging.ERROR, logger="clients.emails"), django_capture_on_commit_callbacks(execute=True):
+        services.activate_client(client, by=operador)
+    client.refresh_from_db()
+    assert client.is_active
+    assert "send_account_activated failed" in caplog.text
+
+
+# --- Portfolios ---------------------------------------------------------------------------------
+def test_reassignment_keeps_history_with_the_previous_owner(master, trader, other_trader):
+    a = ClientFactory(owner=trader)
+    b = ClientFactory(owner=other_trader)
+    c = ClientFactory(owner=other_trader)
+    moved = services.reassign_clients([a, b.pk, c], other_trader, by=master)
+    assert len(moved) == 1  # b and c already belonged to other_trader
+    history = ClientReassignment.objects.get()
+    assert (history.client, history.from_owner, history.to_owner, history.by) == (a, trader, other_trader, master)
+    a.refresh_from_db()
+    assert a.owner == other_trader
+    entry = AuditEntry.objects.get(action="client.reassigned")
+    assert entry.changes["owner"] == [str(trader), str(other_trader)]
+    assert entry.message == f"De {trader.username} a {other_trader.username}"
+
+
+def test_reassignment_targets_must_be_active_portfolio_holders(master, trader, operador):
+    client = ClientFactory(owner=trader)
+    inactive = UserFactory(role="Trader", is_active=False)
+    for target in (operador, master, inactive):
+        with pytest.raises(ValidationError):
+            services.reassign_clients([client], target, by=master)
+    assert set(services.owner_candidates()) == {trader, client.owner}
+
+
+def test_only_holders_of_the_permission_reassign(trader, other_trader, operador):
+    client = ClientFactory(owner=trader)
+    for user in (trader, operador):
+        with pytest.raises(PermissionDenied):
+            services.reassign_clients([client], other_trader, by=user)
+    assert ClientReassignment.objects.count() == 0
+
+
+def test_whole_portfolio(master, trader, other_trader):
+    clients = [ClientFactory(owner=trader) for _ in range(3)]
+    ClientFactory(owner=master)
+    moved = services.reassign_portfolio(trader, other_trader, by=master)
+    assert {r.client for r in moved} == set(clients)
+    assert Client.objects.filter(owner=other_trader).count() == 3
+    assert all(r.from_owner == trader and r.by == master for r in moved)
+    with pytest.raises(ValidationError):
+        services.reassign_portfolio(trader, other_trader, by=master)  # nothing left
