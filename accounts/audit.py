@@ -57,6 +57,10 @@ def _plain(value):
         return value.name or ""
     if value is None or isinstance(value, (bool, int, str)):
         return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
     return str(value)
 
 
