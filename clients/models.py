@@ -322,6 +322,10 @@ class BankAccount(models.Model):
                 fields=["client", "bank", "account_type", "currency", "number"],
                 condition=Q(is_active=True),
                 name="uniq_active_bank_account",
+                violation_error_message=_(
+                    "This account is already registered and active for the client (same bank, type, currency "
+                    "and number)."
+                ),
             ),
         ]
 

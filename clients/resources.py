@@ -426,7 +426,7 @@ class BankAccountImportResource(AllOrNothingImportMixin, resources.ModelResource
 class ClientExportResource(resources.ModelResource):
     """The clients sheet of the previous system (§4.7), plus the account executive."""
 
-    id = fields.Field(attribute="id", column_name="ID")
+    id = fields.Field(attribute="id", column_name="ID", widget=widgets.IntegerWidget(coerce_to_string=False))
     document_type = fields.Field(column_name=pgettext_lazy("column", "Document type"))
     document_number = fields.Field(attribute="document_number", column_name=pgettext_lazy("column", "Document number"))
     full_name = fields.Field(attribute="display_name", column_name=pgettext_lazy("column", "Full name"))
@@ -441,9 +441,15 @@ class ClientExportResource(resources.ModelResource):
     owner = fields.Field(column_name=pgettext_lazy("column", "Account executive"))
     created_at = fields.Field(column_name=pgettext_lazy("column", "Registration date"))
     status = fields.Field(column_name=pgettext_lazy("column", "Status"))
-    operation_count = fields.Field(attribute="operation_count", column_name=pgettext_lazy("column", "Total operations"))
+    operation_count = fields.Field(
+        attribute="operation_count",
+        column_name=pgettext_lazy("column", "Total operations"),
+        widget=widgets.IntegerWidget(coerce_to_string=False),
+    )
     completed_operation_count = fields.Field(
-        attribute="completed_operation_count", column_name=pgettext_lazy("column", "Completed operations")
+        attribute="completed_operation_count",
+        column_name=pgettext_lazy("column", "Completed operations"),
+        widget=widgets.IntegerWidget(coerce_to_string=False),
     )
 
     class Meta:
@@ -479,7 +485,7 @@ class ClientExportResource(resources.ModelResource):
             self.fields[f"account_{i}"] = field
 
     def get_export_order(self):
-        return tuple(self.fields)
+        return tuple(self._meta.fields) + tuple(f"account_{i}" for i in range(1, MAX_EXPORTED_ACCOUNTS + 1))
 
     def export(self, queryset=None, **kwargs):
         if queryset is None:
