@@ -40,7 +40,9 @@ def test_company_needs_razon_social_but_not_person_names(trader):
 
 
 def test_document_validated_per_type(trader):
-    client = ClientFactory.build(owner=trader, created_by=trader, document_type=DocumentType.RUC, document_number="20123")
+    client = ClientFactory.build(
+        owner=trader, created_by=trader, document_type=DocumentType.RUC, document_number="20123"
+    )
     assert errors_of(client)["document_number"] == ["El RUC debe tener exactamente 11 dígitos."]
 
 
@@ -152,13 +154,13 @@ def test_account_set_rules():
     seven = ok + [_acc(Currency.USD, f"{n}00000") for n in range(3, 8)]
     assert account_set_errors(seven) == ["Un cliente puede tener como máximo 6 cuentas bancarias activas (tiene 7)."]
     dup = ok + [_acc(Currency.PEN, "111-111")]
-    assert account_set_errors(dup) == [
-        "La cuenta BCP PEN ****1111 está repetida: mismo banco, tipo, moneda y número."
-    ]
+    assert account_set_errors(dup) == ["La cuenta BCP PEN ****1111 está repetida: mismo banco, tipo, moneda y número."]
     # Same number at another bank or in another currency is not a duplicate; inactive ones do not count.
     assert account_set_errors(ok + [_acc(Currency.USD, "111111"), _acc(Currency.PEN, "111111", bank=Bank.BBVA)]) == []
     assert account_set_errors(ok + [_acc(Currency.PEN, "111111", active=False)]) == []
-    assert account_set_errors([_acc(Currency.PEN, "111111"), _acc(Currency.USD, "2", active=False)], complete=False) == []
+    assert (
+        account_set_errors([_acc(Currency.PEN, "111111"), _acc(Currency.USD, "2", active=False)], complete=False) == []
+    )
 
 
 def test_documents_needed_for_activation(trader):

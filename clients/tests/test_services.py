@@ -142,7 +142,9 @@ def test_unchanged_profile_values_sent_by_a_trader_are_not_a_violation(trader):
 def test_trader_editing_accounts_never_wipes_the_phone(trader):
     # The previous system's bug: a Trader saving bank accounts erased the phone.
     client = active_client(owner=trader, phones="987654321; 014445555")
-    extra = BankAccount(bank=Bank.INTERBANK, account_type=AccountType.SAVINGS, currency=Currency.USD, number="2003001234567")
+    extra = BankAccount(
+        bank=Bank.INTERBANK, account_type=AccountType.SAVINGS, currency=Currency.USD, number="2003001234567"
+    )
     services.update_client(client, {}, by=trader, accounts=[extra])
     client.refresh_from_db()
     assert client.phones == "987654321; 014445555"
@@ -176,7 +178,9 @@ def test_accounts_are_deactivated_not_deleted_and_rules_hold_for_active_clients(
         services.update_client(client, by=trader, accounts=[pen])
     assert "Un cliente necesita al menos una cuenta activa en soles (PEN)." in exc.value.messages
     # Replace it: deactivate the old one and add the right one in the same change.
-    replacement = BankAccount(bank=Bank.BCP, account_type=AccountType.SAVINGS, currency=Currency.PEN, number="19199988877766")
+    replacement = BankAccount(
+        bank=Bank.BCP, account_type=AccountType.SAVINGS, currency=Currency.PEN, number="19199988877766"
+    )
     services.update_client(client, by=trader, accounts=[pen, replacement])
     assert client.accounts.count() == 3
     assert client.accounts.filter(is_active=True).count() == 2
@@ -211,7 +215,9 @@ def test_duplicate_and_seventh_account_are_refused(trader):
     with pytest.raises(ValidationError) as exc:
         services.add_bank_account(
             client,
-            BankAccount(bank=Bank.BCP, account_type=AccountType.SAVINGS, currency=Currency.USD, number="19155555555555"),
+            BankAccount(
+                bank=Bank.BCP, account_type=AccountType.SAVINGS, currency=Currency.USD, number="19155555555555"
+            ),
             by=trader,
         )
     assert "como máximo 6" in " ".join(exc.value.messages)
@@ -274,8 +280,9 @@ def test_deactivation(operador, trader):
         services.deactivate_client(active_client(owner=trader), by=trader)
 
 
-def test_mail_failure_is_logged_and_never_breaks_activation(operador, trader, monkeypatch, caplog,
-                                                             django_capture_on_commit_callbacks):
+def test_mail_failure_is_logged_and_never_breaks_activation(
+    operador, trader, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
     def boom(*args, **kwargs):
         raise ConnectionError("SMTP down")
 

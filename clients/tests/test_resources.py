@@ -1,0 +1,309 @@
+"""Import (all-or-nothing, row errors with row numbers) and export (columns, masking, scoping)."""
+
+import io
+
+import openpyxl
+import pytest
+import tablib
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import AuditEntry
+from clients.models import BankAccount, Client, ClientStatus, Currency
+from clients.resources import BankAccountImportResource, ClientExportResource, ClientImportResource
+from clients.tests.factories import ClientFactory, CompanyFactory, active_client, valid_ruc
+
+pytestmark = pytest.mark.django_db
+
+CLIENT_HEADERS = [
+    "Tipo Documento",
+    "Número Documento",
+    "Apellido Paterno",
+    "Apellido Materno",
+    "Nombres",
+    "Razón Social",
+    "Email",
+    "Teléfono",
+]
+
+
+def client_rows(n=10, bad_row=None):
+    rows = []
+    for i in range(n):
+        if i % 2:
+            ruc = valid_ruc(9000 + i)
+            if i == bad_row:
+                ruc = ruc[:-1] + str((int(ruc[-1]) + 1) % 10)  # wrong check digit
+            rows.append(["RUC", ruc, "", "", "", f"Empresa {i} S.A.C.", f"e{i}@empresa.pe", "014445555"])
+        else:
+            rows.append(
+                ["DNI", f"{45000000 + i}", "Quispe", "Mamani", f"Persona {i}", "", f"p{i}@correo.pe", "987654321"]
+            )
+    return rows
+
+
+def dataset(headers, rows):
+    data = tablib.Dataset(headers=headers)
+    for row in rows:
+        data.append(row)
+    return data
+
+
+def xlsx_file(headers, rows, name="clientes.xlsx"):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return SimpleUploadedFile(name, out.getvalue())
+
+
+def csv_file(headers, rows, name="cuentas.csv"):
+    return SimpleUploadedFile(name, dataset(headers, rows).export("csv").encode("utf-8"))
+
+
+# --- Client import, straight through the resource -----------------------------------------------
+def test_one_bad_ruc_among_ten_rows_writes_nothing_and_names_the_row(master):
+    result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, client_rows(10, bad_row=5)))
+    assert Client.objects.count() == 0
+    assert not AuditEntry.objects.filter(action="client.imported").exists()
+    assert [row.number for row in result.invalid_rows] == [6]  # 6th data row = row 7 of the sheet
+    assert result.invalid_rows[0].error_dict == {"Número Documento": ["El dígito verificador del RUC no es válido."]}
+
+
+def test_every_bad_row_is_listed(master):
+    rows = client_rows(4)
+    rows[0][6] = "no-es-correo"
+    rows[2][1] = "123"
+    rows[3][5] = ""  # RUC without razón social
+    result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, rows))
+    assert [r.number for r in result.invalid_rows] == [1, 3, 4]
+    assert "Email" in result.invalid_rows[0].error_dict
+    assert result.invalid_rows[2].error_dict["Razón Social"] == ["La razón social es obligatoria para un RUC."]
+    assert Client.objects.count() == 0
+
+
+def test_duplicate_document_in_the_file_or_the_database(master, trader):
+    existing = ClientFactory(owner=trader, document_number="45000000")
+    rows = client_rows(4)
+    rows.append(list(rows[2]))  # the same DNI twice in the file
+    result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, rows))
+    assert [r.number for r in result.invalid_rows] == [1, 5]
+    assert Client.objects.count() == 1 and Client.objects.get() == existing
+
+
+def test_good_file_imports_inactive_clients_owned_by_the_importer_or_the_named_executive(master, trader):
+    headers = [*CLIENT_HEADERS, "Ejecutivo"]
+    rows = [row + [trader.username if i == 0 else ""] for i, row in enumerate(client_rows(4))]
+    result = ClientImportResource(user=master).import_data(dataset(headers, rows))
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert Client.objects.count() == 4
+    assert set(Client.objects.values_list("status", flat=True)) == {ClientStatus.INACTIVE}
+    assert Client.objects.get(document_number="45000000").owner == trader
+    assert Client.objects.filter(owner=master).count() == 3
+    assert set(Client.objects.values_list("created_by", flat=True)) == {master.pk}
+    assert AuditEntry.objects.filter(action="client.imported").count() == 4
+
+
+def test_executive_column_refuses_unknown_users_and_non_holders(master, operador):
+    headers = [*CLIENT_HEADERS, "Ejecutivo"]
+    rows = [client_rows(2)[0] + ["nadie"], client_rows(2)[1] + [operador.username]]
+    result = ClientImportResource(user=master).import_data(dataset(headers, rows))
+    assert result.invalid_rows[0].error_dict["Ejecutivo"] == ["No existe el usuario «nadie»."]
+    assert "no puede tener cartera" in str(result.invalid_rows[1].error_dict)
+    assert Client.objects.count() == 0
+
+
+def test_headers_are_matched_without_case_or_accents_and_numeric_dni_gets_its_zeros(master):
+    headers = ["tipo documento", "NUMERO DOCUMENTO", "apellido paterno", "Apellido materno", "NOMBRES", "correo"]
+    result = ClientImportResource(user=master).import_data(
+        dataset(headers, [["dni", 1234567, "quispe", "mamani", "rosa", "Rosa@Correo.pe"]])
+    )
+    assert not result.has_validation_errors(), result.invalid_rows[0].error_dict
+    client = Client.objects.get()
+    assert (client.document_number, client.apellido_paterno, client.email) == ("01234567", "QUISPE", "rosa@correo.pe")
+
+
+def test_missing_required_column_is_a_clear_error(master):
+    result = ClientImportResource(user=master).import_data(dataset(["Tipo Documento", "Nombres"], [["DNI", "X"]]))
+    assert result.has_errors()
+    assert "Faltan columnas en el archivo: Número Documento, Email." in str(result.base_errors[0].error)
+    assert Client.objects.count() == 0
+
+
+# --- Bank-account import ------------------------------------------------------------------------
+ACCOUNT_HEADERS = ["Número Documento", "Banco", "Tipo Cuenta", "Moneda", "Número Cuenta", "CCI", "Ubicación"]
+
+
+def test_accounts_by_document_all_or_nothing(master, trader):
+    a = ClientFactory(owner=trader, document_number="45000000")
+    b = CompanyFactory(owner=trader)
+    rows = [
+        ["45000000", "BCP", "Ahorro", "PEN", "191-12345678-0-12", "", "Lima"],
+        ["45000000", "Interbank", "Corriente", "USD", "2003001234567", "", "Provincia"],
+        [b.document_number, "BBVA", "Corriente", "$", "001101230100012345", "", "Lima"],  # no CCI for BBVA
+        ["99999999", "BCP", "Ahorro", "S/", "19112345678012", "", "Lima"],
+        [b.document_number, "Banco Imaginario", "Ahorro", "PEN", "19112345678012", "", "Lima"],
+    ]
+    result = BankAccountImportResource(user=master).import_data(dataset(ACCOUNT_HEADERS, rows))
+    assert [r.number for r in result.invalid_rows] == [3, 4, 5]
+    assert "CCI" in result.invalid_rows[0].error_dict
+    assert result.invalid_rows[1].error_dict["Número Documento"] == [
+        "No hay un cliente con documento 99999999 en su cartera."
+    ]
+    assert "Banco Imaginario" in result.invalid_rows[2].error_dict["Banco"][0]
+    assert BankAccount.objects.count() == 0
+
+    rows[2][5] = "01112300010001234556"
+    good = [rows[0], rows[1], rows[2], [b.document_number, "bcp", "ahorros", "soles", "19199988877766", "", ""]]
+    result = BankAccountImportResource(user=master).import_data(dataset(ACCOUNT_HEADERS, good))
+    assert not result.has_validation_errors(), [r.error_dict for r in result.invalid_rows]
+    assert a.accounts.count() == 2 and b.accounts.count() == 2
+    assert a.accounts.get(currency=Currency.PEN).number == "19112345678012"
+
+
+def test_account_import_respects_the_portfolio_and_the_set_rules(trader, other_trader):
+    theirs = ClientFactory(owner=other_trader, document_number="46000000")
+    mine = active_client(owner=trader, document_number="47000000")
+    existing = mine.accounts.first()
+    rows = [
+        ["46000000", "BCP", "Ahorro", "PEN", "19112345678012", "", "Lima"],
+        ["47000000", existing.bank, existing.account_type, existing.currency, existing.number, "", "Lima"],
+    ]
+    result = BankAccountImportResource(user=trader).import_data(dataset(ACCOUNT_HEADERS, rows))
+    assert [r.number for r in result.invalid_rows] == [1, 2]
+    assert "ya está registrada y activa" in str(result.invalid_rows[1].error_dict)
+    assert theirs.accounts.count() == 0 and mine.accounts.count() == 2
+
+
+# --- Through the admin --------------------------------------------------------------------------
+IMPORT = reverse("admin:clients_client_import")
+EXPORT = reverse("admin:clients_client_export")
+
+
+def test_admin_import_lists_the_bad_row_and_writes_nothing(master_client):
+    page = master_client.get(IMPORT)
+    assert page.status_code == 200
+    response = master_client.post(
+        IMPORT,
+        {"resource": "0", "format": "0", "import_file": xlsx_file(CLIENT_HEADERS, client_rows(10, bad_row=5))},
+    )
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Algunas filas tienen errores: no se guardó nada" in content
+    assert '<td class="client-import-row">7</td>' in content  # 6th data row = row 7 of the sheet
+    assert "El dígito verificador del RUC no es válido." in content
+    assert "confirm" not in response.context or response.context.get("confirm_form") is None
+    assert Client.objects.count() == 0
+
+
+def test_admin_import_two_files_with_confirmation(master_client, master):
+    response = master_client.post(
+        IMPORT, {"resource": "0", "format": "0", "import_file": xlsx_file(CLIENT_HEADERS, client_rows(4))}
+    )
+    confirm = response.context["confirm_form"]
+    assert Client.objects.count() == 0  # the preview is a rolled-back dry run
+    response = master_client.post(reverse("admin:clients_client_process_import"), confirm.initial, follow=True)
+    assert Client.objects.count() == 4
+    assert any("4 filas guardadas" in str(m) for m in response.context["messages"])
+
+    accounts = [
+        ["45000000", "BCP", "Ahorro", "PEN", "19112345678012", "", "Lima"],
+        ["45000000", "Interbank", "Ahorro", "USD", "2003001234567", "", "Lima"],
+    ]
+    response = master_client.post(
+        IMPORT, {"resource": "1", "format": "1", "import_file": csv_file(ACCOUNT_HEADERS, accounts)}
+    )
+    assert response.context["confirm_form"] is not None, response.content.decode()[:3000]
+    master_client.post(reverse("admin:clients_client_process_import"), response.context["confirm_form"].initial)
+    assert Client.objects.get(document_number="45000000").accounts.count() == 2
+
+
+def test_only_import_permission_holders_import(trader_client, operador_client):
+    assert trader_client.get(IMPORT).status_code == 403
+
+
+def test_import_and_export_codenames_built_by_the_library(master):
+    from django.conf import settings
+    from django.contrib.auth import get_permission_codename
+
+    opts = Client._meta
+    assert get_permission_codename(settings.IMPORT_EXPORT_IMPORT_PERMISSION_CODE, opts) == "import_client"
+    assert get_permission_codename(settings.IMPORT_EXPORT_EXPORT_PERMISSION_CODE, opts) == "export_client"
+    assert master.has_perm("clients.import_client") and master.has_perm("clients.export_client")
+
+
+# --- Export -------------------------------------------------------------------------------------
+def export_sheet(response):
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    return book["Clientes"]
+
+
+def test_export_columns_style_and_full_numbers_for_master(master_client, trader):
+    client = active_client(owner=trader)
+    response = master_client.post(EXPORT, {"format": "0", "resource": "0"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="clientes_qoricash_')
+    sheet = export_sheet(response)
+    headers = [c.value for c in sheet[1]]
+    assert headers[:17] == [
+        "ID",
+        "Tipo Documento",
+        "Número Documento",
+        "Nombre Completo",
+        "Persona Contacto",
+        "Email",
+        "Teléfono",
+        "Dirección",
+        "Distrito",
+        "Provincia",
+        "Departamento",
+        "Usuario Registro",
+        "Ejecutivo",
+        "Fecha Registro",
+        "Estado",
+        "Total Operaciones",
+        "Operaciones Completadas",
+    ]
+    assert headers[17:] == [f"Cuenta Bancaria {i}" for i in range(1, 7)]
+    assert sheet["A1"].fill.fgColor.rgb.endswith("366092") and sheet["A1"].font.bold
+    row = [c.value for c in sheet[2]]
+    assert row[2] == client.document_number and row[14] == "Activo"
+    numbers = {a.number for a in client.accounts.all()}
+    assert {cell.split(" | ")[3] for cell in row[17:19]} == numbers
+
+
+def test_export_masks_accounts_without_view_full_accounts_and_keeps_the_portfolio(trader, other_trader, client):
+    from django.contrib.auth.models import Permission
+
+    trader.user_permissions.add(Permission.objects.get(codename="export_client"))
+    mine = active_client(owner=trader)
+    active_client(owner=other_trader)
+    client.force_login(trader)
+    response = client.post(EXPORT, {"format": "0", "resource": "0"})
+    assert response.status_code == 200
+    sheet = export_sheet(response)
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [r[2] for r in rows] == [mine.document_number]
+    for cell in rows[0][17:19]:
+        assert cell.split(" | ")[3].startswith("****") and len(cell.split(" | ")[3]) == 8
+    assert not any(a.number in str(rows[0]) for a in mine.accounts.all())
+
+
+def test_export_refused_without_permission(trader_client):
+    assert trader_client.get(EXPORT).status_code == 403
+
+
+def test_export_resource_counts_in_one_query(django_assert_max_num_queries, master, trader):
+    from operations.models import OperationStatus
+    from operations.tests.factories import OperationFactory
+
+    for _ in range(5):
+        c = active_client(owner=trader)
+        OperationFactory(client=c, status=OperationStatus.COMPLETED)
+    # permissions (2), count, clients with their counts, active accounts: the same for 5 or 500 rows.
+    with django_assert_max_num_queries(5):
+        data = ClientExportResource(user=master).export(Client.objects.all())
+    assert {row[15] for row in data} == {1} and {row[16] for row in data} == {1}
