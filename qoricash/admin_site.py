@@ -33,8 +33,10 @@ class CustomView:
 class QoriCashAdminSite(admin.AdminSite):
     site_header = _("QoriCash Trading")
     site_title = _("QoriCash Trading")
-    index_title = _("Back-office")
+    index_title = _("Control panel")
     enable_nav_sidebar = True
+    # The admin is the whole site ("/" redirects here): no "View site" link.
+    site_url = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

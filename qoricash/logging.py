@@ -1,4 +1,7 @@
+"""Log lines for Render's log stream: one event per line, greppable by request id."""
+
 import logging
+from datetime import datetime
 
 from qoricash import context
 
@@ -7,5 +10,24 @@ class RequestIdFilter(logging.Filter):
     """Adds the current request id to every record so one request's lines can be grepped together."""
 
     def filter(self, record):
-        record.request_id = context.get().request_id
+        # django.request logs 4xx/5xx responses after the middleware has finished (and the context is
+        # gone), but it passes the request along: prefer the id stamped on it.
+        from_request = getattr(getattr(record, "request", None), "request_id", None)
+        record.request_id = from_request or context.get().request_id
         return True
+
+
+class OneLineFormatter(logging.Formatter):
+    """Exactly one line per event.
+
+    A traceback or a newline smuggled into a logged value (a URL, a username) would otherwise split
+    one event over many lines, or forge a fake line. Newlines are written as the two characters
+    ``\\n``; the full traceback still reaches ADMINS by e-mail.
+    """
+
+    def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's API)
+        stamp = datetime.fromtimestamp(record.created).astimezone()
+        return stamp.isoformat(timespec="milliseconds")
+
+    def format(self, record):
+        return super().format(record).replace("\r", "").replace("\n", "\\n")

@@ -5,6 +5,8 @@ nothing installed: SQLite, local files, console e-mail. Production is whatever r
 DEBUG=false, and it refuses to start unless the secrets it depends on are real.
 """
 
+import base64
+import binascii
 from pathlib import Path
 
 import environ
@@ -25,19 +27,41 @@ SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 VERSION = env.str("APP_VERSION", default=env.str("RENDER_GIT_COMMIT", default="dev"))[:12]
 
 
+def _generated_key_bytes(value):
+    """The random bytes of a key written in base64 (Render's `generateValue`: 32 bytes, 44 characters)."""
+    padded = value.replace("-", "+").replace("_", "/") + "=" * (-len(value) % 4)
+    try:
+        raw = base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    # 32 truly random bytes have about 30 distinct values; "aaaa...", a word or a date do not qualify.
+    return raw if len(raw) >= 32 and len(set(raw)) >= 16 else None
+
+
 def check_secret_key(debug, secret_key):
-    """Raise when production would run with a guessable signing key (sessions, reset tokens)."""
+    """Return the signing key to use; in production refuse a guessable one (sessions, reset tokens).
+
+    Accepted in production: 50+ characters, or a base64 value of at least 32 random bytes such as
+    the one Render generates (44 characters). The latter is used as the same bytes in hex, which is
+    the 64-character form Django's own `check --deploy` expects.
+    """
     if debug:
-        return
+        return secret_key
     if not secret_key:
         raise ImproperlyConfigured("SECRET_KEY is missing: set it in the environment (50+ random characters).")
     if secret_key == DEV_SECRET_KEY or secret_key.startswith("django-insecure"):
         raise ImproperlyConfigured("SECRET_KEY is the development default: generate a new one for production.")
-    if len(secret_key) < 50 or len(set(secret_key)) < 5:
-        raise ImproperlyConfigured("SECRET_KEY is too weak: it needs at least 50 random characters.")
+    if len(secret_key) >= 50 and len(set(secret_key)) >= 5:
+        return secret_key
+    generated = _generated_key_bytes(secret_key)
+    if generated is not None:
+        return generated.hex()
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is too weak ({len(secret_key)} characters): it needs at least 50 random characters."
+    )
 
 
-check_secret_key(DEBUG, SECRET_KEY)
+SECRET_KEY = check_secret_key(DEBUG, SECRET_KEY)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 if env.str("RENDER_EXTERNAL_HOSTNAME", default=""):
@@ -116,8 +140,12 @@ USE_TZ = True
 USE_THOUSAND_SEPARATOR = False
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Development and tests serve static files from the finders (no collectstatic, no warning about a
+# missing STATIC_ROOT); production serves the hashed, compressed files collectstatic wrote.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 # Uploaded files are private: MEDIA_URL is never routed, files are only served by the
 # permission-checked download view.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
@@ -194,7 +222,11 @@ LOGGING = {
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # One event, one line (tracebacks and user-supplied newlines are escaped); ISO time with offset.
+        "line": {
+            "()": "qoricash.logging.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
     },
     "handlers": {
         "stdout": {

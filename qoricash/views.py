@@ -2,10 +2,13 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from qoricash import context
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +22,16 @@ def health(request):
             cursor.execute("SELECT 1")
             cursor.fetchone()
         database = "ok"
-    except DatabaseError:
-        log.exception("health check: database unreachable")
+    except DatabaseError as exc:
+        log.error("health check: database unreachable: %s: %s", type(exc).__name__, exc)
         database = "error"
     status = 200 if database == "ok" else 503
     body = {"status": "ok" if status == 200 else "error", "database": database, "version": settings.VERSION}
-    return JsonResponse(body, status=status)
+    response = JsonResponse(body, status=status)
+    # The line above is the record of a failed check. Without this flag django.request would log the
+    # 503 as an ERROR and e-mail ADMINS on every probe (Render and UptimeRobot poll every few seconds).
+    response._has_been_logged = True
+    return response
 
 
 def error_400(request, exception=None):
@@ -45,9 +52,7 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
-    # No context processors: the 500 page must render even when the database or a template tag failed.
-    from django.template import loader
-
-    from django.http import HttpResponseServerError
-
-    return HttpResponseServerError(loader.get_template("500.html").render({"request": None}))
+    # No context processors and no request: the page must render even when the database, the session
+    # or a context processor is what failed. The template is self-contained (no static files either).
+    # The request id (from a context variable, not the database) lets support find the log lines.
+    return HttpResponseServerError(loader.get_template("500.html").render({"request_id": context.get().request_id}))
