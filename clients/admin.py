@@ -37,6 +37,7 @@ from clients.resources import (
     ClientImportResource,
     StyledXLSX,
 )
+from qoricash.downloads import private_file_link
 
 
 def error_text(exc):
@@ -82,15 +83,20 @@ class BankAccountInline(admin.TabularInline):
 
 
 class ClientDocumentInline(admin.TabularInline):
-    """Documents already on file: kind, name and size only (no link until private delivery exists)."""
+    """Documents on file: kind, name (a link to the permission-checked download view) and size."""
 
     model = ClientDocument
-    fields = ("kind", "original_name", "file_size", "uploaded_by", "uploaded_at")
+    fields = ("kind", "download", "file_size", "uploaded_by", "uploaded_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
     verbose_name = _("document on file")
     verbose_name_plural = _("documents on file")
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        # Never obj.file.url: files leave only through qoricash.downloads (permission, portfolio, audit).
+        return private_file_link(obj)
 
     @admin.display(description=_("size"))
     def file_size(self, obj):

@@ -231,12 +231,38 @@ def test_refused_uploads_show_the_error_and_store_nothing(trader_client, trader,
     assert after == before
 
 
-def test_document_list_shows_name_and_size_but_no_link(trader_client, trader):
+def test_documents_link_only_to_the_permission_checked_download(trader_client, trader, other_trader):
     client = active_client(owner=trader)
     doc = client.documents.get()
     content = trader_client.get(change_url(client)).content.decode()
-    assert doc.original_name in content
+    download = reverse("admin:private_file", kwargs={"kind": "clientdocument", "pk": doc.pk})
+    assert f'href="{download}"' in content and doc.original_name in content
     assert doc.file.name not in content and "/private-media-not-served/" not in content
+    assert trader_client.get(download).status_code == 200
+    theirs = active_client(owner=other_trader).documents.get()
+    other = reverse("admin:private_file", kwargs={"kind": "clientdocument", "pk": theirs.pk})
+    assert trader_client.get(other).status_code == 404
+
+
+def test_storage_failure_is_a_message_and_nothing_is_saved(trader_client, trader, monkeypatch):
+    from django.core.files.storage import FileSystemStorage
+
+    def broken(self, name, content, max_length=None):
+        raise OSError("disk full")
+
+    client = active_client(owner=trader, phones="987654321")
+    monkeypatch.setattr(FileSystemStorage, "save", broken)
+    page = trader_client.get(change_url(client))
+    data = admin_form_data(page)
+    data["phones"] = "912345678"
+    docs, _i, _t = prefix_of(page, "clientdocument", upload=True)
+    data[f"{docs}-0-kind"] = DocumentKind.ID_BACK
+    data[f"{docs}-0-file"] = pdf()
+    response = trader_client.post(change_url(client), data, follow=True)
+    assert response.status_code == 200
+    assert any(m.startswith("No se guardó nada") for m in messages_of(response))
+    client.refresh_from_db()
+    assert client.phones == "987654321" and client.documents.count() == 1
 
 
 # --- What each role may edit --------------------------------------------------------------------
