@@ -101,7 +101,8 @@ class TraderGoalAdmin(admin.ModelAdmin):
             return "—"
         progress = self._progress(obj)
         return format_html(
-            '<span class="qc-goal-bar" title="{}%"><span style="width:{}%"></span></span> {}%',
+            '<span class="qc-nowrap"><span class="qc-goal-bar" title="{}%">'
+            '<span style="width:{}%"></span></span> {}%</span>',
             progress["percent"],
             progress["bar"],
             progress["percent"],

@@ -153,6 +153,11 @@ class Side:
     profit: Decimal = ZERO
 
     @property
+    def completed_share(self) -> int:
+        """Percentage of the side's USD already completed (for the bar on screen)."""
+        return int(self.usd_completed * 100 / self.usd) if self.usd else 0
+
+    @property
     def avg_rate(self) -> Decimal | None:
         """Volume-weighted average rate ΣPEN / ΣUSD, 4 dp; None when nothing was traded."""
         return money.rate(self.pen / self.usd) if self.usd else None

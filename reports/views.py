@@ -72,7 +72,8 @@ def period_query(date_from, date_to):
 
 def period_text(date_from, date_to):
     if date_from == date_to:
-        return date_format(date_from, "l j \\d\\e F \\d\\e Y")
+        # Spanish writes weekdays and months in lower case: "viernes 20 de noviembre de 2026".
+        return date_format(date_from, "l j \\d\\e F \\d\\e Y").lower()
     return _("from %(start)s to %(end)s") % {
         "start": date_format(date_from, "SHORT_DATE_FORMAT"),
         "end": date_format(date_to, "SHORT_DATE_FORMAT"),
@@ -241,6 +242,13 @@ def history_xlsx(request):
 # --- Dashboard panels (admin.site.register_panel) ----------------------------------------------
 
 
+RATES_PANEL = "operations/panels/rates.html"
+
+
+def _rates_panel_registered():
+    return any(p.template == RATES_PANEL for p in admin.site._panels)
+
+
 def dashboard_panel(request):
     """Today's figures for the house (view_all_operations) or the user's own portfolio."""
     user = request.user
@@ -253,7 +261,8 @@ def dashboard_panel(request):
         "whole_house": user.has_perm("operations.view_all_operations"),
         "figures": services.today_figures(scoped),
         "profit": services.realised_profit(scoped) if user.has_perm("reports.view_profit") else None,
-        "rate": services.current_rate(),
+        # The operations app's own rates panel shows the rate in full; repeat it only when it is absent.
+        "rate": None if _rates_panel_registered() else services.current_rate(),
         "position_url": reverse("admin:reports_position") if user.has_perm("reports.view_position") else None,
         "operations_url": _safe_reverse("admin:operations_operation_changelist"),
     }

@@ -28,3 +28,11 @@ def signed_amount(value):
         return "—"
     text = money.fmt(value)
     return text if text.startswith("-") or value == 0 else f"+{text}"
+
+
+@register.filter
+def percent(value):
+    """One decimal, a point as separator like the amounts: 25.0"""
+    if value is None or value == "":
+        return "—"
+    return f"{value:.1f}"

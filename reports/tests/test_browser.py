@@ -1,0 +1,179 @@
+"""Acceptance in a real browser: the Master opens today's position, switches to yesterday and downloads
+both Excel files; the totals in the files match the screen to the cent.
+
+Screenshots: test-artifacts/screenshots/reports-*.png
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from operations.models import Operation, OperationStatus
+from reports import services
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def screen_decimal(page, figure):
+    text = page.locator(f'[data-figure="{figure}"]').first.inner_text()
+    return Decimal(text.replace(",", "").replace("+", "").strip())
+
+
+def cents(value):
+    """An Excel number back to the cent (openpyxl reads floats)."""
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def rows_by_label(path, sheet):
+    ws = load_workbook(path)[sheet]
+    return {row[0]: row for row in ws.iter_rows(values_only=True) if row and isinstance(row[0], str)}
+
+
+@pytest.fixture
+def two_days(make_op, master, trader):
+    now = services.lima_now()
+    yesterday = now - dt.timedelta(days=1)
+    today_ops = [
+        make_op("buy", "10000.00", "3.7000", status=OperationStatus.COMPLETED),
+        make_op("sell", "6000.00", "3.7500"),
+        make_op("sell", "2000.00", "3.7500", status=OperationStatus.CANCELLED),
+    ]
+    yesterday_ops = [
+        make_op("buy", "1234.56", "3.7012", at=yesterday, owner=trader, status=OperationStatus.COMPLETED),
+        make_op("sell", "7000.00", "3.7523", at=yesterday, status=OperationStatus.IN_PROCESS),
+        make_op("sell", "250.25", "3.7499", at=yesterday, owner=trader, status=OperationStatus.COMPLETED),
+    ]
+    return now.date(), yesterday.date(), today_ops, yesterday_ops
+
+
+def check_position_file(path, page):
+    rows = rows_by_label(path, "Posición")
+    total = rows["TOTAL COMPRAS"]
+    assert cents(total[2]) == screen_decimal(page, "buy-total-usd")
+    assert cents(total[4]) == screen_decimal(page, "buy-total-pen")
+    assert cents(total[9]) == screen_decimal(page, "sell-total-usd")
+    assert cents(total[11]) == screen_decimal(page, "sell-total-pen")
+    assert cents(rows["Compras"][2]) == screen_decimal(page, "buy-usd")
+    assert cents(rows["Ventas"][4]) == screen_decimal(page, "sell-pen")
+    assert Decimal(str(rows["Compras"][3])) == screen_decimal(page, "buy-avg")
+    assert Decimal(str(rows["Ventas"][3])) == screen_decimal(page, "sell-avg")
+    assert cents(rows["USD neto (comprados − vendidos)"][2]) == screen_decimal(page, "net-usd")
+    assert rows["USD neto (comprados − vendidos)"][5] == page.locator('[data-figure="net-label"]').inner_text()
+    assert cents(rows["Utilidad (spread sobre el T.C. base)"][4]) == screen_decimal(page, "profit")
+    assert cents(rows["Spread del volumen calzado"][4]) == screen_decimal(page, "matched-spread")
+
+
+def test_master_position_today_yesterday_and_both_excel_files(
+    page, live_server, admin_login, screenshot_dir, master, two_days, tmp_path
+):
+    today, yesterday, today_ops, yesterday_ops = two_days
+    admin_login(page, master.username)
+
+    # The dashboard panel leads to the position.
+    page.goto(f"{live_server.url}/admin/")
+    expect(page.locator("#qc-panel-today")).to_be_visible()
+    expect(page.locator('#qc-panel-today [data-figure="ops-today"]')).to_have_text("3")
+    page.screenshot(path=screenshot_dir / "reports-dashboard-master.png", full_page=True)
+    page.click("#qc-panel-today >> text=Posición del día")
+
+    # Today: the acceptance figures.
+    expect(page.locator("#qc-today")).to_have_class("qc-chip qc-chip-active")
+    expect(page.locator('[data-figure="buy-avg"]')).to_have_text("3.7000")
+    expect(page.locator('[data-figure="sell-avg"]')).to_have_text("3.7500")
+    expect(page.locator('[data-figure="net-abs"]')).to_have_text("4,000.00")
+    expect(page.locator('[data-figure="net-label"]')).to_have_text("COMPRADOS EN")
+    expect(page.locator('[data-figure="matched-spread"]')).to_have_text("300.00")
+    expect(page.locator(f'#qc-table-buy tr[data-code="{today_ops[0].code}"]')).to_be_visible()
+    expect(page.locator(f'tr[data-code="{today_ops[2].code}"]')).to_have_count(0)  # cancelled
+    page.screenshot(path=screenshot_dir / "reports-position-today.png", full_page=True)
+
+    with page.expect_download() as info:
+        page.click("#qc-download-position")
+    download = info.value
+    assert download.suggested_filename == f"Posicion_{today.isoformat()}.xlsx"
+    today_file = tmp_path / download.suggested_filename
+    download.save_as(today_file)
+    check_position_file(today_file, page)
+
+    # Yesterday.
+    page.click("#qc-yesterday")
+    expect(page.locator("#qc-yesterday")).to_have_class("qc-chip qc-chip-active")
+    expect(page.locator("#qc-date")).to_have_value(yesterday.isoformat())
+    expect(page.locator('[data-figure="buy-total-usd"]')).to_have_text("1,234.56")
+    expect(page.locator('[data-figure="sell-total-usd"]')).to_have_text("7,250.25")
+    # 26,266.10 + 938.41 = 27,204.51 PEN over 7,250.25 USD = 3.75221… → 3.7522
+    expect(page.locator('[data-figure="sell-total-pen"]')).to_have_text("27,204.51")
+    expect(page.locator('[data-figure="sell-avg"]')).to_have_text("3.7522")
+    expect(page.locator('[data-figure="net-label"]')).to_have_text("VENDIDOS EN")
+    expect(page.locator("#qc-imbalance")).to_be_visible()  # 6,015.69 USD sold > 5,000
+    page.screenshot(path=screenshot_dir / "reports-position-yesterday.png", full_page=True)
+
+    with page.expect_download() as info:
+        page.click("#qc-download-position")
+    download = info.value
+    assert download.suggested_filename == f"Posicion_{yesterday.isoformat()}.xlsx"
+    yesterday_file = tmp_path / download.suggested_filename
+    download.save_as(yesterday_file)
+    check_position_file(yesterday_file, page)
+
+    # History: the "Exportar Excel" button of the operations list, with a search applied.
+    target = yesterday_ops[1]
+    if admin.site.is_registered(Operation):
+        page.goto(f"{live_server.url}/admin/operations/operation/?q={target.code}")
+        expect(page.locator("#qc-export-history")).to_be_visible()
+        page.screenshot(path=screenshot_dir / "reports-operations-list.png", full_page=True)
+        trigger = "#qc-export-history"
+    else:  # operations admin not there yet: the same URL the button carries
+        page.evaluate(
+            """url => {
+                const a = Object.assign(document.createElement("a"), {id: "qc-tmp", href: url, textContent: "Excel"});
+                document.querySelector(".qc-toolbar-end").append(a);
+            }""",
+            f"/admin/reports/history.xlsx?q={target.code}",
+        )
+        trigger = "#qc-tmp"
+    with page.expect_download() as info:
+        page.click(trigger)
+    download = info.value
+    assert download.suggested_filename.startswith("historial_operaciones_")
+    history_file = tmp_path / download.suggested_filename
+    download.save_as(history_file)
+    ws = load_workbook(history_file)["Historial de Operaciones"]
+    assert ws["A2"].value == target.code and ws["A3"].value is None  # only the searched operation
+    totals = rows_by_label(history_file, "Historial de Operaciones")
+    assert cents(totals["TOTAL"][4]) == Decimal("7000.00") and cents(totals["TOTAL"][6]) == Decimal("26266.10")
+
+
+def test_trader_dashboard_goal_and_master_goal_list(
+    page, live_server, admin_login, screenshot_dir, master, trader, make_op
+):
+    from reports.models import TraderGoal
+
+    now = services.lima_now()
+    TraderGoal.objects.create(trader=trader, year=now.year, month=now.month, goal_pen=Decimal("80.00"), set_by=master)
+    make_op("buy", "1000.00", "3.7000", owner=trader, status=OperationStatus.COMPLETED)  # profit 20.00
+    make_op("sell", "500.00", "3.7500", owner=trader)
+
+    admin_login(page, trader.username)
+    page.goto(f"{live_server.url}/admin/")
+    expect(page.locator("#qc-panel-today h2")).to_contain_text("su cartera")
+    expect(page.locator('#qc-panel-today [data-figure="ops-today"]')).to_have_text("2")
+    expect(page.locator('[data-figure="goal-achieved"]')).to_have_text("S/ 20.00")
+    expect(page.locator('[data-figure="goal-target"]')).to_have_text("S/ 80.00")
+    expect(page.locator('[data-figure="goal-percent"]')).to_contain_text("25.0 %")
+    expect(page.locator('[data-figure="profit-today"]')).to_have_count(0)  # no reports.view_profit
+    page.screenshot(path=screenshot_dir / "reports-dashboard-trader.png", full_page=True)
+
+    page.context.clear_cookies()
+    admin_login(page, master.username)
+    page.goto(f"{live_server.url}/admin/reports/tradergoal/")
+    expect(page.locator("#result_list")).to_contain_text("S/ 20.00")
+    page.screenshot(path=screenshot_dir / "reports-goals-list.png", full_page=True)
+    page.goto(f"{live_server.url}/admin/reports/tradergoal/add/")
+    expect(page.locator("#id_trader")).to_contain_text(trader.username)
+    expect(page.locator("#id_trader")).not_to_contain_text(master.username)
+    page.screenshot(path=screenshot_dir / "reports-goal-add.png", full_page=True)
