@@ -1,0 +1,719 @@
+"""Operations in the admin: rates, house accounts, the operations list, the change form, transitions.
+
+Presentation only. Scoping comes from `Operation.objects.visible_to`; every change goes through
+`operations.services` (creation, amount, notes, deposits, payouts, transitions) and a refusal
+becomes an admin message; nothing here decides a business rule on its own.
+"""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from operations import forms as op_forms
+from operations import services, views
+from operations.models import (
+    Deposit,
+    ExchangeRate,
+    HouseBankAccount,
+    Operation,
+    OperationEvent,
+    Payout,
+    mask_snapshot,
+)
+from operations.services import OperationError
+from operations.views import duration
+from qoricash import context, money
+
+try:  # the security issue's permission-checked download link
+    from qoricash.downloads import private_file_link
+except ImportError:  # pragma: no cover - until it exists, show name and size only
+    private_file_link = None
+
+
+# --- Index panels and custom views -------------------------------------------------------------------
+admin.site.register_panel("operations/panels/queue.html", views.queue_panel, order=5)
+admin.site.register_panel("operations/panels/rates.html", views.rates_panel, order=10)
+admin.site.register_view("operations/queue/", views.queue_fragment, "operations_queue")
+
+
+def human_size(size):
+    if size is None:
+        return "—"
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1048576:.1f} MB"
+
+
+def status_badge(op):
+    return format_html('<span class="op-badge op-badge-{}">{}</span>', op.status, op.get_status_display())
+
+
+def type_badge(op):
+    return format_html('<span class="op-type op-type-{}">{}</span>', op.type, op.get_type_display())
+
+
+def usd(value):
+    return f"US$ {money.fmt(value)}" if value is not None else "—"
+
+
+def pen(value):
+    return f"S/ {money.fmt(value)}" if value is not None else "—"
+
+
+def when(value):
+    return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else "—"
+
+
+def person(user):
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.username
+
+
+class OperatorFilter(admin.RelatedOnlyFieldListFilter):
+    """Operators that appear in the list, plus "Sin asignar"."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.empty_value_display = gettext("Unassigned")
+
+    def field_choices(self, field, request, model_admin):
+        return [(pk, person(u)) for pk, u in self._users(field, request, model_admin)]
+
+    def _users(self, field, request, model_admin):
+        ids = model_admin.get_queryset(request).values_list(f"{field.name}_id", flat=True).distinct()
+        users = field.related_model.objects.filter(pk__in=ids).order_by("first_name", "last_name", "username")
+        return [(u.pk, u) for u in users]
+
+
+class TraderFilter(OperatorFilter):
+    pass
+
+
+class CreatedFilter(admin.DateFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = gettext("creation date")
+
+
+# --- Exchange rates -------------------------------------------------------------------------------------
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Append-only: Master adds a new rate; nobody edits or deletes one."""
+
+    form = op_forms.ExchangeRateForm
+    list_display = ("effective", "buy", "sell", "base", "spread", "set_by", "is_current")
+    list_select_related = ("set_by",)
+    date_hierarchy = "effective_at"
+    show_full_result_count = False
+    fields = ("buy", "sell", "base", "effective_at")
+
+    @admin.display(description=_("effective at"), ordering="effective_at")
+    def effective(self, obj):
+        return when(obj.effective_at)
+
+    @admin.display(description=_("spread (sell − buy)"))
+    def spread(self, obj):
+        return money.fmt(obj.sell - obj.buy, places=4)
+
+    @admin.display(description=_("current"), boolean=True)
+    def is_current(self, obj):
+        return getattr(obj, "_is_current", False)
+
+    def get_queryset(self, request):
+        current = services.current_rate()
+        flag = ExpressionWrapper(Q(pk=current.pk if current else None), output_field=BooleanField())
+        return super().get_queryset(request).annotate(_is_current=flag)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("buy", "sell", "base", "effective_at", "set_by") if obj else ()
+
+    def get_fields(self, request, obj=None):
+        return (*self.fields, "set_by") if obj else self.fields
+
+    def get_changeform_initial_data(self, request):
+        return {"effective_at": op_forms.default_effective_at(), **super().get_changeform_initial_data(request)}
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        rate = services.publish_rate(
+            request.user, base=obj.base, buy=obj.buy, sell=obj.sell, effective_at=obj.effective_at
+        )
+        obj.pk, obj.set_by = rate.pk, rate.set_by
+        obj._state.adding = False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except OperationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+# --- House accounts -------------------------------------------------------------------------------------
+
+
+@admin.register(HouseBankAccount)
+class HouseBankAccountAdmin(admin.ModelAdmin):
+    list_display = ("bank", "currency", "number", "cci", "holder", "is_active")
+    list_filter = ("currency", "bank", "is_active")
+    search_fields = ("number", "cci", "holder")
+    fields = ("bank", "currency", "number", "cci", "holder", "is_active")
+    actions = ["deactivate_selected", "activate_selected"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: deposits and payouts keep pointing at it
+
+    def get_readonly_fields(self, request, obj=None):
+        # Deposits and payouts reference the account: its identity stays, only holder/CCI/active change.
+        return ("bank", "currency", "number") if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        services.save_house_account(request.user, obj, changed=form.changed_data if change else None)
+
+    @admin.action(description=_("Deactivate selected accounts"), permissions=["change"])
+    def deactivate_selected(self, request, queryset):
+        n = services.set_house_accounts_active(request.user, queryset, False)
+        self.message_user(request, gettext("%(n)s accounts deactivated.") % {"n": n}, messages.SUCCESS)
+
+    @admin.action(description=_("Activate selected accounts"), permissions=["change"])
+    def activate_selected(self, request, queryset):
+        n = services.set_house_accounts_active(request.user, queryset, True)
+        self.message_user(request, gettext("%(n)s accounts activated.") % {"n": n}, messages.SUCCESS)
+
+
+# --- Operation inlines ----------------------------------------------------------------------------------
+
+
+class _ChildInline(admin.TabularInline):
+    extra = 0
+    editable_check = None  # services.can_edit_deposits / can_edit_payouts
+    editable_fields = ()
+    readonly_always = ("voucher", "registered")
+
+    def _editable(self, request, obj):
+        return obj is not None and self.editable_check(request.user, obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("client_account", "house_account", "created_by")
+
+    def get_fields(self, request, obj=None):
+        if self._editable(request, obj):
+            return (*self.editable_fields, *self.readonly_always)
+        shown = ["amount_display" if f == "amount" else f for f in self.editable_fields if f != "file"]
+        return (*shown, *self.readonly_always)
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._editable(request, obj):
+            return self.readonly_always
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("amount"))
+    def amount_display(self, obj):
+        return format_html('<span class="op-num">{}</span>', money.fmt(obj.amount))
+
+    @admin.display(description=_("registered"))
+    def registered(self, obj):
+        if not obj or not obj.pk:
+            return "—"
+        return f"{person(obj.created_by)} · {when(obj.created_at)}"
+
+    def get_extra(self, request, obj=None, **kwargs):
+        if not self._editable(request, obj):
+            return 0
+        return 1 if not self.model.objects.filter(operation=obj).exists() else 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        if self._editable(request, obj):
+            kwargs["form"] = type(self.form.__name__, (self.form,), {"operation": obj, "user": request.user})
+        return super().get_formset(request, obj, **kwargs)
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    @admin.display(description=_("voucher on file"))
+    def voucher(self, obj):
+        if not obj or not obj.pk or not obj.file:
+            return "—"
+        text = f"{obj.original_name or gettext('voucher')} ({human_size(obj.size)})"
+        if private_file_link is not None:
+            return private_file_link(obj, text)
+        return text
+
+
+class DepositInline(_ChildInline):
+    model = Deposit
+    form = op_forms.DepositForm
+    editable_fields = ("amount", "bank_reference", "client_account", "house_account", "file")
+    editable_check = staticmethod(services.can_edit_deposits)
+    verbose_name = _("client deposit")
+    verbose_name_plural = _("client deposits (abonos): what the client sent to the house")
+
+
+class PayoutInline(_ChildInline):
+    model = Payout
+    form = op_forms.PayoutForm
+    formset = op_forms.PayoutFormSet
+    editable_fields = ("amount", "client_account", "house_account", "file")
+    editable_check = staticmethod(services.can_edit_payouts)
+    max_num = Payout.MAX_PER_OPERATION
+    verbose_name = _("payout to client")
+    verbose_name_plural = _("payouts to the client (at most 4), each with its voucher")
+
+
+class OperationEventInline(admin.TabularInline):
+    model = OperationEvent
+    fields = ("at_display", "action", "transition", "by_display", "reason", "detail")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = _("event")
+    verbose_name_plural = _("history: who did what and when")
+    classes = ("op-events",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by").order_by("at", "id")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("when"))
+    def at_display(self, obj):
+        return timezone.localtime(obj.at).strftime("%d/%m/%Y %H:%M:%S")
+
+    @admin.display(description=_("by"))
+    def by_display(self, obj):
+        return person(obj.by)
+
+    @admin.display(description=_("status"))
+    def transition(self, obj):
+        if not obj.to_status:
+            return "—"
+        if not obj.from_status:
+            return obj.get_to_status_display()
+        return f"{obj.get_from_status_display()} → {obj.get_to_status_display()}"
+
+    @admin.display(description=_("detail"))
+    def detail(self, obj):
+        return views.describe_event(obj)
+
+
+# --- Operations ---------------------------------------------------------------------------------------------
+
+
+@admin.register(Operation)
+class OperationAdmin(admin.ModelAdmin):
+    list_display = (
+        "code_display",
+        "client_name",
+        "type_display",
+        "usd_display",
+        "rate_display",
+        "pen_display",
+        "status_display",
+        "trader_name",
+        "operator_name",
+        "created",
+        "in_process_for",
+    )
+    list_display_links = ("code_display", "client_name")
+    list_filter = (
+        "status",
+        "type",
+        ("created_at", CreatedFilter),
+        ("trader", TraderFilter),
+        ("assigned_operator", OperatorFilter),
+    )
+    search_fields = (
+        "code",
+        "^client__document_number",
+        "client__apellido_paterno",
+        "client__apellido_materno",
+        "client__nombres",
+        "client__razon_social",
+    )
+    search_help_text = _("Search by code (EXP-1001), client document number (beginning) or client names.")
+    list_select_related = ("client", "trader", "assigned_operator")
+    show_full_result_count = False
+    list_per_page = 50
+    autocomplete_fields = ("client",)
+    inlines = (DepositInline, PayoutInline, OperationEventInline)
+    change_form_template = "admin/operations/operation/change_form.html"
+
+    class Media:
+        css = {"all": ("operations/operations.css",)}
+        js = ("operations/operation_form.js",)
+
+    # --- list columns ---
+    @admin.display(description=_("client"), ordering="client__apellido_paterno")
+    def client_name(self, obj):
+        return obj.client.display_name
+
+    @admin.display(description=_("type"), ordering="type")
+    def type_display(self, obj):
+        return type_badge(obj)
+
+    @admin.display(description=_("USD"), ordering="amount_usd")
+    def usd_display(self, obj):
+        return format_html('<span class="op-num">{}</span>', money.fmt(obj.amount_usd))
+
+    @admin.display(description=_("T.C."), ordering="rate")
+    def rate_display(self, obj):
+        return format_html('<span class="op-num">{}</span>', money.fmt(obj.rate, places=4))
+
+    @admin.display(description=_("PEN"), ordering="amount_pen")
+    def pen_display(self, obj):
+        return format_html('<span class="op-num">{}</span>', money.fmt(obj.amount_pen))
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_display(self, obj):
+        return status_badge(obj)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, obj):
+        return format_html('<span class="op-nowrap">{}</span>', when(obj.created_at))
+
+    @admin.display(description=_("account executive"), ordering="trader__first_name")
+    def trader_name(self, obj):
+        return person(obj.trader)
+
+    @admin.display(description=_("operator"), ordering="assigned_operator__first_name")
+    def operator_name(self, obj):
+        return person(obj.assigned_operator)
+
+    @admin.display(description=_("code"), ordering="code")
+    def code_display(self, obj):
+        return format_html('<span class="op-nowrap">{}</span>', obj.code)
+
+    @admin.display(description=_("time in process"))
+    def in_process_for(self, obj):
+        spent = obj.time_in_process()
+        if spent is None:
+            return "—"
+        if obj.is_over_sla():
+            return format_html(
+                '<span class="op-sla-over" title="{}">{}</span>',
+                gettext("Over %(n)s minutes") % {"n": settings.OPERATION_SLA_MINUTES},
+                duration(spent),
+            )
+        return duration(spent)
+
+    def changelist_view(self, request, extra_context=None):
+        # The busiest screen of the back-office: give its eleven columns the whole width.
+        extra_context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    # --- scoping, ordering, 404s ---
+    def get_queryset(self, request):
+        return (
+            Operation.objects.visible_to(request.user)
+            .select_related("client", "trader", "assigned_operator")
+            .queue_first()
+        )
+
+    def get_ordering(self, request):
+        return ("_queue", "-created_at", "-id")  # En proceso first, then newest
+
+    def get_object(self, request, object_id, from_field=None):
+        """Another trader's operation is a real 404, exactly like one that does not exist."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(gettext("Operation not found."))
+        return obj
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        if not request.user.has_perm("operations.view_all_operations"):
+            filters = [f for f in filters if not (isinstance(f, tuple) and f[0] == "trader")]
+        return filters
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if not request.user.has_perm("operations.view_all_operations"):
+            columns.remove("trader_name")  # always the user itself
+        return columns
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # operations are cancelled, never deleted, whoever asks
+
+    # --- form ---
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        base = op_forms.OperationChangeForm if obj else op_forms.OperationAddForm
+        kwargs["form"] = type(base.__name__, (base,), {"user": request.user})
+        if obj is not None:
+            kwargs["fields"] = [f for f in ("amount_usd", "notes") if f not in self.get_readonly_fields(request, obj)]
+        form = super().get_form(request, obj, change=change, **kwargs)
+        client = form.base_fields.get("client")
+        if client is not None and hasattr(client.widget, "can_add_related"):
+            # Pick an existing Activo client; registering one is the clients screen's job.
+            client.widget.can_add_related = client.widget.can_change_related = client.widget.can_view_related = False
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [
+                (None, {"fields": ("client", "type", ("amount_usd", "rate"), "pen_preview")}),
+                (_("Client's accounts"), {"fields": ("source_account", "destination_account")}),
+                (None, {"fields": ("notes",)}),
+            ]
+        usd_field = "amount_usd" if services.can_edit_amount(request.user, obj) else "usd_ro"
+        amounts = ["type_display", usd_field, "rate_ro", "pen_ro"]
+        if request.user.has_perm("reports.view_profit") or services.is_supervisor(request.user):
+            amounts += ["base_rate_ro", "profit_ro"]
+        sets = [
+            (None, {"fields": ("client_link", tuple(amounts[:2]), tuple(amounts[2:4]))}),
+            (_("Client's accounts (as chosen at creation)"), {"fields": ("source_display", "destination_display")}),
+            (
+                _("Follow-up"),
+                {
+                    "fields": (
+                        ("trader_ro", "created_by_ro", "created_at_ro"),
+                        ("operator_ro", "sent_ro"),
+                        ("processed_by_ro", "completed_ro"),
+                        "cancelled_ro",
+                    )
+                },
+            ),
+            (None, {"fields": ("notes",)}),
+        ]
+        if len(amounts) > 4:
+            sets[0][1]["fields"] += (tuple(amounts[4:]),)
+        return sets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ("pen_preview",)
+        fields = [
+            "client_link",
+            "type_display",
+            "usd_ro",
+            "rate_ro",
+            "pen_ro",
+            "base_rate_ro",
+            "profit_ro",
+            "source_display",
+            "destination_display",
+            "trader_ro",
+            "created_by_ro",
+            "created_at_ro",
+            "operator_ro",
+            "sent_ro",
+            "processed_by_ro",
+            "completed_ro",
+            "cancelled_ro",
+        ]
+        if not services.can_edit_amount(request.user, obj):
+            fields.append("amount_usd")
+        if not services.can_edit_notes(request.user, obj):
+            fields.append("notes")
+        return fields
+
+    def get_inline_instances(self, request, obj=None):
+        if obj is None:  # deposits and payouts come after the operation exists
+            return []
+        return super().get_inline_instances(request, obj)
+
+    @admin.display(description=_("PEN amount (preview)"))
+    def pen_preview(self, obj):
+        return format_html(
+            '<output id="op-pen-preview" class="op-preview" aria-live="polite">{}</output><div class="help">{}</div>',
+            "—",
+            gettext("USD × rate, rounded to the cent. The amount recorded is the one the server computes."),
+        )
+
+    @admin.display(description=_("amount USD"))
+    def usd_ro(self, obj):
+        return usd(obj.amount_usd)
+
+    @admin.display(description=_("exchange rate"))
+    def rate_ro(self, obj):
+        return money.fmt(obj.rate, places=4)
+
+    @admin.display(description=_("amount PEN"))
+    def pen_ro(self, obj):
+        return pen(obj.amount_pen)
+
+    @admin.display(description=_("base rate"))
+    def base_rate_ro(self, obj):
+        return money.fmt(obj.base_rate, places=4)
+
+    @admin.display(description=_("profit PEN"))
+    def profit_ro(self, obj):
+        return pen(obj.profit_pen)
+
+    @admin.display(description=_("account executive"))
+    def trader_ro(self, obj):
+        return person(obj.trader)
+
+    @admin.display(description=_("created by"))
+    def created_by_ro(self, obj):
+        return person(obj.created_by)
+
+    @admin.display(description=_("created at"))
+    def created_at_ro(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description=_("operator"))
+    def operator_ro(self, obj):
+        if obj.assigned_operator is None and obj.status == "in_process":
+            return gettext("Unassigned (a supervisor must process it)")
+        return person(obj.assigned_operator)
+
+    @admin.display(description=_("sent to process at"))
+    def sent_ro(self, obj):
+        return when(obj.sent_to_process_at)
+
+    @admin.display(description=_("processed by"))
+    def processed_by_ro(self, obj):
+        return person(obj.processed_by)
+
+    @admin.display(description=_("completed at"))
+    def completed_ro(self, obj):
+        return when(obj.completed_at)
+
+    @admin.display(description=_("cancelled at"))
+    def cancelled_ro(self, obj):
+        return when(obj.cancelled_at)
+
+    @admin.display(description=_("client"))
+    def client_link(self, obj):
+        url = reverse("admin:clients_client_change", args=[obj.client_id])
+        return format_html(
+            '<a href="{}">{}</a> · {} {}',
+            url,
+            obj.client.display_name,
+            obj.client.document_type,
+            obj.client.document_number,
+        )
+
+    @staticmethod
+    def _snapshot(value):
+        # Display methods get no request: the current user comes from the request context (per thread).
+        user = context.get().user
+        if user is not None and user.has_perm("clients.view_full_accounts"):
+            return value
+        return mask_snapshot(value)
+
+    @admin.display(description=_("client's source account"))
+    def source_display(self, obj):
+        return self._snapshot(obj.source_snapshot)
+
+    @admin.display(description=_("client's destination account"))
+    def destination_display(self, obj):
+        return self._snapshot(obj.destination_snapshot)
+
+    # --- pages ---
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        if object_id:
+            op = self.get_object(request, unquote(object_id))
+            extra_context.update(views.change_form_context(request, op))
+        else:
+            extra_context.update(views.add_form_context(request))
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except OperationError as exc:  # a race lost after validation: nothing was saved
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("client-accounts/", wrap(self.client_accounts_view), name="operations_operation_client_accounts"),
+            path(
+                "<path:object_id>/transition/<slug:action>/",
+                wrap(self.transition_view),
+                name="operations_operation_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def client_accounts_view(self, request):
+        return views.client_accounts(request)
+
+    def transition_view(self, request, object_id, action):
+        return views.transition(request, self, object_id, action)
+
+    # --- saving through the services ---
+    def save_model(self, request, obj, form, change):
+        if not change:
+            terms = form.terms
+            op = services.create_operation(
+                request.user,
+                client=terms["client"],
+                type=terms["type"],
+                amount_usd=terms["amount_usd"],
+                rate=terms["rate"],
+                source_account=terms["source_account"],
+                destination_account=terms["destination_account"],
+                notes=form.cleaned_data.get("notes", ""),
+            )
+            for field in Operation._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(op, field.attname))
+            obj._state.adding = False
+            return
+        if "amount_usd" in form.changed_data:
+            services.update_amount(request.user, obj, form.cleaned_data["amount_usd"])
+        if "notes" in form.changed_data:
+            services.update_notes(request.user, obj, form.cleaned_data["notes"])
+
+    def save_formset(self, request, form, formset, change):
+        # Rows are written by the services below; the admin's change message reads these lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        model = formset.model
+        if model not in (Deposit, Payout):
+            return
+        add, update, remove = (
+            (services.add_deposit, services.update_deposit, services.remove_deposit)
+            if model is Deposit
+            else (services.add_payout, services.update_payout, services.remove_payout)
+        )
+        op = form.instance
+        for row in formset.deleted_forms:
+            if row.instance.pk:
+                remove(request.user, row.instance)
+                formset.deleted_objects.append(row.instance)
+        for row in formset.forms:
+            if row in formset.deleted_forms or not row.has_changed():
+                continue
+            if row.instance.pk:
+                fields = {k: row.cleaned_data.get(k) for k in row.changed_data if k in row.cleaned_data}
+                formset.changed_objects.append((update(request.user, row.instance, **fields), row.changed_data))
+            else:
+                fields = {k: v for k, v in row.cleaned_data.items() if k not in ("DELETE", "id", "operation")}
+                formset.new_objects.append(add(request.user, op, **fields))
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # After creating, staff continue on the operation to register the deposits.
+        if "_addanother" not in request.POST and "_popup" not in request.POST:
+            request.POST = request.POST.copy()
+            request.POST["_continue"] = "1"
+        return super().response_add(request, obj, post_url_continue)

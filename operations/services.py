@@ -169,16 +169,23 @@ def can_edit_notes(user, op):
     return op.pk is not None and not op.is_final and (is_creators_trader(user, op) or is_assigned_operator(user, op))
 
 
-def _refuse_transition(t, op, user):
+def refusal(t, op, user):
+    """Why `user` may not start transition `t` on `op` now (a Spanish message), or None if it may."""
     if op.status not in t.from_statuses:
-        raise OperationError(
-            _("Operation %(code)s is %(status)s: “%(action)s” is not possible in that status.")
-            % {"code": op.code, "status": op.get_status_display(), "action": t.label}
-        )
+        return _("Operation %(code)s is %(status)s: “%(action)s” is not possible in that status.") % {
+            "code": op.code,
+            "status": op.get_status_display(),
+            "action": t.label,
+        }
     if not t.allowed(user, op):
-        raise OperationError(
-            _("You are not allowed to “%(action)s” operation %(code)s.") % {"action": t.label, "code": op.code}
-        )
+        return _("You are not allowed to “%(action)s” operation %(code)s.") % {"action": t.label, "code": op.code}
+    return None
+
+
+def _refuse_transition(t, op, user):
+    message = refusal(t, op, user)
+    if message:
+        raise OperationError(message)
 
 
 # --- Small helpers -------------------------------------------------------------------------------------
@@ -268,6 +275,17 @@ def current_rate(at=None):
     return ExchangeRate.objects.current(at)
 
 
+def check_effective_at(effective_at, latest=None):
+    """Rates form a timeline: a new one may start now or later, never before the latest published one."""
+    latest = latest if latest is not None else ExchangeRate.objects.order_by("-effective_at", "-id").first()
+    if latest and effective_at < latest.effective_at:
+        raise OperationError(
+            _("The effective time cannot be earlier than the latest published rate (%(when)s).")
+            % {"when": timezone.localtime(latest.effective_at).strftime("%d/%m/%Y %H:%M")},
+            "effective_at",
+        )
+
+
 def publish_rate(user, *, base, buy, sell, effective_at=None):
     """Append a new rate (rates are never edited). Refuses back-dating before the latest published rate."""
     if not user.has_perm("operations.add_exchangerate"):
@@ -280,12 +298,7 @@ def publish_rate(user, *, base, buy, sell, effective_at=None):
     effective_at = effective_at or timezone.now()
     with transaction.atomic():
         latest = ExchangeRate.objects.select_for_update().order_by("-effective_at", "-id").first()
-        if latest and effective_at < latest.effective_at:
-            raise OperationError(
-                _("The effective time cannot be earlier than the latest published rate (%(when)s).")
-                % {"when": timezone.localtime(latest.effective_at).strftime("%d/%m/%Y %H:%M")},
-                "effective_at",
-            )
+        check_effective_at(effective_at, latest)
         rate = ExchangeRate.objects.create(set_by=user, effective_at=effective_at, **values)
         audit.record(
             "exchangerate.create",
@@ -294,6 +307,49 @@ def publish_rate(user, *, base, buy, sell, effective_at=None):
             changes={k: [None, str(v)] for k, v in values.items()} | {"effective_at": [None, effective_at]},
         )
     return rate
+
+
+# --- House accounts -------------------------------------------------------------------------------------
+
+HOUSE_ACCOUNT_FIELDS = ("bank", "currency", "number", "cci", "holder", "is_active")
+
+
+def save_house_account(user, account, changed=None):
+    """Create (changed=None) or update a house account, with its audit entry. Never deleted."""
+    perm = "operations.change_housebankaccount" if account.pk else "operations.add_housebankaccount"
+    if not user.has_perm(perm):
+        raise OperationError(_("You are not allowed to manage the house accounts."))
+    with transaction.atomic():
+        if account.pk:
+            before = audit.snapshot(
+                HouseBankAccount.objects.select_for_update().get(pk=account.pk), HOUSE_ACCOUNT_FIELDS
+            )
+            account.save()
+            changes = audit.diff(before, audit.snapshot(account, HOUSE_ACCOUNT_FIELDS))
+            if changes:
+                audit.record("housebankaccount.change", account, actor=user, changes=changes)
+        else:
+            account.save()
+            audit.record(
+                "housebankaccount.create",
+                account,
+                actor=user,
+                changes={k: [None, v] for k, v in audit.snapshot(account, HOUSE_ACCOUNT_FIELDS).items()},
+            )
+    return account
+
+
+def set_house_accounts_active(user, queryset, active):
+    if not user.has_perm("operations.change_housebankaccount"):
+        raise OperationError(_("You are not allowed to manage the house accounts."))
+    n = 0
+    with transaction.atomic():
+        for account in queryset.select_for_update().exclude(is_active=active):
+            account.is_active = active
+            account.save(update_fields=["is_active"])
+            audit.record("housebankaccount.change", account, actor=user, changes={"is_active": [not active, active]})
+            n += 1
+    return n
 
 
 # --- Operator assignment -------------------------------------------------------------------------------
@@ -545,7 +601,8 @@ def _check_file(file):
     return file
 
 
-def _deposit_fields(op, fields, current=None):
+def clean_deposit_fields(op, fields, current=None):
+    """Validate deposit fields against the operation (client, currency, house account, file)."""
     clean = {}
     if "amount" in fields or current is None:
         clean["amount"] = _amount(fields.get("amount"), "amount", _("The deposit amount"))
@@ -566,7 +623,8 @@ def _deposit_fields(op, fields, current=None):
     return clean
 
 
-def _payout_fields(op, fields, current=None):
+def clean_payout_fields(op, fields, current=None):
+    """Validate payout fields against the operation (client, currency, house account, file)."""
     clean = {}
     if "amount" in fields or current is None:
         clean["amount"] = _amount(fields.get("amount"), "amount", _("The payout amount"))
@@ -622,7 +680,7 @@ def add_deposit(user, operation, **fields):
     with transaction.atomic():
         op = _lock(operation)
         _require_deposit_editor(user, op)
-        clean = _deposit_fields(op, fields)
+        clean = clean_deposit_fields(op, fields)
         deposit = Deposit(operation=op, created_by=user, **clean)
         deposit.save()
         data = _child_data(deposit)
@@ -637,7 +695,7 @@ def update_deposit(user, deposit, **fields):
         _require_deposit_editor(user, op)
         deposit = Deposit.objects.select_for_update().get(pk=deposit.pk, operation=op)
         before = _child_data(deposit)
-        for name, value in _deposit_fields(op, fields, current=deposit).items():
+        for name, value in clean_deposit_fields(op, fields, current=deposit).items():
             setattr(deposit, name, value)
         deposit.save()
         after = _child_data(deposit)
@@ -668,7 +726,7 @@ def add_payout(user, operation, **fields):
         _require_payout_editor(user, op)
         if op.payouts.count() >= Payout.MAX_PER_OPERATION:
             raise OperationError(_("An operation admits at most %(max)s payouts.") % {"max": Payout.MAX_PER_OPERATION})
-        clean = _payout_fields(op, fields)
+        clean = clean_payout_fields(op, fields)
         payout = Payout(operation=op, created_by=user, **clean)
         payout.save()
         data = _child_data(payout)
@@ -683,7 +741,7 @@ def update_payout(user, payout, **fields):
         _require_payout_editor(user, op)
         payout = Payout.objects.select_for_update().get(pk=payout.pk, operation=op)
         before = _child_data(payout)
-        for name, value in _payout_fields(op, fields, current=payout).items():
+        for name, value in clean_payout_fields(op, fields, current=payout).items():
             setattr(payout, name, value)
         payout.save()
         after = _child_data(payout)
@@ -731,24 +789,49 @@ def _sum_mismatch(what, total, expected, currency):
     )
 
 
+def deposit_problem(op):
+    """What stops `op` from going to process (an OperationError to raise or show), or None."""
+    deposits = list(op.deposits.all())
+    if not deposits:
+        return OperationError(_("Register the client's deposits before sending the operation to process."))
+    for i, d in enumerate(deposits, start=1):
+        if not d.file and not d.bank_reference.strip():
+            return OperationError(
+                _("Deposit %(n)s (%(amount)s) has neither a voucher nor a bank operation number.")
+                % {"n": i, "amount": money.fmt(d.amount)}
+            )
+    total = sum((d.amount for d in deposits), money.ZERO)
+    if total != op.client_sends_amount:
+        return _sum_mismatch(_("client's deposits"), total, op.client_sends_amount, op.client_sends_currency)
+    return None
+
+
+def payout_problem(op):
+    """What stops `op` from being completed, or None."""
+    payouts = list(op.payouts.all())
+    if not payouts:
+        return OperationError(_("Register the payouts to the client before completing the operation."))
+    for i, p in enumerate(payouts, start=1):
+        if not p.file:
+            return OperationError(
+                _("Payout %(n)s (%(amount)s) has no voucher.") % {"n": i, "amount": money.fmt(p.amount)}
+            )
+    total = sum((p.amount for p in payouts), money.ZERO)
+    if total != op.client_receives_amount:
+        return _sum_mismatch(_("payouts to the client"), total, op.client_receives_amount, op.client_receives_currency)
+    return None
+
+
 def send_to_process(user, operation):
     """Pendiente → En proceso: deposits must add up exactly to what the client sends; assigns an operator."""
     t = transition("send_to_process")
     with transaction.atomic():
         op = _lock(operation)
         _refuse_transition(t, op, user)
-        deposits = list(op.deposits.all())
-        if not deposits:
-            raise OperationError(_("Register the client's deposits before sending the operation to process."))
-        for i, d in enumerate(deposits, start=1):
-            if not d.file and not d.bank_reference.strip():
-                raise OperationError(
-                    _("Deposit %(n)s (%(amount)s) has neither a voucher nor a bank operation number.")
-                    % {"n": i, "amount": money.fmt(d.amount)}
-                )
-        total = sum((d.amount for d in deposits), money.ZERO)
-        if total != op.client_sends_amount:
-            raise _sum_mismatch(_("client's deposits"), total, op.client_sends_amount, op.client_sends_currency)
+        problem = deposit_problem(op)
+        if problem:
+            raise problem
+        total = sum((d.amount for d in op.deposits.all()), money.ZERO)
         operator = pick_operator()
         op.status = IN_PROCESS
         op.sent_to_process_at = timezone.now()
@@ -791,19 +874,10 @@ def complete_operation(user, operation, notify=True):
     with transaction.atomic():
         op = _lock(operation)
         _refuse_transition(t, op, user)
-        payouts = list(op.payouts.all())
-        if not payouts:
-            raise OperationError(_("Register the payouts to the client before completing the operation."))
-        for i, p in enumerate(payouts, start=1):
-            if not p.file:
-                raise OperationError(
-                    _("Payout %(n)s (%(amount)s) has no voucher.") % {"n": i, "amount": money.fmt(p.amount)}
-                )
-        total = sum((p.amount for p in payouts), money.ZERO)
-        if total != op.client_receives_amount:
-            raise _sum_mismatch(
-                _("payouts to the client"), total, op.client_receives_amount, op.client_receives_currency
-            )
+        problem = payout_problem(op)
+        if problem:
+            raise problem
+        total = sum((p.amount for p in op.payouts.all()), money.ZERO)
         op.status = COMPLETED
         op.completed_at = timezone.now()
         op.processed_by = user

@@ -115,3 +115,34 @@ def in_process_op(make_operation, fund, trader, operador):
     op = services.send_to_process(trader, op)
     assert op.assigned_operator == operador
     return op
+
+
+def change_form_data(response):
+    """POST data that re-submits an admin change form as rendered (main form + every inline formset)."""
+    data = {}
+    adminform = response.context["adminform"]
+    for name, field in adminform.form.fields.items():
+        value = adminform.form.initial.get(name, field.initial)
+        if value is not None:
+            data[name] = value
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        mgmt = formset.management_form
+        for name in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"):
+            data[f"{formset.prefix}-{name}"] = mgmt.initial.get(name, mgmt[name].value())
+        data[f"{formset.prefix}-TOTAL_FORMS"] = formset.initial_form_count()
+        for i, form in enumerate(formset.initial_forms):
+            for name, field in form.fields.items():
+                if name == "file":
+                    continue
+                value = form.initial.get(name, field.initial)
+                if value is not None and value is not False:
+                    data[f"{formset.prefix}-{i}-{name}"] = value.pk if hasattr(value, "pk") else value
+    return data
+
+
+def inline_prefix(response, model):
+    for inline in response.context["inline_admin_formsets"]:
+        if inline.formset.model is model:
+            return inline.formset.prefix
+    raise AssertionError(f"no inline for {model}")

@@ -1,0 +1,358 @@
+"""Custom admin views of operations: transition confirmation pages, the operator queue (panel and
+its refresh endpoint), the rates panel, and the client-accounts lookup of the operation form.
+
+Every view checks permission itself (the admin wrapper only guarantees a logged-in staff user) and
+calls `operations.services` for anything that changes data.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from clients.models import Client, Currency
+from operations import services
+from operations.forms import TransitionForm
+from operations.models import EventAction, ExchangeRate, Operation, OperationType
+from operations.services import OperationError
+from qoricash import money
+
+QUEUE_ROWS = 50
+
+
+def duration(delta):
+    """12 min · 1 h 05 min · 2 d 3 h"""
+    if delta is None:
+        return "—"
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def _amount(value, currency):
+    if value in (None, ""):
+        return "—"
+    symbol = "US$" if currency == Currency.USD else "S/"
+    return f"{symbol} {money.fmt(value)}"
+
+
+# --- Event descriptions (history inline) -------------------------------------------------------------------
+
+
+def describe_event(ev):
+    """One readable Spanish line for an event's data (escaped)."""
+    op, data, action = ev.operation, ev.data or {}, ev.action
+    if action == EventAction.CREATED:
+        return _("US$ %(usd)s × %(rate)s = S/ %(pen)s") % {
+            "usd": money.fmt(data.get("amount_usd", op.amount_usd)),
+            "rate": money.fmt(data.get("rate", op.rate), places=4),
+            "pen": money.fmt(data.get("amount_pen", op.amount_pen)),
+        }
+    if action == EventAction.AMOUNT_CHANGED:
+        usd, pen = data.get("amount_usd", ["", ""]), data.get("amount_pen", ["", ""])
+        return _("USD %(old)s → %(new)s (PEN %(old_pen)s → %(new_pen)s)") % {
+            "old": money.fmt(usd[0]),
+            "new": money.fmt(usd[1]),
+            "old_pen": money.fmt(pen[0]),
+            "new_pen": money.fmt(pen[1]),
+        }
+    if action in (
+        EventAction.DEPOSIT_ADDED,
+        EventAction.DEPOSIT_REMOVED,
+        EventAction.PAYOUT_ADDED,
+        EventAction.PAYOUT_REMOVED,
+    ):
+        currency = op.client_sends_currency if action.startswith("deposit") else op.client_receives_currency
+        parts = [_amount(data.get("amount"), currency)]
+        if data.get("bank_reference"):
+            parts.append(_("op. no. %(ref)s") % {"ref": data["bank_reference"]})
+        if data.get("voucher"):
+            parts.append(_("voucher %(name)s") % {"name": data["voucher"]})
+        return " · ".join(parts)
+    if action in (EventAction.DEPOSIT_CHANGED, EventAction.PAYOUT_CHANGED):
+        labels = {
+            "amount": _("amount"),
+            "bank_reference": _("op. no."),
+            "client_account": _("client account"),
+            "house_account": _("house account"),
+            "voucher": _("voucher"),
+        }
+        changes = [
+            (labels.get(k, k), v[0] or "—", v[1] or "—") for k, v in data.items() if k in labels and isinstance(v, list)
+        ]
+        return format_html_join("; ", "{}: {} → {}", changes)
+    if action == EventAction.NOTES_CHANGED:
+        return _("Notes updated")
+    if action == EventAction.SENT_TO_PROCESS:
+        if data.get("operator"):
+            return _("Assigned to %(user)s") % {"user": data["operator"]}
+        return _("No operator available: a supervisor must process it")
+    if action == EventAction.RETURNED:
+        return _("Operator: %(user)s") % {"user": data.get("operator") or "—"}
+    if action == EventAction.COMPLETED:
+        return _("Payouts: %(amount)s") % {"amount": _amount(data.get("payouts_total"), op.client_receives_currency)}
+    if action == EventAction.REASSIGNED:
+        return f"{data.get('from') or '—'} → {data.get('to') or '—'}"
+    return ""
+
+
+# --- Change form context -----------------------------------------------------------------------------------
+
+
+def _balance(expected, registered, currency):
+    missing = expected - registered
+    return {
+        "currency": currency,
+        "expected": _amount(expected, currency),
+        "registered": _amount(registered, currency),
+        "ok": missing == 0,
+        "missing": _amount(abs(missing), currency),
+        "over": missing < 0,
+    }
+
+
+def change_form_context(request, op):
+    transitions = [
+        {
+            "name": t.name,
+            "label": t.label,
+            "url": reverse("admin:operations_operation_transition", args=[op.pk, t.name]),
+        }
+        for t in services.allowed_transitions(request.user, op)
+    ]
+    user = request.user
+    editable = (
+        services.can_edit_amount(user, op)
+        or services.can_edit_notes(user, op)
+        or services.can_edit_deposits(user, op)
+        or services.can_edit_payouts(user, op)
+    )
+    hide_save = {} if editable else {"show_save": False, "show_save_and_continue": False}
+    return {
+        **hide_save,
+        "show_save_and_add_another": False,
+        "op_transitions": transitions,
+        "op_sends": _balance(op.client_sends_amount, op.deposits_total, op.client_sends_currency),
+        "op_receives": _balance(op.client_receives_amount, op.payouts_total, op.client_receives_currency),
+        "op_time_in_process": duration(op.time_in_process()) if op.time_in_process() else None,
+        "op_over_sla": op.is_over_sla(),
+        "op_preview": {"rate": str(op.rate), "type": op.type} if services.can_edit_amount(request.user, op) else None,
+        "sla_minutes": settings.OPERATION_SLA_MINUTES,
+    }
+
+
+def add_form_context(request):
+    current = services.current_rate()
+    return {
+        "op_rates": {"buy": str(current.buy), "sell": str(current.sell)} if current else None,
+        "op_rate_set_at": current.effective_at if current else None,
+        "op_accounts_url": reverse("admin:operations_operation_client_accounts"),
+        "op_currencies": {
+            OperationType.BUY: {"source": Currency.USD, "destination": Currency.PEN},
+            OperationType.SELL: {"source": Currency.PEN, "destination": Currency.USD},
+        },
+    }
+
+
+# --- Client accounts lookup (operation form) ---------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+def client_accounts(request):
+    """The active accounts of one visible, Activo client: [{id, label (masked), currency}]."""
+    if not request.user.has_perm("operations.add_operation"):
+        raise PermissionDenied
+    client_id = request.GET.get("client", "")
+    if not client_id.isdigit():
+        raise Http404
+    client = Client.objects.visible_to(request.user).active().filter(pk=client_id).first()
+    if client is None:
+        raise Http404
+    accounts = client.accounts.filter(is_active=True).order_by("currency", "bank", "id")
+    return JsonResponse({"accounts": [{"id": a.pk, "label": str(a), "currency": a.currency} for a in accounts]})
+
+
+# --- Transition confirmation pages ---------------------------------------------------------------------------
+
+
+def _success_message(action, op):
+    messages_by_action = {
+        "send_to_process": _("Operation %(code)s sent to process."),
+        "return_to_pending": _("Operation %(code)s returned to Pendiente."),
+        "complete": _("Operation %(code)s completed."),
+        "cancel": _("Operation %(code)s cancelled."),
+        "reassign": _("Operation %(code)s reassigned to %(operator)s."),
+    }
+    text = messages_by_action[action] % {"code": op.code, "operator": op.assigned_operator or "—"}
+    if action == "send_to_process":
+        if op.assigned_operator:
+            text += " " + _("Assigned to %(user)s.") % {"user": op.assigned_operator}
+        else:
+            text += " " + _("No operator is available: a supervisor must process it.")
+    return text
+
+
+@require_http_methods(["GET", "POST"])
+def transition(request, model_admin, object_id, action):
+    """GET: a confirmation page (with the reason where one is required). POST: run the transition."""
+    if action not in services.TRANSITION_NAMES:
+        raise Http404
+    op = model_admin.get_object(request, unquote(object_id))  # 404 when not visible
+    t = services.transition(action)
+    change_url = reverse("admin:operations_operation_change", args=[op.pk])
+    refused = services.refusal(t, op, request.user)
+    if refused:
+        messages.error(request, refused)
+        return HttpResponseRedirect(change_url)
+    form = TransitionForm(request.POST if request.method == "POST" else None, transition=t, operation=op)
+    if request.method == "POST" and form.is_valid():
+        try:
+            op = services.run_transition(
+                action,
+                request.user,
+                op,
+                reason=form.cleaned_data.get("reason", ""),
+                operator=form.cleaned_data.get("operator"),
+            )
+        except OperationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _success_message(action, op))
+            return HttpResponseRedirect(change_url)
+    problem = None
+    if action == "send_to_process":
+        problem = services.deposit_problem(op)
+    elif action == "complete":
+        problem = services.payout_problem(op)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"{t.label}: {op.code}",
+        "opts": Operation._meta,
+        "original": op,
+        "op": op,
+        "form": form,
+        "transition": t,
+        "problem": problem.message if problem else None,
+        "change_url": change_url,
+        "sends": _amount(op.client_sends_amount, op.client_sends_currency),
+        "receives": _amount(op.client_receives_amount, op.client_receives_currency),
+        "media": model_admin.media,
+        "has_view_permission": True,
+    }
+    return TemplateResponse(request, "admin/operations/operation/transition.html", context)
+
+
+# --- Operator queue ------------------------------------------------------------------------------------------
+
+
+def _may_see_queue(user):
+    return services.is_supervisor(user) or user.has_perm("operations.process_operation")
+
+
+def queue_rows(user, now=None):
+    now = now or timezone.now()
+    rows = []
+    for op in services.operator_queue(user)[:QUEUE_ROWS]:
+        spent = op.time_in_process(now)
+        minutes = int(spent.total_seconds() // 60) if spent else 0
+        rows.append(
+            {
+                "id": op.pk,
+                "code": op.code,
+                "url": reverse("admin:operations_operation_change", args=[op.pk]),
+                "client": op.client.display_name,
+                "type": op.get_type_display(),
+                "type_code": op.type,
+                "usd": money.fmt(op.amount_usd),
+                "rate": money.fmt(op.rate, places=4),
+                "pen": money.fmt(op.amount_pen),
+                "minutes": minutes,
+                "over_sla": op.is_over_sla(now),
+                "operator": str(op.assigned_operator) if op.assigned_operator else None,
+                "trader": str(op.trader),
+            }
+        )
+    return rows
+
+
+def queue_panel(request):
+    user = request.user
+    if not _may_see_queue(user):
+        return None
+    rows = queue_rows(user)
+    return {
+        "rows": rows,
+        "supervisor": services.is_supervisor(user),
+        "sla_minutes": settings.OPERATION_SLA_MINUTES,
+        "refresh_url": reverse("admin:operations_queue"),
+        "refresh_seconds": 30,
+        "changelist_url": reverse("admin:operations_operation_changelist") + "?status__exact=in_process",
+    }
+
+
+@never_cache
+@require_GET
+def queue_fragment(request):
+    """The queue's rows as an HTML fragment plus their ids (the panel's 30-second refresh)."""
+    user = request.user
+    if not _may_see_queue(user):
+        raise PermissionDenied
+    ctx = {
+        "rows": queue_rows(user),
+        "supervisor": services.is_supervisor(user),
+        "sla_minutes": settings.OPERATION_SLA_MINUTES,
+    }
+    html = render_to_string("operations/panels/_queue_rows.html", ctx, request=request)
+    return JsonResponse(
+        {
+            "html": html,
+            "ids": [r["id"] for r in ctx["rows"]],
+            "count": len(ctx["rows"]),
+            "over_sla": sum(1 for r in ctx["rows"] if r["over_sla"]),
+        }
+    )
+
+
+# --- Rates panel ---------------------------------------------------------------------------------------------
+
+
+def rates_panel(request):
+    user = request.user
+    if not user.has_perm("operations.view_exchangerate"):
+        return None
+    now = timezone.now()
+
+    def shown(rate):
+        if rate is None:
+            return None
+        return {
+            "buy": money.fmt(rate.buy, places=4),
+            "sell": money.fmt(rate.sell, places=4),
+            "base": money.fmt(rate.base, places=4),
+            "set_by": rate.set_by.get_full_name() or rate.set_by.username,
+            "effective_at": rate.effective_at,
+        }
+
+    return {
+        "current": shown(services.current_rate(now)),
+        "scheduled": shown(ExchangeRate.objects.filter(effective_at__gt=now).order_by("effective_at").first()),
+        "add_url": reverse("admin:operations_exchangerate_add")
+        if user.has_perm("operations.add_exchangerate")
+        else None,
+        "list_url": reverse("admin:operations_exchangerate_changelist"),
+    }
