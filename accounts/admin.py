@@ -152,7 +152,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only for everybody, superusers included: the trail is append-only (and on PostgreSQL a
     trigger refuses UPDATE and DELETE on the table)."""
 
-    list_display = ("at", "actor_username", "action_display", "object_type_display", "object_repr", "ip")
+    list_display = ("at", "actor_display", "action_display", "object_type_display", "object_repr", "ip")
     list_filter = (ActionFilter, ObjectTypeFilter, ("actor", admin.RelatedOnlyFieldListFilter), "at")
     search_fields = ("actor_username", "object_repr", "object_id", "message", "ip", "request_id")
     date_hierarchy = "at"
@@ -161,7 +161,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     show_full_result_count = False
     fields = (
         "at",
-        "actor_username",
+        "actor_display",
         "action_display",
         "object_type_display",
         "object_id",
@@ -173,6 +173,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "request_id",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("user"), ordering="actor_username")
+    def actor_display(self, obj):
+        return obj.actor_username or _("(system or anonymous)")
 
     @admin.display(description=_("action"), ordering="action")
     def action_display(self, obj):
@@ -189,7 +193,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((field, _plain(values, 0), _plain(values, 1)) for field, values in sorted(obj.changes.items())),
+            (
+                (audit.field_label(obj.object_type, field), _plain(values, 0), _plain(values, 1))
+                for field, values in sorted(obj.changes.items())
+            ),
         )
         return format_html(
             '<table class="audit-changes"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>'

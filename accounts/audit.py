@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,14 @@ def register_actions(labels: dict):
 
 def action_label(code):
     return ACTION_LABELS.get(code, code)
+
+
+def field_label(object_type, field):
+    """The verbose name of `field` on the model `object_type` ("app.model"), or the field as stored."""
+    try:
+        return str(apps.get_model(object_type)._meta.get_field(field).verbose_name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return field
 
 
 def type_label(object_type):

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 staff_dni_validator = RegexValidator(r"^\d{8}$", _("The DNI must have exactly 8 digits."))
@@ -84,4 +85,7 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username or '-'} {self.action} {self.object_repr}"
+        from accounts.audit import action_label
+
+        when = timezone.localtime(self.at).strftime("%d/%m/%Y %H:%M") if self.at else ""
+        return f"{when} · {self.actor_username or '-'} · {action_label(self.action)} · {self.object_repr}"

@@ -73,6 +73,7 @@ class AdminContextMixin:
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx.update({k: v for k, v in admin.site.each_context(self.request).items() if k not in ctx})
+        ctx["is_nav_sidebar_enabled"] = False  # public pages: no (empty) model list
         return ctx
 
 

@@ -318,3 +318,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Invitation and "forgot my password" links (Django's token machinery): one use, valid 3 days.
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
+
+# Rotating SECRET_KEY without logging everybody out: put the previous key here for a day
+# (comma-separated), then remove it. See docs/security.md.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
