@@ -385,26 +385,34 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
     def _change_url(self, obj):
         return reverse("admin:clients_client_change", args=[obj.pk], current_app=self.admin_site.name)
 
-    def _status_view(self, request, object_id, service, done):
+    def _status_view(self, request, object_id, service, done, failed):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         obj = self.get_object(request, unquote(object_id))
         try:
             service(obj, by=request.user)
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _("%(client)s: %(error)s") % {"client": obj.display_name, "error": error_text(exc)})
+            messages.error(request, failed % {"client": obj.display_name, "error": error_text(exc)})
         else:
             messages.success(request, done % {"client": obj.display_name})
         return HttpResponseRedirect(self._change_url(obj))
 
     def activate_view(self, request, object_id):
         return self._status_view(
-            request, object_id, services.activate_client, _("The client %(client)s is now active.")
+            request,
+            object_id,
+            services.activate_client,
+            _("The client %(client)s is now active."),
+            _("%(client)s could not be activated: %(error)s"),
         )
 
     def deactivate_view(self, request, object_id):
         return self._status_view(
-            request, object_id, services.deactivate_client, _("The client %(client)s is now inactive.")
+            request,
+            object_id,
+            services.deactivate_client,
+            _("The client %(client)s is now inactive."),
+            _("%(client)s could not be deactivated: %(error)s"),
         )
 
     # --- changelist actions ---
@@ -414,14 +422,14 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
     def has_reassign_permission(self, request):
         return request.user.has_perm("clients.reassign_client")
 
-    def _bulk_status(self, request, queryset, service, done_msg):
+    def _bulk_status(self, request, queryset, service, done_msg, failed_msg):
         done, failed = 0, []
         for client in queryset:
             try:
                 service(client, by=request.user)
                 done += 1
             except (ValidationError, PermissionDenied) as exc:
-                failed.append(f"{client.display_name}: {error_text(exc)}")
+                failed.append(failed_msg % {"client": client.display_name, "error": error_text(exc)})
         if done:
             messages.success(request, done_msg % {"n": done})
         for line in failed:
@@ -429,11 +437,23 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Activate selected clients"), permissions=["activate"])
     def activate_selected(self, request, queryset):
-        self._bulk_status(request, queryset, services.activate_client, _("Clients activated: %(n)d."))
+        self._bulk_status(
+            request,
+            queryset,
+            services.activate_client,
+            _("Clients activated: %(n)d."),
+            _("%(client)s could not be activated: %(error)s"),
+        )
 
     @admin.action(description=_("Deactivate selected clients"), permissions=["activate"])
     def deactivate_selected(self, request, queryset):
-        self._bulk_status(request, queryset, services.deactivate_client, _("Clients deactivated: %(n)d."))
+        self._bulk_status(
+            request,
+            queryset,
+            services.deactivate_client,
+            _("Clients deactivated: %(n)d."),
+            _("%(client)s could not be deactivated: %(error)s"),
+        )
 
     @admin.action(description=_("Reassign selected clients to another trader"), permissions=["reassign"])
     def reassign_selected(self, request, queryset):

@@ -198,7 +198,7 @@ class Client(models.Model):
         self.legal_rep_document_number = (self.legal_rep_document_number or "").strip().upper()
         self.email = (self.email or "").strip().lower()
         self.cc_emails = "; ".join(e.lower() for e in validators.split_list(self.cc_emails))
-        self.phones = "; ".join(validators.split_list(self.phones))
+        self.phones = "; ".join(validators.normalize_phone(p) for p in validators.split_list(self.phones))
         for name in UPPER_CASE_FIELDS:
             setattr(self, name, _collapse(getattr(self, name)).upper())
         for name in ("occupation", "pep_position", "pep_entity"):

@@ -388,7 +388,7 @@ def test_bulk_activation_action_reports_each_client(operador_client, trader):
     )
     msgs = messages_of(response)
     assert "Clientes activados: 1." in msgs
-    assert any(m.startswith(incomplete.display_name) and "2 cuentas" in m for m in msgs)
+    assert any(m.startswith(f"No se pudo activar a {incomplete.display_name}:") and "2 cuentas" in m for m in msgs)
     ready.refresh_from_db()
     incomplete.refresh_from_db()
     assert ready.is_active and not incomplete.is_active

@@ -86,7 +86,7 @@ def test_clean_normalises_case_spaces_and_lists(trader):
     assert client.nombres == "ROSA ELENA"
     assert client.email == "rosa@correo.pe"
     assert client.cc_emails == "a@b.pe; c@d.pe"
-    assert client.phones == "987654321; 01 444 5555"
+    assert client.phones == "987654321; 014445555"
     assert client.district == "MIRAFLORES"
 
 
