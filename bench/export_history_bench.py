@@ -7,6 +7,7 @@ figures into docs/benchmarks.md.
     .venv/bin/python bench/export_history_bench.py                 # PostgreSQL database qc_bench
     .venv/bin/python bench/export_history_bench.py --db sqlite     # /tmp/qc_bench.sqlite3
     .venv/bin/python bench/export_history_bench.py --rows 20000 --keep
+    .venv/bin/python bench/export_history_bench.py --reuse --keep     # measure again, same data
 
 The PostgreSQL database `qc_bench` on 127.0.0.1:5432 (user postgres) is dropped and created again.
 """
@@ -51,7 +52,7 @@ def load(rows, env):
     from zoneinfo import ZoneInfo
 
     from django.contrib.auth.models import Group
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from accounts.models import User
     from clients.models import AccountType, Bank, BankAccount, Client, ClientStatus, Currency, DocumentType
@@ -154,6 +155,9 @@ def load(rows, env):
                 Operation.objects.bulk_create(batch)
                 batch = []
         Operation.objects.bulk_create(batch)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh statistics, as autovacuum keeps them in production
     print(f"loaded {rows:,} operations in {time.monotonic() - started:.1f} s", flush=True)
 
 
@@ -163,6 +167,7 @@ def main():
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--output", default="/tmp/qc_bench_history.xlsx")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="measure again on the database kept by --keep")
     parser.add_argument("--load-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -173,12 +178,13 @@ def main():
         return
 
     python = sys.executable
-    if args.db == "postgres":
-        recreate_postgres()
-    else:
-        SQLITE_PATH.unlink(missing_ok=True)
-    run([python, "manage.py", "migrate", "--noinput", "-v", "0"], env)
-    run([python, __file__, "--db", args.db, "--rows", str(args.rows), "--load-only"], env)
+    if not args.reuse:
+        if args.db == "postgres":
+            recreate_postgres()
+        else:
+            SQLITE_PATH.unlink(missing_ok=True)
+        run([python, "manage.py", "migrate", "--noinput", "-v", "0"], env)
+        run([python, __file__, "--db", args.db, "--rows", str(args.rows), "--load-only"], env)
 
     command = [
         python,
@@ -192,13 +198,16 @@ def main():
         args.output,
     ]
     print("$ /usr/bin/time -v " + " ".join(command), flush=True)
+    load_before = os.getloadavg()[0]
     result = run(["/usr/bin/time", "-v", *command], env, capture_output=True, text=True)
     print(result.stdout)
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1))
     wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", result.stderr).group(1)
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", result.stderr))
     size = Path(args.output).stat().st_size
-    print(f"database: {args.db}  rows: {args.rows:,}")
-    print(f"peak RSS: {rss_kb / 1024:.1f} MB  wall: {wall}  file: {size / 1024 / 1024:.1f} MB")
+    load_after = os.getloadavg()[0]
+    print(f"database: {args.db}  rows: {args.rows:,}  load average before: {load_before:.1f}, after: {load_after:.1f}")
+    print(f"peak RSS: {rss_kb / 1024:.1f} MB  wall: {wall}  CPU: {cpu:.1f} s  file: {size / 1024 / 1024:.1f} MB")
     if not args.keep and args.db == "sqlite":
         SQLITE_PATH.unlink(missing_ok=True)
     if not args.keep and args.db == "postgres":
