@@ -192,9 +192,9 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
     list_display = (
         "document",
         "name",
-        "email",
+        "email_address",
         "phone",
-        "owner",
+        "executive",
         "status_badge",
         "registered",
         "operation_count",
@@ -233,6 +233,12 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
     def name(self, obj):
         return obj.display_name
 
+    @admin.display(description=_("e-mail"), ordering="email")
+    def email_address(self, obj):
+        # Lets a long address break after the "@" instead of widening the table.
+        local, _at, domain = obj.email.partition("@")
+        return format_html("{}@<wbr>{}", local, domain) if domain else obj.email
+
     @admin.display(description=_("phone"))
     def phone(self, obj):
         return obj.first_phone or "—"
@@ -242,9 +248,13 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
         css = "active" if obj.is_active else "inactive"
         return format_html('<span class="client-badge client-badge-{}">{}</span>', css, obj.get_status_display())
 
+    @admin.display(description=_("account executive"), ordering="owner__username")
+    def executive(self, obj):
+        return obj.owner.get_full_name() or obj.owner.get_username()
+
     @admin.display(description=_("registered at"), ordering="created_at")
     def registered(self, obj):
-        return timezone.localtime(obj.created_at).strftime("%d/%m/%Y %H:%M")
+        return timezone.localtime(obj.created_at).strftime("%d/%m/%Y")
 
     @admin.display(description=_("operations"), ordering="operation_count")
     def operation_count(self, obj):
@@ -276,7 +286,7 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))
         if not request.user.has_perm("clients.view_all_clients"):
-            columns.remove("owner")  # always the user itself
+            columns.remove("executive")  # always the user itself
         return columns
 
     def has_delete_permission(self, request, obj=None):

@@ -62,7 +62,7 @@ def test_trader_lists_only_its_own_clients(trader_client, trader, other_trader):
     assert list(response.context["cl"].result_list) == [mine]
     content = response.content.decode()
     assert "41111111" in content and "42222222" not in content
-    assert "owner" not in response.context["cl"].list_display  # the "ejecutivo" column is always itself
+    assert "executive" not in response.context["cl"].list_display  # the "ejecutivo" column is always itself
     assert not response.context["cl"].has_filters or all(
         spec.title != "ejecutivo" for spec in response.context["cl"].filter_specs
     )
@@ -82,7 +82,7 @@ def test_master_sees_every_portfolio_with_executive_column_and_filter(master_cli
     b = ClientFactory(owner=other_trader)
     response = master_client.get(CHANGELIST)
     assert set(response.context["cl"].result_list) == {a, b}
-    assert "owner" in response.context["cl"].list_display
+    assert "executive" in response.context["cl"].list_display
     response = master_client.get(CHANGELIST, {"owner": trader.pk})
     assert list(response.context["cl"].result_list) == [a]
 
