@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from clients import services
@@ -25,7 +26,7 @@ class ErrorsOnHiddenFieldsMixin:
                 if field == NON_FIELD_ERRORS or field in self.fields:
                     visible[field] = messages
                 else:
-                    label = self._meta.model._meta.get_field(field).verbose_name
+                    label = capfirst(self._meta.model._meta.get_field(field).verbose_name)
                     hidden += [f"{label}: {m}" for e in messages for m in e.messages]
             if hidden:
                 visible.setdefault(NON_FIELD_ERRORS, []).extend(ValidationError(m) for m in hidden)

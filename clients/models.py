@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clients import validators
 from qoricash.files import PrivateFile
@@ -308,7 +309,7 @@ class BankAccount(models.Model):
     number = models.CharField(_("account number"), max_length=20, validators=[validators.validate_account_number])
     cci = models.CharField(_("CCI"), max_length=20, blank=True, validators=[validators.validate_cci])
     location = models.CharField(_("location"), max_length=10, choices=Location.choices, default=Location.LIMA)
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("bank account", "active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = BankAccountQuerySet.as_manager()

@@ -446,3 +446,22 @@ def test_traders_and_operadores_cannot_reassign(trader, operador):
     for c in (logged_in(trader), logged_in(operador)):
         assert c.get(reverse("admin:clients_client_reassign_portfolio")).status_code == 403
         assert c.get(reverse("admin:clients_client_reassign", args=[client.pk])).status_code == 403
+
+
+def test_rule_broken_on_a_read_only_field_is_shown_not_a_500(trader_client, trader):
+    # Imported or legacy data may break a rule on a field the Trader cannot edit.
+    client = active_client(owner=trader)
+    Client.objects.filter(pk=client.pk).update(is_pep=True, pep_position="", pep_entity="X")
+    page = trader_client.get(change_url(client))
+    data = admin_form_data(page)
+    data["phones"] = "912345678"
+    response = trader_client.post(change_url(client), data)
+    assert response.status_code == 200
+    assert "Cargo PEP: Para un PEP indique el cargo." in response.content.decode()
+
+
+def test_operador_registers_for_a_trader_choosing_among_portfolio_holders(operador_client, operador, trader, master):
+    page = operador_client.get(ADD)
+    choices = {int(str(value)) for value, _label in page.context["adminform"].form.fields["owner"].choices if value}
+    assert choices == {trader.pk, operador.pk}  # holders, plus the registering user itself; never the Master
+    assert page.context["adminform"].form.initial["owner"] == operador.pk
