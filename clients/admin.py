@@ -170,7 +170,9 @@ class OwnerFilter(admin.SimpleListFilter):
 
 
 # --- Client admin -------------------------------------------------------------------------------
-SYSTEM_FIELDS = ("owner", "status", "status_changed_by", "status_changed_at", "created_by", "created_at", "updated_at")
+# Read-only on the change page; the users are shown as plain names (a link to the user admin would
+# be a 403 for most staff).
+SYSTEM_FIELDS = ("owner_name", "status", "status_changed_by_name", "status_changed_at", "created_by_name", "created_at")
 PERSON_FIELDSET = (_("Natural person"), {"fields": ("apellido_paterno", "apellido_materno", "nombres", "occupation")})
 COMPANY_FIELDSET = (
     _("Company (RUC)"),
@@ -252,6 +254,18 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
     def executive(self, obj):
         return obj.owner.get_full_name() or obj.owner.get_username()
 
+    @admin.display(description=_("account executive"))
+    def owner_name(self, obj):
+        return obj.owner
+
+    @admin.display(description=_("created by"))
+    def created_by_name(self, obj):
+        return obj.created_by
+
+    @admin.display(description=_("status changed by"))
+    def status_changed_by_name(self, obj):
+        return obj.status_changed_by or "—"
+
     @admin.display(description=_("registered at"), ordering="created_at")
     def registered(self, obj):
         return timezone.localtime(obj.created_at).strftime("%d/%m/%Y")
@@ -308,7 +322,13 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
         kind = COMPANY_FIELDSET if obj.is_company else PERSON_FIELDSET
         status = (
             _("Status and account executive"),
-            {"fields": (("status", "owner"), ("status_changed_by", "status_changed_at"), ("created_by", "created_at"))},
+            {
+                "fields": (
+                    ("status", "owner_name"),
+                    ("status_changed_by_name", "status_changed_at"),
+                    ("created_by_name", "created_at"),
+                )
+            },
         )
         return [document, kind, contact, address, pep, status]
 
