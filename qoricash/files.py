@@ -141,13 +141,13 @@ class PrivateFile(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        store_private_files(self)
+        super().save(*args, **kwargs)
+
     def capture_file_facts(self):
         """Fill original name, type, size and hash from a freshly assigned upload (before saving)."""
         f = self.file
         if f and not getattr(f, "_committed", True):
             self.original_name = os.path.basename(f.name)[:255]
             self.size, self.sha256, self.content_type = file_digest(f.file if hasattr(f, "file") else f)
-
-    def save(self, *args, **kwargs):
-        store_private_files(self)
-        super().save(*args, **kwargs)
