@@ -13,9 +13,11 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts import matrix
 from operations import forms as op_forms
 from operations import services, views
 from operations.models import (
@@ -41,6 +43,46 @@ except ImportError:  # pragma: no cover - until it exists, show name and size on
 admin.site.register_panel("operations/panels/queue.html", views.queue_panel, order=5)
 admin.site.register_panel("operations/panels/rates.html", views.rates_panel, order=10)
 admin.site.register_view("operations/queue/", views.queue_fragment, "operations_queue")
+
+# Permission-matrix entries of the custom URLs (accounts.matrix; the standard ones are derived).
+# The matrix's sample operation is Pendiente and belongs to the Trader under test: "send" and "cancel"
+# are open to its trader and to the Master (holders of add_operation by default; ownership is checked
+# too), the other transitions answer 403 to everyone on a Pendiente operation. Status and ownership
+# for every transition are asserted in operations/tests.
+matrix.rule(
+    "operations_queue",
+    ("operations.process_operation", "operations.supervise_operation"),
+    any_perm=True,
+    label="cola del operador (JSON, cada 30 s)",
+    group="operations.Operation",
+)
+matrix.rule(
+    "operations_operation_client_accounts",
+    ("operations.add_operation",),
+    label="cuentas del cliente para el formulario (JSON)",
+    group="operations.Operation",
+)
+for _action, _label in (("send_to_process", "enviar a proceso"), ("cancel", "cancelar")):
+    matrix.rule(
+        "operations_operation_transition",
+        ("operations.add_operation",),
+        model="operations.operation",
+        kwargs={"action": _action},
+        label=f"{_label} (confirmación; POST ejecuta)",
+        group="operations.Operation",
+    )
+for _action, _label in (("return_to_pending", "devolver"), ("complete", "completar"), ("reassign", "reasignar")):
+    matrix.rule(
+        "operations_operation_transition",
+        ("operations.process_operation", "operations.supervise_operation"),
+        any_perm=True,
+        model="operations.operation",
+        kwargs={"action": _action},
+        ok=403,
+        denied=403,
+        label=f"{_label} (solo En proceso: 403 sobre una Pendiente)",
+        group="operations.Operation",
+    )
 
 
 def human_size(size):
@@ -399,7 +441,9 @@ class OperationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj):
-        return format_html('<span class="op-nowrap">{}</span>', when(obj.created_at))
+        return format_html(
+            '<span class="op-nowrap">{}</span>', timezone.localtime(obj.created_at).strftime("%d/%m/%y %H:%M")
+        )
 
     @admin.display(description=_("account executive"), ordering="trader__first_name")
     def trader_name(self, obj):
@@ -632,7 +676,7 @@ class OperationAdmin(admin.ModelAdmin):
 
     # --- pages ---
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = extra_context or {}
+        extra_context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
         if object_id:
             op = self.get_object(request, unquote(object_id))
             extra_context.update(views.change_form_context(request, op))
@@ -644,12 +688,25 @@ class OperationAdmin(admin.ModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
+    def message_user(self, request, message, *args, **kwargs):
+        # Django's Spanish messages assume a masculine model name ("El operación …").
+        fixed = str(message)
+        for wrong, right in (
+            ("El operación", "La operación"),
+            ("editarlo", "editarla"),
+            ("agregar otro", "agregar otra"),
+        ):
+            fixed = fixed.replace(wrong, right)
+        if isinstance(message, SafeString):
+            fixed = mark_safe(fixed)  # noqa: S308 - same already-escaped text, words swapped
+        return super().message_user(request, fixed, *args, **kwargs)
+
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
             path("client-accounts/", wrap(self.client_accounts_view), name="operations_operation_client_accounts"),
             path(
-                "<path:object_id>/transition/<slug:action>/",
+                "<int:pk>/transition/<slug:action>/",
                 wrap(self.transition_view),
                 name="operations_operation_transition",
             ),
@@ -659,8 +716,8 @@ class OperationAdmin(admin.ModelAdmin):
     def client_accounts_view(self, request):
         return views.client_accounts(request)
 
-    def transition_view(self, request, object_id, action):
-        return views.transition(request, self, object_id, action)
+    def transition_view(self, request, pk, action):
+        return views.transition(request, self, str(pk), action)
 
     # --- saving through the services ---
     def save_model(self, request, obj, form, change):

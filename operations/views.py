@@ -179,7 +179,7 @@ def client_accounts(request):
         raise PermissionDenied
     client_id = request.GET.get("client", "")
     if not client_id.isdigit():
-        raise Http404
+        return JsonResponse({"accounts": []})  # no client chosen yet
     client = Client.objects.visible_to(request.user).active().filter(pk=client_id).first()
     if client is None:
         raise Http404
@@ -216,11 +216,8 @@ def transition(request, model_admin, object_id, action):
     t = services.transition(action)
     change_url = reverse("admin:operations_operation_change", args=[op.pk])
     refused = services.refusal(t, op, request.user)
-    if refused:
-        messages.error(request, refused)
-        return HttpResponseRedirect(change_url)
     form = TransitionForm(request.POST if request.method == "POST" else None, transition=t, operation=op)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not refused and form.is_valid():
         try:
             op = services.run_transition(
                 action,
@@ -248,13 +245,23 @@ def transition(request, model_admin, object_id, action):
         "form": form,
         "transition": t,
         "problem": problem.message if problem else None,
+        "refused": refused,
         "change_url": change_url,
+        "usd": money.fmt(op.amount_usd),
+        "rate": money.fmt(op.rate, places=4),
+        "pen": money.fmt(op.amount_pen),
+        "trader_name": op.trader.get_full_name() or op.trader.username,
+        "operator_name": (op.assigned_operator.get_full_name() or op.assigned_operator.username)
+        if op.assigned_operator
+        else None,
         "sends": _amount(op.client_sends_amount, op.client_sends_currency),
         "receives": _amount(op.client_receives_amount, op.client_receives_currency),
         "media": model_admin.media,
         "has_view_permission": True,
     }
-    return TemplateResponse(request, "admin/operations/operation/transition.html", context)
+    # Refused (wrong status or not this user's to do): the page says why, with no button, as a 403.
+    status = 403 if refused else 200
+    return TemplateResponse(request, "admin/operations/operation/transition.html", context, status=status)
 
 
 # --- Operator queue ------------------------------------------------------------------------------------------
