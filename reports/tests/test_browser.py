@@ -111,6 +111,10 @@ def test_master_position_today_yesterday_and_both_excel_files(
     expect(page.locator('[data-figure="net-label"]')).to_have_text("VENDIDOS EN")
     expect(page.locator("#qc-imbalance")).to_be_visible()  # 6,015.69 USD sold > 5,000
     page.screenshot(path=screenshot_dir / "reports-position-yesterday.png", full_page=True)
+    page.emulate_media(color_scheme="dark")
+    page.reload()
+    page.screenshot(path=screenshot_dir / "reports-position-yesterday-dark.png", full_page=True)
+    page.emulate_media(color_scheme="light")
 
     with page.expect_download() as info:
         page.click("#qc-download-position")

@@ -409,6 +409,22 @@ def test_goal_list_shows_computed_progress_and_traders_see_only_theirs(
     assert trader_client.get(reverse("admin:reports_tradergoal_add")).status_code == 403
 
 
+def test_trader_views_its_own_goal_read_only(trader_client, master, trader, other_trader, make_op):
+    mine = TraderGoal.objects.create(trader=trader, year=2026, month=11, goal_pen=Decimal("40.00"), set_by=master)
+    theirs = TraderGoal.objects.create(
+        trader=other_trader, year=2026, month=11, goal_pen=Decimal("40.00"), set_by=master
+    )
+    make_op("buy", "1000.00", owner=trader, at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)
+    page = trader_client.get(reverse("admin:reports_tradergoal_change", args=[mine.pk]))
+    assert page.status_code == 200 and "S/ 20.00" in page.content.decode()
+    response = trader_client.post(reverse("admin:reports_tradergoal_change", args=[mine.pk]), {"goal_pen": "1.00"})
+    assert response.status_code == 403
+    mine.refresh_from_db()
+    assert mine.goal_pen == Decimal("40.00")
+    response = trader_client.get(reverse("admin:reports_tradergoal_change", args=[theirs.pk]))
+    assert response.status_code == 302  # not in its queryset: "does not exist"
+
+
 def test_goals_cannot_be_deleted(master_client, master, trader):
     goal = TraderGoal.objects.create(trader=trader, year=2026, month=11, goal_pen=Decimal("40.00"), set_by=master)
     assert master_client.get(reverse("admin:reports_tradergoal_delete", args=[goal.pk])).status_code == 403
