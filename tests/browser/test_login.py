@@ -20,7 +20,9 @@ def demo_users():
 
 
 @pytest.mark.parametrize(
-    ("username", "password", "first_name"), [(u, p, first) for u, _role, first, _last, p in demo.DEMO_USERS]
+    ("username", "password", "first_name"),
+    [(u, p, first) for u, _role, first, _last, p in demo.DEMO_USERS],
+    ids=[u for u, *_ in demo.DEMO_USERS],
 )
 def test_demo_user_logs_in_and_sees_the_spanish_admin(
     page, live_server, admin_login, screenshot_dir, demo_users, username, password, first_name
