@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Case, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clients.models import Bank, BankAccount, Client, Currency
 from qoricash import money
@@ -41,7 +42,10 @@ class ExchangeRate(models.Model):
     buy = models.DecimalField(_("buy rate (compra)"), max_digits=8, decimal_places=4)
     sell = models.DecimalField(_("sell rate (venta)"), max_digits=8, decimal_places=4)
     set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("set by"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("exchange rate", "set by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     effective_at = models.DateTimeField(_("effective at"), db_index=True)
 
@@ -195,7 +199,7 @@ class Operation(models.Model):
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
+        verbose_name=pgettext_lazy("operation", "created by"),
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
@@ -229,7 +233,7 @@ class Operation(models.Model):
     sent_to_process_at = models.DateTimeField(_("sent to process at"), null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_at = models.DateTimeField(pgettext_lazy("operation", "updated at"), auto_now=True)
     notes = models.TextField(_("notes"), blank=True)
 
     objects = OperationQuerySet.as_manager()

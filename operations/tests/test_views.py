@@ -242,3 +242,24 @@ def test_event_history_is_spanish(master_client, in_process_op):
     html = master_client.get(change_url(in_process_op)).content.decode()
     assert "US$ 1,000.00 × 3.7000 = S/ 3,700.00" in html
     assert Operation.objects.count() == 1
+
+
+class TestVoucherDownloads:
+    """Vouchers leave only through the permission-checked download view, scoped like their operation."""
+
+    def test_deposit_and_payout_vouchers(self, client, in_process_op, pay, trader, other_trader, operador):
+        from django.urls import reverse
+
+        deposit = in_process_op.deposits.get()
+        payout = pay(operador, in_process_op)
+        urls = [
+            reverse("admin:private_file", kwargs={"kind": k, "pk": o.pk})
+            for k, o in (("deposit", deposit), ("payout", payout))
+        ]
+        client.force_login(trader)
+        assert [client.get(u).status_code for u in urls] == [200, 200]
+        client.force_login(other_trader)
+        assert [client.get(u).status_code for u in urls] == [404, 404]
+        client.force_login(operador)
+        response = client.get(urls[0])
+        assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
