@@ -155,7 +155,11 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     """Append-only: Master adds a new rate; nobody edits or deletes one."""
 
     form = op_forms.ExchangeRateForm
-    list_display = ("effective", "buy", "sell", "base", "spread", "set_by", "is_current")
+
+    class Media:
+        css = {"all": ("operations/operations.css",)}
+
+    list_display = ("effective", "buy_display", "sell_display", "base_display", "spread", "set_by", "is_current")
     list_select_related = ("set_by",)
     date_hierarchy = "effective_at"
     show_full_result_count = False
@@ -165,13 +169,27 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     def effective(self, obj):
         return when(obj.effective_at)
 
+    @admin.display(description=_("buy rate (compra)"), ordering="buy")
+    def buy_display(self, obj):
+        return money.fmt(obj.buy, places=4)
+
+    @admin.display(description=_("sell rate (venta)"), ordering="sell")
+    def sell_display(self, obj):
+        return money.fmt(obj.sell, places=4)
+
+    @admin.display(description=_("base rate"), ordering="base")
+    def base_display(self, obj):
+        return money.fmt(obj.base, places=4)
+
     @admin.display(description=_("spread (sell − buy)"))
     def spread(self, obj):
         return money.fmt(obj.sell - obj.buy, places=4)
 
-    @admin.display(description=_("current"), boolean=True)
+    @admin.display(description=_("current"))
     def is_current(self, obj):
-        return getattr(obj, "_is_current", False)
+        if getattr(obj, "_is_current", False):
+            return format_html('<span class="op-badge op-badge-completed">{}</span>', gettext("In force"))
+        return ""
 
     def get_queryset(self, request):
         current = services.current_rate()
