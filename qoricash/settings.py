@@ -138,6 +138,7 @@ TIME_ZONE = "America/Lima"
 USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = False
+FORMAT_MODULE_PATH = ["qoricash.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
@@ -321,4 +322,6 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600
 
 # Rotating SECRET_KEY without logging everybody out: put the previous key here for a day
 # (comma-separated), then remove it. See docs/security.md.
-SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# Each old key goes through the same transformation as SECRET_KEY (a Render-generated key is used
+# as hex), otherwise signatures made with it would not verify and the rotation would log users out.
+SECRET_KEY_FALLBACKS = [check_secret_key(DEBUG, k) for k in env.list("SECRET_KEY_FALLBACKS", default=[])]

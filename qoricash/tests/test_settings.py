@@ -223,3 +223,16 @@ def test_development_defaults(tmp_path):
     assert facts["db_name"] == str(BASE_DIR / "db.sqlite3")
     assert facts["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert facts["admins"] == []
+
+
+def test_secret_key_fallbacks_are_checked_and_derived_like_the_key(tmp_path):
+    """Rotating away from a Render-generated key keeps sessions only if the old key is derived the same way."""
+    old = render_generated_key()
+    probe = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY_FALLBACKS[0])"
+    result = run(["-c", probe], tmp_path, **production(SECRET_KEY_FALLBACKS=old))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == base64.b64decode(old).hex()
+
+    weak = run(["manage.py", "check"], tmp_path, **production(SECRET_KEY_FALLBACKS="short"))
+    assert weak.returncode != 0
+    assert "SECRET_KEY is too weak" in weak.stderr
