@@ -8,6 +8,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.urls import URLPattern
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import audit, services
@@ -23,8 +24,37 @@ def _base_url(request):
     return f"{request.scheme}://{request.get_host()}"
 
 
+_DEFAULT_ACTIONS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission):
+    """Spanish label for a permission: Django stores default names in English at migrate time."""
+    model = permission.content_type.model_class()
+    model_name = model._meta.verbose_name if model else permission.content_type.model
+    app = model._meta.app_config.verbose_name if model else permission.content_type.app_label
+    action, _sep, rest = permission.codename.partition("_")
+    if action in _DEFAULT_ACTIONS and model and rest == model._meta.model_name:
+        text = _DEFAULT_ACTIONS[action] % {"model": model_name}
+    else:
+        text = gettext(permission.name)
+    return f"{app} | {text}"
+
+
+class SpanishPermissionsMixin:
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name in ("permissions", "user_permissions") and field is not None:
+            field.label_from_instance = permission_label
+        return field
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SpanishPermissionsMixin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserInviteForm
     list_display = ("username", "full_name", "email", "roles", "is_active", "last_login")
@@ -108,7 +138,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(DjangoGroupAdmin):
+class GroupAdmin(SpanishPermissionsMixin, DjangoGroupAdmin):
     list_display = ("name", "member_count", "permission_count")
 
     @admin.display(description=_("users"))

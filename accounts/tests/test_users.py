@@ -167,3 +167,13 @@ def test_resend_invitation_action(master_client, django_capture_on_commit_callba
     user.save()
     master_client.post("/admin/accounts/user/", {"action": "send_invitation", "_selected_action": [user.pk]})
     assert len(mail.outbox) == 1 and "/accounts/reset/" in mail.outbox[0].body
+
+
+def test_group_page_lists_permissions_in_spanish(master_client):
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.get(name="Trader")
+    page = master_client.get(f"/admin/auth/group/{group.pk}/change/").content.decode()
+    assert "Puede ver cliente" in page
+    assert "Puede activar o desactivar clientes" in page
+    assert "Can view" not in page and "Can activate" not in page
