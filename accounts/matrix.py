@@ -164,6 +164,8 @@ def _app_permissions(site, app_label) -> tuple:
             continue
         for action in ("view", "add", "change", "delete"):
             out.add(_perm(opts, action))
+    # Custom pages listed in the navigation under this app (e.g. the position) also open its page.
+    out.update(link.permission for link in getattr(site, "_nav", ()) if link.app_label == app_label)
     return tuple(sorted(out))
 
 

@@ -436,3 +436,16 @@ def test_period_from_query_defaults_and_errors():
     assert views.period_from_query({"date": "2026-11-19"}, today)[:2] == (dt.date(2026, 11, 19),) * 2
     start, end, error = views.period_from_query({"from": "2026-11-21", "to": "2026-11-19"}, today)
     assert (start, end) == (today, today) and error
+
+
+def test_position_is_in_the_navigation_for_holders_only(operador, trader):
+    from django.test import Client
+
+    staff, own = Client(), Client()
+    staff.force_login(operador)
+    own.force_login(trader)
+    page = staff.get("/admin/").content.decode()
+    assert 'href="/admin/reports/position/"' in page
+    assert ">Posición<" in page
+    assert staff.get("/admin/reports/").status_code == 200  # the app page lists it too
+    assert 'href="/admin/reports/position/"' not in own.get("/admin/").content.decode()
