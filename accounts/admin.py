@@ -11,13 +11,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts import audit, services
+from accounts import audit, services, views
 from accounts.forms import UserEditForm, UserInviteForm
 from accounts.models import AuditEntry, User
-from qoricash import downloads
 
 # The one download view for every private file (client documents, vouchers): /admin/files/<kind>/<pk>/
-admin.site.register_view("files/<str:kind>/<int:pk>/", downloads.download, name="private_file")
+admin.site.register_view("files/<str:kind>/<int:pk>/", views.download_private_file, name="private_file")
 
 
 def _base_url(request):

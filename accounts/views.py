@@ -1,20 +1,26 @@
 """Login protection, the 429 page, and the password views (invitation link and "forgot my password")."""
 
 import logging
+import mimetypes
+import os
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
 
 from accounts import audit
 from accounts.forms import PasswordResetRequestForm, SetPasswordForm
+from qoricash import downloads
 
 log = logging.getLogger(__name__)
 
@@ -126,3 +132,36 @@ class SetPasswordDoneView(AdminContextMixin, auth_views.PasswordResetCompleteVie
         ctx = super().get_context_data(**kwargs)
         ctx["title"] = _("Password saved")
         return ctx
+
+
+# --- private files ---------------------------------------------------------------------------------
+@never_cache
+@require_safe
+def download_private_file(request, kind, pk):
+    """The one download view of private files (see qoricash/downloads.py for the rules it applies)."""
+    model = downloads.registry().get(kind)
+    if model is None:
+        raise Http404
+    opts = model._meta
+    if not request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+        raise PermissionDenied
+    obj = downloads.visible_queryset(model, request.user).filter(pk=pk).first()
+    if obj is None or not obj.file:
+        raise Http404
+    filename = downloads.safe_filename(obj)
+    storage, name = obj.file.storage, obj.file.name
+    path = downloads.local_path(storage, name)
+    if path is not None and not os.path.exists(path):
+        log.error("Private file missing on disk: %s (%s %s)", name, opts.label, pk)
+        raise Http404
+    # Recorded only once the file is known to exist: a 404 is not a download.
+    audit.record("file_download", obj, message=filename)
+    if path is not None:
+        content_type = obj.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        response = FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=content_type)  # noqa: SIM115
+    else:
+        response = HttpResponseRedirect(downloads.signed_url(storage, name, filename))
+        response["Referrer-Policy"] = "no-referrer"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,7 +1,9 @@
 """The one way a stored private file leaves the system.
 
 Every model built on `qoricash.files.PrivateFile` (client documents, deposit and payout vouchers)
-is downloadable through `/admin/files/<kind>/<pk>/` and nothing else. The view
+is downloadable through `/admin/files/<kind>/<pk>/` and nothing else. This module holds the
+registry and the delivery helpers; the view itself is `accounts.views.download_private_file`
+(accounts records the audit entry, and qoricash/ never imports an app). The view
 
 1. requires the model's view permission (403 otherwise),
 2. looks the row up through the default manager's `visible_to(user)` (the portfolio rule), so a
@@ -19,19 +21,15 @@ module never imports clients/ or operations/: they are found through the app reg
 """
 
 import logging
-import mimetypes
 import os
 from urllib.parse import quote
 
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +94,7 @@ def visible_queryset(model, user):
     return visible_to(user)
 
 
-def _safe_filename(obj) -> str:
+def safe_filename(obj) -> str:
     name = os.path.basename(getattr(obj, "original_name", "") or obj.file.name) or "archivo"
     return "".join(ch for ch in name if ch.isprintable() and ch not in '"\\;')[:150] or "archivo"
 
@@ -117,43 +115,11 @@ def signed_url(storage, name, filename):
     return url
 
 
-def _local_path(storage, name):
+def local_path(storage, name):
     try:
         return storage.path(name)
     except NotImplementedError:
         return None
-
-
-@never_cache
-@require_safe
-def download(request, kind, pk):
-    from accounts.audit import record
-
-    model = registry().get(kind)
-    if model is None:
-        raise Http404
-    opts = model._meta
-    if not request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
-        raise PermissionDenied
-    obj = visible_queryset(model, request.user).filter(pk=pk).first()
-    if obj is None or not obj.file:
-        raise Http404
-    filename = _safe_filename(obj)
-    storage, name = obj.file.storage, obj.file.name
-    record("file_download", obj, message=filename)
-    path = _local_path(storage, name)
-    if path is not None:
-        if not os.path.exists(path):
-            log.error("Private file missing on disk: %s (%s %s)", name, opts.label, pk)
-            raise Http404
-        content_type = obj.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        response = FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=content_type)  # noqa: SIM115
-    else:
-        response = HttpResponseRedirect(signed_url(storage, name, filename))
-        response["Referrer-Policy"] = "no-referrer"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def expire_seconds() -> int:

@@ -166,3 +166,11 @@ def test_store_private_files_uploads_before_the_row_exists(trader):
     assert doc.pk is None and doc.file._committed and doc.sha256 == sha(PDF)
     doc.save()  # no second upload
     assert doc.file.name.startswith("client-documents/")
+
+
+@pytest.mark.django_db
+def test_a_file_missing_on_disk_is_404_and_not_audited_as_a_download(master_client, trader, settings):
+    doc = client_document(trader)
+    os.remove(os.path.join(settings.MEDIA_ROOT, doc.file.name))
+    assert master_client.get(downloads.private_file_url(doc)).status_code == 404
+    assert not AuditEntry.objects.filter(action="file_download").exists()
