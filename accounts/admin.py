@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.db.models import Count
 from django.urls import URLPattern
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
@@ -115,19 +116,25 @@ class UserAdmin(SpanishPermissionsMixin, DjangoUserAdmin):
         services.invite_user(obj, form.cleaned_data["role"], _base_url(request))
         messages.info(request, _("The invitation to choose a password was sent to %(email)s.") % {"email": obj.email})
 
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not services.can_manage_user(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead: the user's history stays attributable
 
     @admin.action(description=_("Send the invitation / password link again"), permissions=["change"])
     def send_invitation(self, request, queryset):
-        sent = sum(1 for user in queryset.filter(is_active=True) if services.send_invitation(user, _base_url(request)))
+        users = [u for u in queryset.filter(is_active=True) if services.can_manage_user(request.user, u)]
+        sent = sum(1 for user in users if services.send_invitation(user, _base_url(request)))
         self.message_user(request, _("Links sent: %(n)s.") % {"n": sent}, messages.SUCCESS)
 
     @admin.action(description=_("Deactivate the selected users"), permissions=["change"])
     def deactivate(self, request, queryset):
         count = 0
         for user in queryset.exclude(pk=request.user.pk):
-            if user.is_active:
+            if user.is_active and services.can_manage_user(request.user, user):
                 services.deactivate_user(user)
                 count += 1
         self.message_user(request, _("Users deactivated: %(n)s.") % {"n": count}, messages.SUCCESS)
@@ -140,13 +147,23 @@ admin.site.unregister(Group)
 class GroupAdmin(SpanishPermissionsMixin, DjangoGroupAdmin):
     list_display = ("name", "member_count", "permission_count")
 
-    @admin.display(description=_("users"))
-    def member_count(self, obj):
-        return obj.user_set.count()
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_users=Count("user", distinct=True),
+                n_permissions=Count("permissions", distinct=True),
+            )
+        )
 
-    @admin.display(description=_("permissions"))
+    @admin.display(description=_("users"), ordering="n_users")
+    def member_count(self, obj):
+        return obj.n_users
+
+    @admin.display(description=_("permissions"), ordering="n_permissions")
     def permission_count(self, obj):
-        return obj.permissions.count()
+        return obj.n_permissions
 
     def has_delete_permission(self, request, obj=None):
         return False  # a role in use must not vanish; remove its permissions instead

@@ -108,3 +108,9 @@ def deactivate_user(user):
         user.is_active = False
         user.save(update_fields=["is_active"])
     return user
+
+
+def can_manage_user(actor, target) -> bool:
+    """Only a superuser may change a superuser: otherwise a Master could change the e-mail of the
+    owner's emergency account and take it over through "forgot my password"."""
+    return actor.is_superuser or not target.is_superuser

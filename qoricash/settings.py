@@ -22,7 +22,9 @@ env = environ.Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 
-DEBUG = env.bool("DEBUG", default=True)
+# Development by default so `make run` needs nothing; on Render (which sets RENDER=true) a forgotten
+# DEBUG variable means production, never debug pages with the development key.
+DEBUG = env.bool("DEBUG", default=not env.bool("RENDER", default=False))
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 VERSION = env.str("APP_VERSION", default=env.str("RENDER_GIT_COMMIT", default="dev"))[:12]
 

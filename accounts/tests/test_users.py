@@ -177,3 +177,25 @@ def test_group_page_lists_permissions_in_spanish(master_client):
     assert "Puede ver cliente" in page
     assert "Puede activar o desactivar clientes" in page
     assert "Can view" not in page and "Can activate" not in page
+
+
+def test_a_master_cannot_change_or_deactivate_a_superuser(master_client):
+    from accounts.models import User
+
+    boss = User.objects.create_superuser("owner", "owner@qoricash.pe", "a-strong-test-password")
+    page = master_client.get(f"/admin/accounts/user/{boss.pk}/change/")
+    assert page.status_code == 200  # may look...
+    response = master_client.post(
+        f"/admin/accounts/user/{boss.pk}/change/",
+        {"username": "owner", "email": "attacker@example.pe", "is_active": "on"},
+    )
+    assert response.status_code == 403  # ...but not change the e-mail used by "forgot my password"
+    master_client.post("/admin/accounts/user/", {"action": "deactivate", "_selected_action": [boss.pk]})
+    boss.refresh_from_db()
+    assert boss.email == "owner@qoricash.pe" and boss.is_active
+
+
+def test_roles_list_counts_in_one_query(master_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        page = master_client.get("/admin/auth/group/")
+    assert page.status_code == 200

@@ -236,3 +236,9 @@ def test_secret_key_fallbacks_are_checked_and_derived_like_the_key(tmp_path):
     weak = run(["manage.py", "check"], tmp_path, **production(SECRET_KEY_FALLBACKS="short"))
     assert weak.returncode != 0
     assert "SECRET_KEY is too weak" in weak.stderr
+
+
+def test_on_render_a_forgotten_debug_means_production(tmp_path):
+    result = run(["manage.py", "check"], tmp_path, RENDER="true", DEBUG=None, SECRET_KEY="short")
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak" in result.stderr
