@@ -27,6 +27,11 @@ def rate(value) -> Decimal:
     return to_decimal(value).quantize(RATE_STEP, rounding=ROUND_HALF_UP)
 
 
+def percent(value) -> Decimal:
+    """A percentage with one decimal (goal progress), HALF_UP like every other figure."""
+    return to_decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
 def fmt(value, places=2) -> str:
     """Display with thousands separators, as Peruvian staff read amounts: 12,345.67."""
     q = CENT if places == 2 else RATE_STEP
