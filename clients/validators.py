@@ -8,17 +8,25 @@ from django.utils.translation import gettext as _
 from stdnum.pe import ruc as stdnum_ruc
 
 RUC_PREFIXES = ("10", "15", "16", "17", "20")
-_ALNUM = re.compile(r"^[A-Z0-9]+$")
-_PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+# ASCII digits only, always: Python's \d and str.isdigit() also accept Arabic-Indic, full-width or
+# superscript digits, which no bank or registry accepts. Every pattern is a fullmatch ("$" would also
+# accept a trailing newline) and compiled with re.ASCII so a later \d or \w stays ASCII too.
+_DNI = re.compile(r"[0-9]{8}", re.ASCII)
+_RUC = re.compile(r"[0-9]{11}", re.ASCII)
+_ALNUM = re.compile(r"[A-Z0-9]+", re.ASCII)
+_PHONE = re.compile(r"\+?[0-9]{6,15}", re.ASCII)
+_ACCOUNT = re.compile(r"[0-9-]{6,20}", re.ASCII)
+_ACCOUNT_DIGITS = re.compile(r"[0-9]{6,20}", re.ASCII)
+_CCI = re.compile(r"[0-9]{20}", re.ASCII)
 
 
 def validate_dni(value):
-    if not re.fullmatch(r"\d{8}", value or ""):
+    if not _DNI.fullmatch(value or ""):
         raise ValidationError(_("The DNI must have exactly 8 digits."), code="dni")
 
 
 def validate_ruc(value):
-    if not re.fullmatch(r"\d{11}", value or ""):
+    if not _RUC.fullmatch(value or ""):
         raise ValidationError(_("The RUC must have exactly 11 digits."), code="ruc")
     if not value.startswith(RUC_PREFIXES):
         raise ValidationError(_("The RUC must start with 10, 15, 16, 17 or 20."), code="ruc_prefix")
@@ -28,12 +36,12 @@ def validate_ruc(value):
 
 
 def validate_ce(value):
-    if not (9 <= len(value or "") <= 12 and _ALNUM.match(value)):
+    if not (9 <= len(value or "") <= 12 and _ALNUM.fullmatch(value)):
         raise ValidationError(_("The CE must have 9 to 12 letters or digits."), code="ce")
 
 
 def validate_passport(value):
-    if not (6 <= len(value or "") <= 12 and _ALNUM.match(value)):
+    if not (6 <= len(value or "") <= 12 and _ALNUM.fullmatch(value)):
         raise ValidationError(_("The passport number must have 6 to 12 letters or digits."), code="passport")
 
 
@@ -48,12 +56,12 @@ def validate_document(document_type, number):
 
 
 def validate_account_number(value):
-    if not re.fullmatch(r"[0-9-]{6,20}", value or ""):
+    if not _ACCOUNT.fullmatch(value or ""):
         raise ValidationError(_("The account number must have 6 to 20 digits (dashes allowed)."), code="account")
 
 
 def validate_cci(value):
-    if value and not re.fullmatch(r"\d{20}", value):
+    if value and not _CCI.fullmatch(value):
         raise ValidationError(_("The CCI must have exactly 20 digits."), code="cci")
 
 
@@ -68,7 +76,7 @@ def normalize_phone(phone):
 
 def validate_phone_list(value):
     for phone in split_list(value):
-        if not _PHONE.match(normalize_phone(phone)):
+        if not _PHONE.fullmatch(normalize_phone(phone)):
             raise ValidationError(
                 _("'%(phone)s' is not a valid phone: use 6 to 15 digits, optionally starting with +.")
                 % {"phone": phone},
@@ -98,5 +106,5 @@ def normalize_account_number(value):
 
 
 def validate_account_digits(value):
-    if not re.fullmatch(r"\d{6,20}", value or ""):
+    if not _ACCOUNT_DIGITS.fullmatch(value or ""):
         raise ValidationError(_("The account number must have 6 to 20 digits."), code="account")

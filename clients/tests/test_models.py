@@ -197,3 +197,13 @@ def test_operation_counts_are_subqueries(django_assert_num_queries, trader):
         rows = {c.pk: c for c in Client.objects.with_operation_counts(completed=True)}
     assert (rows[client.pk].operation_count, rows[client.pk].completed_operation_count) == (2, 1)
     assert (rows[other.pk].operation_count, rows[other.pk].completed_operation_count) == (0, 0)
+
+
+def test_client_and_account_refuse_arabic_indic_digits(trader):
+    arabic = "".join(chr(0x0660 + int(d)) for d in "12345678")  # "12345678" in Arabic-Indic digits
+    client = ClientFactory.build(owner=trader, created_by=trader, document_number=arabic)
+    assert errors_of(client)["document_number"] == ["El DNI debe tener exactamente 8 dígitos."]
+    account = BankAccountFactory.build(
+        client=ClientFactory(owner=trader), number="19112345678012", cci=chr(0x0660) * 20, bank=Bank.BCP
+    )
+    assert set(errors_of(account)["cci"]) == {"El CCI debe tener exactamente 20 dígitos."}

@@ -118,3 +118,71 @@ def test_mask_keeps_only_the_last_four():
     assert v.mask("19112345678012") == "****8012"
     assert v.mask("1234") == "****"
     assert v.mask("") == ""
+
+
+# --- Only ASCII digits: Python's \d and str.isdigit() accept other scripts ------------------------
+def digits_in(script, ascii_digits):
+    """`ascii_digits` written with another script's digits (by code point, so the source stays ASCII)."""
+    if script == "superscript":
+        table = [0x2070, 0xB9, 0xB2, 0xB3, 0x2074, 0x2075, 0x2076, 0x2077, 0x2078, 0x2079]
+    else:
+        zero = {"arabic-indic": 0x0660, "extended-arabic-indic": 0x06F0, "devanagari": 0x0966, "fullwidth": 0xFF10}
+        table = [zero[script] + i for i in range(10)]
+    return ascii_digits.translate({ord(str(i)): chr(cp) for i, cp in enumerate(table)})
+
+
+SCRIPTS = ["arabic-indic", "extended-arabic-indic", "devanagari", "fullwidth", "superscript"]
+
+
+def test_helper_really_writes_digits_python_accepts():
+    assert digits_in("arabic-indic", "12345678") == "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668"
+    assert digits_in("arabic-indic", "12345678").isdigit() and digits_in("superscript", "12").isdigit()
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_dni_refuses_non_ascii_digits(script):
+    assert message(v.validate_dni, digits_in(script, "12345678")) == "El DNI debe tener exactamente 8 dígitos."
+    assert message(v.validate_dni, "1234567" + digits_in(script, "8")) == "El DNI debe tener exactamente 8 dígitos."
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_ruc_refuses_non_ascii_digits(script):
+    assert message(v.validate_ruc, digits_in(script, "20100047218")) == "El RUC debe tener exactamente 11 dígitos."
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_ce_and_passport_refuse_non_ascii_digits(script):
+    assert message(v.validate_ce, "AB" + digits_in(script, "1234567")) == "El CE debe tener de 9 a 12 letras o dígitos."
+    assert message(v.validate_passport, "X" + digits_in(script, "12345")).startswith("El número de pasaporte")
+    with pytest.raises(ValidationError):
+        v.validate_document("DNI", digits_in(script, "12345678"))
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_cci_and_account_numbers_refuse_non_ascii_digits(script):
+    assert message(v.validate_cci, digits_in(script, "0" * 20)) == "El CCI debe tener exactamente 20 dígitos."
+    assert message(v.validate_cci, digits_in(script, "00219100123456789012")).startswith("El CCI")
+    assert message(v.validate_account_digits, digits_in(script, "19112345678012")).startswith("El número de cuenta")
+    assert message(v.validate_account_number, digits_in(script, "191-1234567")).startswith("El número de cuenta")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_phones_refuse_non_ascii_digits(script):
+    assert "no es un teléfono válido" in message(v.validate_phone_list, digits_in(script, "987654321"))
+    assert "no es un teléfono válido" in message(v.validate_phone_list, "+51 " + digits_in(script, "987654321"))
+
+
+@pytest.mark.parametrize(
+    "check, value",
+    [
+        (v.validate_dni, "12345678\n"),
+        (v.validate_ruc, "20100047218\n"),
+        (v.validate_ce, "AB1234567\n"),
+        (v.validate_passport, "X12345\n"),
+        (v.validate_cci, "00219100123456789012\n"),
+        (v.validate_account_digits, "19112345678012\n"),
+    ],
+)
+def test_a_trailing_newline_is_not_part_of_a_valid_number(check, value):
+    with pytest.raises(ValidationError):
+        check(value)
