@@ -26,6 +26,7 @@ from django.db.models import Case, Count, DecimalField, IntegerField, OuterRef, 
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from operations.models import ExchangeRate, Operation, OperationStatus, OperationType
 from qoricash import money
@@ -51,6 +52,15 @@ class ReportError(ValueError):
 
 # --- Dates -------------------------------------------------------------------------------------
 
+# Report dates must fall in these years (inclusive). Nothing of ours is dated outside them, and
+# 9999-12-31 + 1 day (the end of its Lima day) does not exist: a far-off date is bad input, not a 500.
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+# The longest period the position (screen and Excel file) covers: one leap year, both ends included.
+POSITION_MAX_DAYS = 366
+# How much of a bad value a message repeats (the value is typed by the user; it may be huge).
+_SHOWN_CHARS = 40
+
 
 def lima_now(now=None) -> dt.datetime:
     return timezone.localtime(now or timezone.now(), LIMA)
@@ -63,6 +73,8 @@ def lima_today(now=None) -> dt.date:
 def day_bounds(date_from: dt.date, date_to: dt.date | None = None) -> tuple[dt.datetime, dt.datetime]:
     """[00:00 of date_from, 00:00 of the day after date_to) in Lima, as aware datetimes."""
     date_to = date_to or date_from
+    check_window(date_from)
+    check_window(date_to)
     start = dt.datetime.combine(date_from, dt.time.min, tzinfo=LIMA)
     end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=LIMA)
     return start, end
@@ -74,20 +86,53 @@ def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
     return day_bounds(first, following - dt.timedelta(days=1))
 
 
+def _shown(value) -> str:
+    text = str(value if value is not None else "")
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
+
+
+def check_window(day: dt.date, label: str | None = None):
+    """ReportError unless `day` falls in MIN_YEAR..MAX_YEAR."""
+    if MIN_YEAR <= day.year <= MAX_YEAR:
+        return
+    raise ReportError(
+        pgettext("report", "%(label)s: %(date)s is outside the years %(min)s to %(max)s.")
+        % {
+            "label": label or pgettext("report", "Date"),
+            "date": day.isoformat(),
+            "min": MIN_YEAR,
+            "max": MAX_YEAR,
+        }
+    )
+
+
 def parse_date(value: str, label: str) -> dt.date:
     try:
-        return dt.date.fromisoformat((value or "").strip())
+        day = dt.date.fromisoformat((value or "").strip())
     except ValueError:
         raise ReportError(
-            _("%(label)s: “%(value)s” is not a valid date (use YYYY-MM-DD).") % {"label": label, "value": value}
+            _("%(label)s: “%(value)s” is not a valid date (use YYYY-MM-DD).") % {"label": label, "value": _shown(value)}
         )
+    check_window(day, label)
+    return day
 
 
-def check_range(date_from: dt.date, date_to: dt.date):
+def check_range(date_from: dt.date, date_to: dt.date, max_days: int | None = None):
+    """ReportError if the period is reversed or, with `max_days`, longer than that many days."""
     if date_from > date_to:
         raise ReportError(
             _("The start date (%(start)s) is after the end date (%(end)s).")
             % {"start": date_from.isoformat(), "end": date_to.isoformat()}
+        )
+    days = (date_to - date_from).days + 1
+    if max_days is not None and days > max_days:
+        raise ReportError(
+            pgettext(
+                "report",
+                "The period from %(start)s to %(end)s covers %(days)s days; a report covers at most "
+                "%(max)s days. Choose a shorter period.",
+            )
+            % {"start": date_from.isoformat(), "end": date_to.isoformat(), "days": days, "max": max_days}
         )
 
 

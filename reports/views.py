@@ -47,14 +47,15 @@ def _safe_reverse(name, *args):
 def period_from_query(query, today=None):
     """(date_from, date_to, error): ?date=YYYY-MM-DD, or ?from=…&to=…; today by default.
 
-    Bad input never raises: it falls back to today and returns a Spanish message.
+    Bad input never raises: it falls back to today and returns a Spanish message. Dates outside
+    services.MIN_YEAR..MAX_YEAR and periods longer than services.POSITION_MAX_DAYS are bad input.
     """
     today = today or services.lima_today()
     try:
         if query.get("from") or query.get("to"):
             date_from = services.parse_date(query.get("from") or query.get("to"), pgettext("report", "From"))
             date_to = services.parse_date(query.get("to") or query.get("from"), pgettext("report", "To"))
-            services.check_range(date_from, date_to)
+            services.check_range(date_from, date_to, services.POSITION_MAX_DAYS)
             return date_from, date_to, None
         if query.get("date"):
             day = services.parse_date(query.get("date"), pgettext("report", "Date"))
