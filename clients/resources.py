@@ -34,6 +34,7 @@ from clients.models import (
     Location,
 )
 from clients.validators import mask
+from qoricash.spreadsheet import safe_cell
 
 MAX_EXPORTED_ACCOUNTS = BankAccount.MAX_ACTIVE
 
@@ -536,7 +537,11 @@ class ClientExportResource(resources.ModelResource):
 
 
 class StyledXLSX(base_formats.XLSX):
-    """xlsx with the previous system's look: bold white header on 366092, sheet named after the data."""
+    """xlsx with the previous system's look: bold white header on 366092, sheet named after the data.
+
+    Every cell goes through `safe_cell`: a name, address or e-mail typed as '=HYPERLINK(...)' is
+    written as text, never as a formula the spreadsheet would run.
+    """
 
     def export_data(self, dataset, **kwargs):
         from openpyxl import Workbook
@@ -546,13 +551,13 @@ class StyledXLSX(base_formats.XLSX):
         workbook = Workbook()
         sheet = workbook.active
         sheet.title = (dataset.title or "Hoja1")[:31]
-        sheet.append([str(h) for h in dataset.headers or []])
+        sheet.append([safe_cell(str(h)) for h in dataset.headers or []])
         for cell in sheet[1]:
             cell.font = Font(bold=True, color="FFFFFF")
             cell.fill = PatternFill("solid", fgColor="366092")
         widths = [len(str(h)) for h in dataset.headers or []]
         for row in dataset:
-            sheet.append(list(row))
+            sheet.append([safe_cell(value) for value in row])
             widths = [max(w, len(str(v or ""))) for w, v in zip(widths, row, strict=False)]
         for i, width in enumerate(widths, 1):
             sheet.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)

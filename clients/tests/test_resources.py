@@ -307,3 +307,28 @@ def test_export_resource_counts_in_one_query(django_assert_max_num_queries, mast
     with django_assert_max_num_queries(5):
         data = ClientExportResource(user=master).export(Client.objects.all())
     assert {row[15] for row in data} == {1} and {row[16] for row in data} == {1}
+
+
+def test_export_writes_formula_like_text_as_text(master_client, trader):
+    evil = '=HYPERLINK("http://evil.example","x")'
+    company = CompanyFactory(
+        owner=trader,
+        razon_social=evil,
+        contact_person="+1+cmd|' /C calc'!A0",
+        address="=1+1",
+        district="-2+3",
+        email="@SUM(1)@evil.example",
+        phones="\t=1",
+    )
+    response = master_client.post(EXPORT, {"format": "0", "resource": "0"})
+    sheet = export_sheet(response)
+    headers = [c.value for c in sheet[1]]
+    row = {h: c for h, c in zip(headers, sheet[2], strict=False)}
+    assert row["Número Documento"].value == company.document_number
+    name = row["Nombre Completo"]
+    assert name.data_type == "s" and name.value == "'" + evil.upper()  # the name column is upper case
+    for column in ("Persona Contacto", "Dirección", "Distrito", "Email", "Teléfono"):
+        assert row[column].data_type == "s", column
+        assert row[column].value.startswith("'"), column
+    assert not any(cell.data_type == "f" for line in sheet.iter_rows() for cell in line)
+    assert row["ID"].data_type == "n" and row["Total Operaciones"].value == 0  # numbers stay numbers
