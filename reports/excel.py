@@ -1,8 +1,9 @@
 """Excel writers (openpyxl, write-only mode: rows go to disk as they come, memory stays flat).
 
 Numbers are written as numbers with a number format, dates as dates (Lima wall-clock time), so the
-files sort, sum and filter in Excel. The figures come from reports.services; nothing is computed
-here except the running totals of the rows being written.
+files sort, sum and filter in Excel. Every text cell goes through qoricash.spreadsheet.safe_cell: a
+client called '=HYPERLINK(...)' is written as text, never as a live formula. The figures come from
+reports.services; nothing is computed here except the running totals of the rows being written.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from operations.models import OperationType
 from qoricash import money
+from qoricash.spreadsheet import safe_cell
 
 from . import services
 
@@ -62,7 +64,7 @@ class _Sheet:
             if fill is None:
                 return None
             value = None
-        c = WriteOnlyCell(self.ws, value)
+        c = WriteOnlyCell(self.ws, safe_cell(value))
         if number_format:
             c.number_format = number_format
         if font:
@@ -332,23 +334,24 @@ def write_history(rows, target, *, include_creator: bool, progress=None, progres
         if status not in labels_status:
             labels_status[status] = services.status_label(status)
         operator = services.user_name(row, "assigned_operator") or services.user_name(row, "processed_by")
+        # Plain values (no styled cell per row: this file can have a million rows), each text safe.
         cells = [
-            row["code"],
+            safe_cell(row["code"]),
             labels_type[row["type"]],
-            f"{row['client__document_type']} {row['client__document_number']}",
-            services.client_name(row),
+            safe_cell(f"{row['client__document_type']} {row['client__document_number']}"),
+            safe_cell(services.client_name(row)),
             c(row["amount_usd"], USD_FORMAT),
             c(row["rate"], RATE_FORMAT),
             c(row["amount_pen"], PEN_FORMAT),
-            row["source_snapshot"] or "-",
-            row["destination_snapshot"] or "-",
+            safe_cell(row["source_snapshot"]) or "-",
+            safe_cell(row["destination_snapshot"]) or "-",
             labels_status[status],
             c(services.local_naive(row["created_at"]), DATETIME_FORMAT),
-            services.user_name(row, "trader"),
-            operator or "-",
+            safe_cell(services.user_name(row, "trader")),
+            safe_cell(operator) or "-",
         ]
         if include_creator:
-            cells.append(row["created_by__email"] or "")
+            cells.append(safe_cell(row["created_by__email"]) or "")
         sheet.append(cells)
         side = totals[row["type"]]
         side["count"] += 1

@@ -251,3 +251,64 @@ def test_write_history_reports_progress_and_totals(tmp_path):
     assert totals["count"] == 25 and totals["usd"] == Decimal("250.00") and totals["buy"]["count"] == 12
     ws = load_workbook(tmp_path / "h.xlsx")["Historial de Operaciones"]
     assert ws["D2"].value == "ACME SAC" and ws["H2"].value == "-" and ws.max_column == 13
+
+
+# --- Formula injection ------------------------------------------------------------------------
+
+EVIL = '=HYPERLINK("http://evil.example","x")'
+
+
+@pytest.fixture
+def evil_ops(make_op, trader):
+    """A RUC client whose razón social is a formula, and other typed text that a spreadsheet would run."""
+    from clients.tests.factories import active_client, valid_ruc
+
+    client = active_client(
+        owner=trader,
+        document_type="RUC",
+        document_number=valid_ruc(7),
+        razon_social=EVIL,
+        apellido_paterno="",
+        apellido_materno="",
+        nombres="",
+    )
+    trader.first_name, trader.last_name = "=1+1", ""
+    trader.save(update_fields=["first_name", "last_name"])
+    buy = make_op("buy", "100.00", at=lima(2026, 11, 20, 9), client=client)
+    sell = make_op("sell", "50.00", "3.7500", at=lima(2026, 11, 20, 10), client=client)
+    Operation.objects.filter(pk=buy.pk).update(source_snapshot="@SUM(1+1)", destination_snapshot="+51 999")
+    return buy, sell
+
+
+def text_cells(ws):
+    return [c for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+
+
+def test_position_file_writes_a_formula_like_client_name_as_text(master_client, evil_ops):
+    ws = load(master_client.get(reverse("admin:reports_position_xlsx"), {"date": "2026-11-20"}))[excel.POSITION_SHEET]
+    names = [c for c in text_cells(ws) if "HYPERLINK" in c.value]
+    assert len(names) == 2  # the client in the purchases block and in the sales block
+    assert all(c.data_type == "s" and c.value == "'" + EVIL.upper() for c in names)
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+
+
+def test_history_file_writes_formula_like_text_as_text(master_client, evil_ops):
+    buy, _sell = evil_ops
+    ws = load(master_client.get(reverse("admin:reports_history_xlsx")))[excel.HISTORY_SHEET]
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == buy.code)
+    client, source, destination, executive = row[3], row[7], row[8], row[11]
+    assert client.data_type == "s" and client.value == "'" + EVIL.upper()
+    assert (source.value, destination.value) == ("'@SUM(1+1)", "'+51 999")
+    assert executive.data_type == "s" and executive.value == "'=1+1"
+    assert row[9].value == "Pendiente" and row[12].value == "-"  # our own labels and placeholders unchanged
+
+
+def test_position_command_file_writes_a_formula_like_client_name_as_text(evil_ops, tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "p.xlsx"
+    call_command("export_position", "--date", "2026-11-20", "--output", str(target), stdout=io.StringIO())
+    ws = load_workbook(target)[excel.POSITION_SHEET]
+    names = [c for c in text_cells(ws) if "HYPERLINK" in c.value]
+    assert len(names) == 2 and all(c.data_type == "s" and c.value.startswith("'=") for c in names)
