@@ -568,8 +568,8 @@ def goals_with_progress(queryset):
 def goal_progress(goal_pen: Decimal, achieved: Decimal) -> dict:
     achieved = money.cents(achieved or ZERO)
     goal_pen = money.cents(goal_pen)
-    percent = (achieved / goal_pen * 100) if goal_pen > 0 else (Decimal(100) if achieved >= 0 else ZERO)
-    percent = percent.quantize(Decimal("0.1"))
+    ratio = (achieved / goal_pen * 100) if goal_pen > 0 else (Decimal(100) if achieved >= 0 else ZERO)
+    percent = money.percent(ratio)  # one decimal, HALF_UP like every figure (money.py rounds, nobody else)
     return {
         "goal": goal_pen,
         "achieved": achieved,

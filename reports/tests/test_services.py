@@ -278,3 +278,17 @@ def test_goal_eligible_traders_by_permission(trader, other_trader, master, opera
 def test_month_bounds_december():
     start, end = services.month_bounds(2026, 12)
     assert start == lima(2026, 12, 1, 0) and end == lima(2027, 1, 1, 0)
+
+
+@pytest.mark.parametrize(
+    "goal, achieved, percent",
+    [
+        ("400.00", "49.00", "12.3"),  # 12.25 %: HALF_UP gives 12.3 (half-even would give 12.2)
+        ("400.00", "51.00", "12.8"),  # 12.75 %
+        ("400.00", "-49.00", "-12.3"),
+        ("200.00", "0.01", "0.0"),  # 0.005 %
+        ("2000.00", "1.00", "0.1"),  # 0.05 %: up, not to the even 0.0
+    ],
+)
+def test_goal_percent_is_rounded_half_up_by_money_percent(goal, achieved, percent):
+    assert services.goal_progress(D(goal), D(achieved))["percent"] == D(percent)

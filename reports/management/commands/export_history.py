@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from operations.models import Operation, OperationStatus
+from qoricash import money
 from reports import excel, services
 
 from ._common import atomic_output, check_output, parse_date
@@ -98,8 +99,8 @@ class Command(BaseCommand):
                         "count": f"{totals['count']:,}",
                         "path": path,
                         "secs": f"{time.monotonic() - started:.1f}",
-                        "usd": f"{totals['usd']:,.2f}",
-                        "pen": f"{totals['pen']:,.2f}",
+                        "usd": money.fmt(totals["usd"]),
+                        "pen": money.fmt(totals["pen"]),
                     }
                 )
             )
