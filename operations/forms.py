@@ -110,6 +110,7 @@ class OperationAddForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.terms = None
+        self._drop_client_that_is_not_an_id()
         self.fields["type"].choices = OperationType.choices  # no empty radio
         # Only Activo clients of the user's portfolio (the autocomplete is scoped the same way).
         self.fields["client"].queryset = Client.objects.visible_to(self.user).active()
@@ -123,10 +124,28 @@ class OperationAddForm(forms.ModelForm):
         # narrows the lists by currency as the type changes.
         accounts = BankAccount.objects.filter(is_active=True, client__in=Client.objects.visible_to(self.user))
         client_id = self.data.get(self.add_prefix("client")) if self.is_bound else self.initial.get("client")
-        has_client = client_id and str(client_id).isdigit()
-        accounts = accounts.filter(client_id=client_id) if has_client else accounts.none()
+        client_id = services.parse_id(client_id.pk if hasattr(client_id, "pk") else client_id)
+        accounts = accounts.filter(client_id=client_id) if client_id else accounts.none()
         for name in ("source_account", "destination_account"):
             self.fields[name].queryset = accounts.order_by("currency", "bank", "id")
+
+    def _drop_client_that_is_not_an_id(self):
+        """A client value that is not an id ("²", "abc") counts as a client that does not exist.
+
+        The admin's autocomplete widget looks the selected value up in the database while rendering,
+        and int("²") would be a 500 there: a posted one becomes "0" (no such client: "choose a valid
+        option"), one from the URL (?client=²) is ignored.
+        """
+        key = self.add_prefix("client")
+        if self.is_bound:
+            raw = self.data.get(key)
+            if raw not in (None, "") and services.parse_id(raw) is None:
+                self.data = self.data.copy()
+                self.data[key] = "0"
+        else:
+            raw = self.initial.get("client")
+            if raw not in (None, "") and not hasattr(raw, "pk") and services.parse_id(raw) is None:
+                del self.initial["client"]
 
     def clean(self):
         cleaned = super().clean()

@@ -191,6 +191,22 @@ def _refuse_transition(t, op, user):
 # --- Small helpers -------------------------------------------------------------------------------------
 
 
+def parse_id(value):
+    """A primary key as typed by a user ("12") → 12; anything else (None, "", "abc", "²", "-1") → None.
+
+    Only ASCII digits count: str.isdigit() also accepts "²" or "①", which int() then refuses with a
+    ValueError (a 500). At most 18 digits, so the number always fits a bigint column.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    text = value if isinstance(value, str) else ""
+    if not (text and text.isascii() and text.isdecimal() and len(text) <= 18):
+        return None
+    return int(text) or None
+
+
 def _lock(operation):
     """Re-read the operation with its row locked until the transaction ends."""
     pk = operation.pk if isinstance(operation, Operation) else operation
@@ -406,7 +422,7 @@ def operator_queue(user):
 def _highest_code_number():
     highest = CODE_FLOOR
     for code in Operation.objects.filter(code__startswith=CODE_PREFIX).values_list("code", flat=True).iterator():
-        m = re.fullmatch(r"EXP-(\d+)", code)
+        m = re.fullmatch(r"EXP-([0-9]+)", code)  # ASCII digits only (\d would take "١٢")
         if m:
             highest = max(highest, int(m.group(1)))
     return highest
@@ -427,7 +443,8 @@ def _check_client_account(account, client, currency, field, label):
     if account is None:
         raise OperationError(_("Choose the %(label)s.") % {"label": label}, field)
     if not isinstance(account, BankAccount):
-        account = BankAccount.objects.filter(pk=account).first()
+        pk = parse_id(account)
+        account = BankAccount.objects.filter(pk=pk).first() if pk else None
         if account is None:
             raise OperationError(_("The %(label)s does not exist.") % {"label": label}, field)
     if account.client_id != client.pk:
@@ -445,7 +462,8 @@ def _check_house_account(account, currency, field="house_account"):
     if account is None:
         raise OperationError(_("Choose the house account."), field)
     if not isinstance(account, HouseBankAccount):
-        account = HouseBankAccount.objects.filter(pk=account).first()
+        pk = parse_id(account)
+        account = HouseBankAccount.objects.filter(pk=pk).first() if pk else None
         if account is None:
             raise OperationError(_("The house account does not exist."), field)
     if not account.is_active:
@@ -465,8 +483,8 @@ def prepare_operation(user, *, client, type, amount_usd, source_account, destina
         raise OperationError(_("You are not allowed to create operations."))
     if client is None:
         raise OperationError(_("Choose the client."), "client")
-    client_pk = client.pk if isinstance(client, Client) else client
-    client = Client.objects.visible_to(user).filter(pk=client_pk).first()
+    client_pk = client.pk if isinstance(client, Client) else parse_id(client)
+    client = Client.objects.visible_to(user).filter(pk=client_pk).first() if client_pk else None
     if client is None:
         raise OperationError(_("The client does not exist or is not in your portfolio."), "client")
     if not client.is_active:

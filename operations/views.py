@@ -177,9 +177,9 @@ def client_accounts(request):
     """The active accounts of one visible, Activo client: [{id, label (masked), currency}]."""
     if not request.user.has_perm("operations.add_operation"):
         raise PermissionDenied
-    client_id = request.GET.get("client", "")
-    if not client_id.isdigit():
-        return JsonResponse({"accounts": []})  # no client chosen yet
+    client_id = services.parse_id(request.GET.get("client"))
+    if client_id is None:
+        return JsonResponse({"accounts": []})  # no client chosen yet (or not an id at all)
     client = Client.objects.visible_to(request.user).active().filter(pk=client_id).first()
     if client is None:
         raise Http404

@@ -241,6 +241,20 @@ class TestAdd:
         assert "client" in response.context["adminform"].form.errors
         assert not Operation.objects.exists()
 
+    @pytest.mark.parametrize("value", ["²", "1²", "abc", "-1"])
+    def test_client_that_is_not_an_id_is_a_form_error_not_a_500(self, trader_client, rate, client_of_trader, value):
+        source, destination = accounts_for(client_of_trader, OperationType.SELL)
+        data = {"client": value, "type": OperationType.SELL, "amount_usd": "1000.00", "rate": "", "notes": ""}
+        data |= {"source_account": source.pk, "destination_account": destination.pk}
+        response = trader_client.post(ADD, data)
+        assert response.status_code == 200
+        assert "client" in response.context["adminform"].form.errors
+        assert not Operation.objects.exists()
+        # The same value as the add page's initial data (?client=…) only leaves the lists empty.
+        page = trader_client.get(ADD, {"client": value})
+        assert page.status_code == 200
+        assert not page.context["adminform"].form.fields["source_account"].queryset.exists()
+
     def test_no_rate_published(self, trader_client, client_of_trader):
         response = self.post(trader_client, client_of_trader)
         assert "tipo de cambio" in str(response.context["adminform"].form.non_field_errors())

@@ -186,6 +186,25 @@ class TestCreate:
         assert "no está activa" in exc.value.message
         assert not Operation.objects.exists()
 
+    @pytest.mark.parametrize("value", ["²", "①", "-3", "", None])
+    def test_ids_that_are_not_ascii_numbers_are_refused_in_spanish(self, rate, trader, client_of_trader, value):
+        usd, pen = accounts_for(client_of_trader, BUY)
+        base = {"type": BUY, "amount_usd": "10"}
+        with pytest.raises(OperationError) as exc:
+            services.create_operation(trader, client=value, source_account=usd, destination_account=pen, **base)
+        assert exc.value.field == "client"
+        with pytest.raises(OperationError) as exc:
+            services.create_operation(
+                trader, client=str(client_of_trader.pk), source_account=value, destination_account=pen, **base
+            )
+        assert exc.value.field == "source_account"
+        assert not Operation.objects.exists()
+
+    def test_parse_id(self):
+        assert services.parse_id("12") == 12 and services.parse_id(7) == 7
+        for value in ("²", "1²", "٣", "0", "-1", " 1", "1.5", "9" * 19, None, True, 0, -4, 1.5):
+            assert services.parse_id(value) is None, value
+
     def test_new_operation_email(self, make_operation, django_capture_on_commit_callbacks, houses, trader):
         HouseBankAccountFactory(currency=Currency.USD, is_active=False, number="99999999999")
         with django_capture_on_commit_callbacks(execute=True):

@@ -234,6 +234,13 @@ class TestClientAccounts:
         assert trader_client.get(ACCOUNTS, {"client": theirs.pk}).status_code == 404
         assert trader_client.get(ACCOUNTS, {"client": "abc"}).json() == {"accounts": []}
 
+    @pytest.mark.parametrize("value", ["²", "1²", "①", "٣", "-1", "0", " 1", "1.0", "9" * 40, ""])
+    def test_anything_but_an_ascii_id_is_an_empty_list_never_a_500(self, trader_client, client_of_trader, value):
+        # "²".isdigit() is True but int("²") raises: the lookup used to answer 500 here.
+        response = trader_client.get(ACCOUNTS, {"client": value})
+        assert response.status_code == 200
+        assert response.json() == {"accounts": []}
+
     def test_needs_add_operation(self, operador_client, client_of_trader):
         assert operador_client.get(ACCOUNTS, {"client": client_of_trader.pk}).status_code == 403
 
