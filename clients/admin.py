@@ -599,6 +599,17 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
     def get_export_resource_kwargs(self, request, **kwargs):
         return {"user": request.user}
 
+    def get_data_for_export(self, request, queryset, **kwargs):
+        """The export's rows; each file produced leaves one audit entry (it may hold full accounts)."""
+        data = super().get_data_for_export(request, queryset, **kwargs)
+        services.record_client_export(
+            by=request.user,
+            rows=len(data),
+            params=request.GET,
+            full_accounts=request.user.has_perm("clients.view_full_accounts"),
+        )
+        return data
+
     def get_export_filename(self, request, queryset, file_format):
         return f"clientes_qoricash_{timezone.localtime():%Y%m%d_%H%M%S}.{file_format.get_extension()}"
 

@@ -24,5 +24,6 @@ class ClientsConfig(AppConfig):
                     "bank_account.added": _("Bank account added"),
                     "bank_account.changed": _("Bank account changed"),
                     "client_document.added": _("Client document uploaded"),
+                    "client_export": _("Clients exported"),
                 }
             )

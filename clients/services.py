@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts import audit
 from clients import emails
@@ -367,6 +368,36 @@ def _set_status(client, status, by, action, message=""):
     client.status_changed_at = timezone.now()
     client.save(update_fields=["status", "status_changed_by", "status_changed_at", "updated_at"])
     audit.record(action, client, actor=by, changes={"status": [old, status]}, message=message)
+
+
+# --- Export -------------------------------------------------------------------------------------
+# Query-string parameters of the changelist that are not filters (ordering, page, admin plumbing).
+NOT_FILTERS = {"q", "o", "p", "e", "all", "_changelist_filters", "_to_field", "_popup"}
+
+
+def record_client_export(*, by, rows, params=None, full_accounts=False):
+    """The audit entry of one export of the clients sheet: how many rows, with which filters/search.
+
+    `params`: the changelist's query string (a QueryDict or a dict of lists); "q" is the search.
+    The file may hold full account numbers (`full_accounts`), so the entry says which kind it held.
+    """
+    params = params or {}
+    getlist = params.getlist if hasattr(params, "getlist") else (lambda k: list(params.get(k) or []))
+    filters = {k: ",".join(getlist(k)) for k in sorted(params) if k not in NOT_FILTERS}
+    search = " ".join(getlist("q")).strip()
+    message = _("Rows: %(rows)d. Filters: %(filters)s. Search: %(search)s. Account numbers: %(accounts)s.") % {
+        "rows": rows,
+        "filters": ", ".join(f"{k}={v}" for k, v in filters.items()) or pgettext("export filters", "none"),
+        "search": f"«{search}»" if search else pgettext("export search", "none"),
+        "accounts": pgettext("account numbers", "full") if full_accounts else pgettext("account numbers", "masked"),
+    }
+    return audit.record(
+        "client_export",
+        actor=by,
+        object_type=Client._meta.label_lower,
+        object_repr=_("Clients export"),
+        message=message,
+    )
 
 
 # --- Portfolios ---------------------------------------------------------------------------------

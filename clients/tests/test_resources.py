@@ -8,6 +8,7 @@ import tablib
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from accounts.audit import action_label
 from accounts.models import AuditEntry
 from clients.models import BankAccount, Client, ClientStatus, Currency
 from clients.resources import BankAccountImportResource, ClientExportResource, ClientImportResource
@@ -332,3 +333,41 @@ def test_export_writes_formula_like_text_as_text(master_client, trader):
         assert row[column].value.startswith("'"), column
     assert not any(cell.data_type == "f" for line in sheet.iter_rows() for cell in line)
     assert row["ID"].data_type == "n" and row["Total Operaciones"].value == 0  # numbers stay numbers
+
+
+def test_each_export_leaves_one_audit_entry_with_rows_filters_and_search(master_client, master, trader):
+    active_client(owner=trader, apellido_paterno="QUISPE")
+    active_client(owner=trader, apellido_paterno="QUISPE")
+    active_client(owner=trader, apellido_paterno="HUAMAN")
+    ClientFactory(owner=trader, apellido_paterno="QUISPE")  # inactive: filtered out
+    url = f"{EXPORT}?status__exact=active&q=quispe&o=2"
+    assert master_client.get(url).status_code == 200  # the form alone exports nothing
+    assert not AuditEntry.objects.filter(action="client_export").exists()
+
+    response = master_client.post(url, {"format": "0", "resource": "0"})
+    assert response.status_code == 200
+    assert len(list(export_sheet(response).iter_rows(min_row=2))) == 2
+    entry = AuditEntry.objects.get(action="client_export")
+    assert entry.actor == master and entry.object_type == "clients.client"
+    assert entry.object_repr == "Exportación de clientes"
+    assert str(action_label("client_export")) == "Clientes exportados"  # the audit list's action column
+    assert entry.message == (
+        "Filas: 2. Filtros: status__exact=active. Búsqueda: «quispe». Números de cuenta: completos."
+    )
+
+    master_client.post(EXPORT, {"format": "0", "resource": "0"})
+    assert AuditEntry.objects.filter(action="client_export").count() == 2
+    last = AuditEntry.objects.filter(action="client_export").latest("id")
+    assert last.message == "Filas: 4. Filtros: ninguno. Búsqueda: ninguna. Números de cuenta: completos."
+
+
+def test_a_traders_export_is_audited_as_masked(trader, client):
+    from django.contrib.auth.models import Permission
+
+    trader.user_permissions.add(Permission.objects.get(codename="export_client"))
+    active_client(owner=trader)
+    client.force_login(trader)
+    client.post(EXPORT, {"format": "0", "resource": "0"})
+    entry = AuditEntry.objects.get(action="client_export")
+    assert entry.actor == trader
+    assert entry.message.endswith("Números de cuenta: enmascarados.") and entry.message.startswith("Filas: 1.")
