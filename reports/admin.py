@@ -1,9 +1,12 @@
 """Reports in the admin: the TraderGoal admin, the report pages and the dashboard panels."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from qoricash import money
 
@@ -74,7 +77,22 @@ class TraderGoalAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        # The rules (permission, eligible trader, fixed trader and month, goal ≥ 0, one per month) are
+        # the service's; the form and the read-only fields above only show them earlier.
         services.save_trader_goal(obj, request.user, created=not change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            # The form checks the same rules first; this is a race (the same goal saved twice at once).
+            # The transaction was rolled back: nothing was saved.
+            if request.method != "POST":
+                raise
+            messages.error(
+                request, pgettext("report", "Nothing was saved: %(error)s") % {"error": " ".join(exc.messages)}
+            )
+            return HttpResponseRedirect(request.get_full_path())
 
     @admin.display(description=_("period"), ordering="year")
     def period(self, obj):

@@ -21,7 +21,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, DecimalField, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
@@ -605,16 +606,93 @@ def goal_eligible_traders():
     )
 
 
+def _goal_amount_errors(goal):
+    try:
+        amount = money.to_decimal(goal.goal_pen)
+    except (TypeError, ValueError):
+        return pgettext("report", "The goal must be an amount in soles.")
+    if not amount.is_finite():
+        return pgettext("report", "The goal must be an amount in soles.")
+    if amount < 0:
+        return pgettext("report", "The goal cannot be negative.")
+    return None
+
+
+def _duplicate_goal_error(goal):
+    return ValidationError(
+        pgettext("report", "%(trader)s already has a goal for %(period)s; change that goal instead.")
+        % {"trader": goal.trader, "period": goal.period_label}
+    )
+
+
 @transaction.atomic
 def save_trader_goal(goal, actor, *, created: bool):
-    """Create or change a goal (the amount; trader and month identify it) and audit it."""
+    """Create or change a goal (the amount; trader and month identify it) and audit it.
+
+    The rules live here, whoever calls (the admin form only repeats them for friendlier errors):
+    - creating needs reports.add_tradergoal, changing reports.change_tradergoal and a goal visible
+      to the actor (TraderGoal.visible_to);
+    - a new goal's trader must be eligible: goal_eligible_traders(), by permission;
+    - a goal is one trader's one month: trader, year and month never change (only the amount);
+    - the goal is ≥ 0 (and the model's validators: year 2020–2100, month 1–12, 2 decimals);
+    - one goal per trader and month: a duplicate, even a concurrent one, is a ValidationError.
+    Refusals raise PermissionDenied / ValidationError with a Spanish message; nothing is saved.
+    """
     from accounts import audit
 
-    before = {}
-    if not created:
-        before = audit.snapshot(TraderGoal.objects.select_for_update().get(pk=goal.pk))
+    perm = "reports.add_tradergoal" if created else "reports.change_tradergoal"
+    if actor is None or not actor.has_perm(perm):
+        raise PermissionDenied(
+            pgettext("report", "You are not allowed to set trader goals.")
+            if created
+            else pgettext("report", "You are not allowed to change trader goals.")
+        )
+    amount_error = _goal_amount_errors(goal)
+    if amount_error:
+        raise ValidationError({"goal_pen": amount_error})
     goal.set_by = actor
-    goal.save()
+    goal.full_clean(validate_unique=False, validate_constraints=False)  # field validators; converts the values
+
+    before = {}
+    if created:
+        if not goal_eligible_traders().filter(pk=goal.trader_id).exists():
+            raise ValidationError(
+                {
+                    "trader": pgettext(
+                        "report",
+                        "%(user)s cannot hold a goal: only active users who create operations on their own "
+                        "portfolio can.",
+                    )
+                    % {"user": goal.trader}
+                }
+            )
+    else:
+        current = TraderGoal.objects.visible_to(actor).select_for_update().filter(pk=goal.pk).first()
+        if current is None:
+            raise PermissionDenied(pgettext("report", "This goal does not exist or is not visible to you."))
+        if (current.trader_id, current.year, current.month) != (goal.trader_id, goal.year, goal.month):
+            raise ValidationError(
+                pgettext(
+                    "report",
+                    "A goal is one trader's one month: only its amount can change. For another trader or "
+                    "month, create another goal.",
+                )
+            )
+        before = audit.snapshot(current)
+
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction survives a duplicate
+            if created:
+                goal.save(force_insert=True)
+            else:
+                goal.save(update_fields=["goal_pen", "set_by", "updated_at"])
+    except IntegrityError:
+        duplicates = TraderGoal.objects.filter(trader_id=goal.trader_id, year=goal.year, month=goal.month)
+        if not created:
+            duplicates = duplicates.exclude(pk=goal.pk)
+        if duplicates.exists():
+            raise _duplicate_goal_error(goal) from None
+        raise
     after = audit.snapshot(goal, fields=("trader", "year", "month", "goal_pen", "set_by"))
     audit.record(
         "goal_set" if created else "goal_changed",
