@@ -301,7 +301,8 @@ class _ChildInline(admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         if self._editable(request, obj):
-            kwargs["form"] = type(self.form.__name__, (self.form,), {"operation": obj, "user": request.user})
+            attrs = {"operation": obj, "user": request.user, "refusals": getattr(request, "_op_row_refusals", {})}
+            kwargs["form"] = type(self.form.__name__, (self.form,), attrs)
         return super().get_formset(request, obj, **kwargs)
 
     def has_add_permission(self, request, obj=None):
@@ -694,15 +695,21 @@ class OperationAdmin(admin.ModelAdmin):
 
     # --- pages ---
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
+        context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
         if object_id:
             op = self.get_object(request, unquote(object_id))
-            extra_context.update(views.change_form_context(request, op))
+            context.update(views.change_form_context(request, op))
         else:
-            extra_context.update(views.add_form_context(request))
+            context.update(views.add_form_context(request))
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except OperationError as exc:  # a race lost after validation: nothing was saved
+            return super().changeform_view(request, object_id, form_url, context)
+        except OperationError as exc:  # refused while saving (storage down, a race lost): nothing was saved
+            prefix = getattr(exc, "form_prefix", None)
+            if prefix and not hasattr(request, "_op_row_refusals"):
+                # Show it on the deposit/payout row, with what the user typed: the page is built again
+                # from the same POST, and that row's validation now carries the refusal (saves nothing).
+                request._op_row_refusals = {prefix: exc}
+                return self.changeform_view(request, object_id, form_url, extra_context)
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
@@ -779,12 +786,16 @@ class OperationAdmin(admin.ModelAdmin):
         for row in formset.forms:
             if row in formset.deleted_forms or not row.has_changed():
                 continue
-            if row.instance.pk:
-                fields = {k: row.cleaned_data.get(k) for k in row.changed_data if k in row.cleaned_data}
-                formset.changed_objects.append((update(request.user, row.instance, **fields), row.changed_data))
-            else:
-                fields = {k: v for k, v in row.cleaned_data.items() if k not in ("DELETE", "id", "operation")}
-                formset.new_objects.append(add(request.user, op, **fields))
+            try:
+                if row.instance.pk:
+                    fields = {k: row.cleaned_data.get(k) for k in row.changed_data if k in row.cleaned_data}
+                    formset.changed_objects.append((update(request.user, row.instance, **fields), row.changed_data))
+                else:
+                    fields = {k: v for k, v in row.cleaned_data.items() if k not in ("DELETE", "id", "operation")}
+                    formset.new_objects.append(add(request.user, op, **fields))
+            except OperationError as exc:
+                exc.form_prefix = row.prefix  # changeform_view shows it on this row
+                raise
 
     def response_add(self, request, obj, post_url_continue=None):
         # After creating, staff continue on the operation to register the deposits.

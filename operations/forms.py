@@ -203,6 +203,7 @@ class _ChildForm(forms.ModelForm):
 
     operation = None  # set per request by the inline
     user = None
+    refusals = {}  # {form prefix: OperationError} a service raised while saving this row (shown again)
     currency_attr = ""  # "client_sends_currency" or "client_receives_currency"
 
     client_account = AccountChoiceField(queryset=BankAccount.objects.none())
@@ -232,6 +233,13 @@ class _ChildForm(forms.ModelForm):
             if houses.count() == 1:
                 self.fields["house_account"].initial = houses.first().pk
         self.fields["amount"].widget.attrs.update({"step": "0.01", "min": "0.01", "inputmode": "decimal"})
+
+    def clean(self):
+        cleaned = super().clean()
+        refusal = self.refusals.get(self.prefix)
+        if refusal is not None:
+            _attach(self, refusal)
+        return cleaned
 
     def _service_check(self, cleaner):
         if self.operation is None or not self.has_changed() or self.cleaned_data.get("DELETE"):

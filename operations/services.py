@@ -43,7 +43,7 @@ from operations.models import (
     rate_bounds,
 )
 from qoricash import money
-from qoricash.files import validate_upload
+from qoricash.files import store_private_files, validate_upload
 
 log = logging.getLogger(__name__)
 
@@ -619,6 +619,19 @@ def _check_file(file):
     return file
 
 
+def _store_voucher(obj):
+    """Upload a new voucher now, inside the caller's transaction and before the row is written.
+
+    A storage failure (network, credentials, quota) arrives as the Spanish ValidationError of
+    `store_private_files`; it becomes an OperationError on the file field, so the admin shows it on
+    the form and the transaction leaves no row behind, never a 500.
+    """
+    try:
+        store_private_files(obj)
+    except ValidationError as exc:
+        raise OperationError(" ".join(exc.messages), "file") from exc
+
+
 def clean_deposit_fields(op, fields, current=None):
     """Validate deposit fields against the operation (client, currency, house account, file)."""
     clean = {}
@@ -700,6 +713,7 @@ def add_deposit(user, operation, **fields):
         _require_deposit_editor(user, op)
         clean = clean_deposit_fields(op, fields)
         deposit = Deposit(operation=op, created_by=user, **clean)
+        _store_voucher(deposit)
         deposit.save()
         data = _child_data(deposit)
         _event(op, EventAction.DEPOSIT_ADDED, user, data=data)
@@ -715,6 +729,7 @@ def update_deposit(user, deposit, **fields):
         before = _child_data(deposit)
         for name, value in clean_deposit_fields(op, fields, current=deposit).items():
             setattr(deposit, name, value)
+        _store_voucher(deposit)
         deposit.save()
         after = _child_data(deposit)
         if before == after:
@@ -746,6 +761,7 @@ def add_payout(user, operation, **fields):
             raise OperationError(_("An operation admits at most %(max)s payouts.") % {"max": Payout.MAX_PER_OPERATION})
         clean = clean_payout_fields(op, fields)
         payout = Payout(operation=op, created_by=user, **clean)
+        _store_voucher(payout)
         payout.save()
         data = _child_data(payout)
         _event(op, EventAction.PAYOUT_ADDED, user, data=data)
@@ -761,6 +777,7 @@ def update_payout(user, payout, **fields):
         before = _child_data(payout)
         for name, value in clean_payout_fields(op, fields, current=payout).items():
             setattr(payout, name, value)
+        _store_voucher(payout)
         payout.save()
         after = _child_data(payout)
         if before == after:

@@ -520,3 +520,112 @@ class TestHouseAccountsAdmin:
 
     def test_trader_cannot_manage(self, trader_client):
         assert trader_client.get(reverse("admin:operations_housebankaccount_add")).status_code == 403
+
+
+# --- Storage failures on vouchers ----------------------------------------------------------------------------
+
+
+def break_storage(monkeypatch):
+    """From now on the file storage refuses every upload (network down, bad credentials, quota)."""
+    from django.core.files.storage import FileSystemStorage
+
+    def fail(self, name, content):
+        raise OSError("storage down")
+
+    monkeypatch.setattr(FileSystemStorage, "_save", fail)
+
+
+@pytest.fixture
+def broken_storage(monkeypatch):
+    break_storage(monkeypatch)
+
+
+STORAGE_DOWN = "No se pudo guardar el archivo"
+
+
+def row_errors(response, model):
+    inline = next(i for i in response.context["inline_admin_formsets"] if i.formset.model is model)
+    return [form.errors for form in inline.formset.forms]
+
+
+class TestVoucherStorageFailure:
+    """A storage failure is an error on the voucher's row of the form: no row, no event, no 500."""
+
+    def test_new_deposit(self, trader_client, make_operation, houses, broken_storage):
+        op = make_operation(OperationType.SELL, "100.00")
+        page = trader_client.get(change_url(op))
+        data = change_form_data(page)
+        prefix = inline_prefix(page, Deposit)
+        data.update(
+            {
+                "amount_usd": "120.00",  # changed in the same submission: not saved either
+                f"{prefix}-TOTAL_FORMS": 1,
+                f"{prefix}-0-amount": "375.00",
+                f"{prefix}-0-bank_reference": "778899",
+                f"{prefix}-0-client_account": op.client.accounts.get(currency=Currency.PEN).pk,
+                f"{prefix}-0-house_account": houses[Currency.PEN].pk,
+                f"{prefix}-0-file": pdf(),
+                "_continue": "1",
+            }
+        )
+        response = trader_client.post(change_url(op), data)
+        assert response.status_code == 200
+        errors = row_errors(response, Deposit)
+        assert STORAGE_DOWN in " ".join(errors[0]["file"])
+        # What the user typed is still on the form.
+        assert 'value="778899"' in response.content.decode()
+        assert not Deposit.objects.exists()
+        op.refresh_from_db()
+        assert op.amount_usd == Decimal("100.00")
+        assert list(op.events.values_list("action", flat=True)) == [EventAction.CREATED]
+
+    def test_replaced_deposit_voucher(self, trader_client, make_operation, fund, trader, monkeypatch):
+        op = make_operation()
+        deposit = fund(trader, op)
+        old_name, old_sha = deposit.file.name, deposit.sha256
+        break_storage(monkeypatch)
+        page = trader_client.get(change_url(op))
+        data = change_form_data(page)
+        prefix = inline_prefix(page, Deposit)
+        data[f"{prefix}-0-file"] = png("nuevo.png")
+        response = trader_client.post(change_url(op), data)
+        assert response.status_code == 200
+        assert STORAGE_DOWN in " ".join(row_errors(response, Deposit)[0]["file"])
+        deposit.refresh_from_db()
+        assert (deposit.file.name, deposit.sha256) == (old_name, old_sha)
+        assert not op.events.filter(action=EventAction.DEPOSIT_CHANGED).exists()
+
+    def test_new_payout(self, operador_client, in_process_op, houses, broken_storage):
+        page = operador_client.get(change_url(in_process_op))
+        data = change_form_data(page)
+        prefix = inline_prefix(page, Payout)
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": 1,
+                f"{prefix}-0-amount": "3700.00",
+                f"{prefix}-0-client_account": in_process_op.client.accounts.get(currency=Currency.PEN).pk,
+                f"{prefix}-0-house_account": houses[Currency.PEN].pk,
+                f"{prefix}-0-file": png(),
+                "_continue": "1",
+            }
+        )
+        response = operador_client.post(change_url(in_process_op), data)
+        assert response.status_code == 200
+        assert STORAGE_DOWN in " ".join(row_errors(response, Payout)[0]["file"])
+        assert not Payout.objects.exists()
+        assert not in_process_op.events.filter(action=EventAction.PAYOUT_ADDED).exists()
+
+    def test_replaced_payout_voucher(self, operador_client, in_process_op, operador, pay, monkeypatch):
+        payout = pay(operador, in_process_op)
+        old_name = payout.file.name
+        break_storage(monkeypatch)
+        page = operador_client.get(change_url(in_process_op))
+        data = change_form_data(page)
+        prefix = inline_prefix(page, Payout)
+        data[f"{prefix}-0-file"] = pdf("otro.pdf")
+        response = operador_client.post(change_url(in_process_op), data)
+        assert response.status_code == 200
+        assert STORAGE_DOWN in " ".join(row_errors(response, Payout)[0]["file"])
+        payout.refresh_from_db()
+        assert payout.file.name == old_name
+        assert not in_process_op.events.filter(action=EventAction.PAYOUT_CHANGED).exists()

@@ -286,6 +286,44 @@ class TestUpdateAmount:
 # --- Deposits and payouts ----------------------------------------------------------------------------------
 
 
+def break_storage(monkeypatch):
+    from django.core.files.storage import FileSystemStorage
+
+    def fail(self, name, content):
+        raise OSError("storage down")
+
+    monkeypatch.setattr(FileSystemStorage, "_save", fail)
+
+
+class TestStorageFailure:
+    """store_private_files raises a Spanish ValidationError; the services turn it into OperationError."""
+
+    def test_deposit_add_and_update(self, make_operation, fund, trader, monkeypatch):
+        op = make_operation()
+        kept = fund(trader, op, amount="10.00")
+        break_storage(monkeypatch)
+        with pytest.raises(OperationError) as exc:
+            fund(trader, op)
+        assert exc.value.field == "file" and "No se pudo guardar el archivo" in exc.value.message
+        with pytest.raises(OperationError) as exc:
+            services.update_deposit(trader, kept, file=png())
+        assert exc.value.field == "file"
+        assert list(op.deposits.all()) == [kept]
+        assert events(op) == ["created", "deposit_added"]
+
+    def test_payout_add_and_update(self, in_process_op, pay, operador, monkeypatch):
+        kept = pay(operador, in_process_op, amount="1.00")
+        break_storage(monkeypatch)
+        with pytest.raises(OperationError) as exc:
+            pay(operador, in_process_op)
+        assert exc.value.field == "file" and "No se pudo guardar el archivo" in exc.value.message
+        with pytest.raises(OperationError) as exc:
+            services.update_payout(operador, kept, file=pdf())
+        assert exc.value.field == "file"
+        assert list(in_process_op.payouts.all()) == [kept]
+        assert events(in_process_op)[-1] == "payout_added"
+
+
 class TestDeposits:
     def test_add_update_remove(self, make_operation, trader, houses):
         op = make_operation()
