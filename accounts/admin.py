@@ -45,10 +45,26 @@ def permission_label(permission):
     return f"{app} | {text}"
 
 
+# Permissions that mean nothing to the business or would break its guarantees if granted: sessions,
+# content types, Django's own admin log, our internal bookkeeping, and writing the audit trail.
+HIDDEN_PERMISSION_APPS = ("sessions", "contenttypes", "admin")
+HIDDEN_PERMISSION_MODELS = ("codecounter", "rolegrant")
+HIDDEN_PERMISSIONS = ("add_auditentry", "change_auditentry", "delete_auditentry")
+
+
+def grantable_permissions(queryset):
+    return (
+        queryset.exclude(content_type__app_label__in=HIDDEN_PERMISSION_APPS)
+        .exclude(content_type__model__in=HIDDEN_PERMISSION_MODELS)
+        .exclude(codename__in=HIDDEN_PERMISSIONS)
+    )
+
+
 class SpanishPermissionsMixin:
     def formfield_for_manytomany(self, db_field, request=None, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if db_field.name in ("permissions", "user_permissions") and field is not None:
+            field.queryset = grantable_permissions(field.queryset)
             field.label_from_instance = permission_label
         return field
 

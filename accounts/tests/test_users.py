@@ -199,3 +199,20 @@ def test_roles_list_counts_in_one_query(master_client, django_assert_max_num_que
     with django_assert_max_num_queries(8):
         page = master_client.get("/admin/auth/group/")
     assert page.status_code == 200
+
+
+def test_group_page_offers_every_role_permission_and_no_internal_one(master_client):
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.admin import grantable_permissions
+    from accounts.roles import ROLE_PERMISSIONS
+
+    offered = {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in grantable_permissions(Permission.objects.select_related("content_type"))
+    }
+    assert set().union(*ROLE_PERMISSIONS.values()) <= offered
+    assert not offered & {"sessions.view_session", "admin.add_logentry", "accounts.change_auditentry"}
+    page = master_client.get(f"/admin/auth/group/{Group.objects.get(name='Master').pk}/change/").content.decode()
+    assert "Puede ver registro de auditoría" in page
+    assert "Puede modificar registro de auditoría" not in page
