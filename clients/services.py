@@ -17,7 +17,7 @@ Decisions (the issue is silent on them):
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -133,6 +133,54 @@ def _full_clean(instance, exclude=None):
     instance.full_clean(exclude=exclude)
 
 
+# full_clean() checks the unique rules, but two people saving the same document (or account) at
+# once both pass it; the database constraint then refuses the second insert. Each save runs in its
+# own savepoint, so after the refusal the transaction is still usable to confirm the duplicate and
+# turn it into the same Spanish message full_clean would have given. Any other IntegrityError is a
+# bug and is raised unchanged.
+def _save_new_client(client):
+    try:
+        with transaction.atomic():
+            client.save()
+    except IntegrityError:
+        taken = Client.objects.filter(document_type=client.document_type, document_number=client.document_number)
+        if not taken.exists():
+            raise
+        raise ValidationError(
+            {
+                "document_number": _("A client with %(type)s %(number)s is already registered.")
+                % {"type": client.document_type, "number": client.document_number}
+            },
+            code="duplicate_document",
+        ) from None
+
+
+def _save_account(account):
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError:
+        twin = BankAccount.objects.filter(
+            client_id=account.client_id,
+            bank=account.bank,
+            account_type=account.account_type,
+            currency=account.currency,
+            number=account.number,
+            is_active=True,
+        ).exclude(pk=account.pk)
+        if not (account.is_active and twin.exists()):
+            raise
+        raise ValidationError(
+            {
+                "number": _(
+                    "This account is already registered and active for the client (same bank, type, currency "
+                    "and number)."
+                )
+            },
+            code="duplicate_account",
+        ) from None
+
+
 # --- Registration -------------------------------------------------------------------------------
 def register_client(client, *, by, accounts=None, documents=(), notify=True, action="client.registered"):
     """Save a new client (an unsaved `Client`) with its accounts and documents; it starts Inactivo.
@@ -166,7 +214,7 @@ def register_client(client, *, by, accounts=None, documents=(), notify=True, act
     client.status_changed_at = None
     with transaction.atomic():
         _full_clean(client)
-        client.save()
+        _save_new_client(client)
         audit.record(
             action,
             client,
@@ -181,7 +229,7 @@ def register_client(client, *, by, accounts=None, documents=(), notify=True, act
             if errors:
                 raise ValidationError(errors, code="account_rules")
             for account in accounts:
-                account.save()
+                _save_account(account)
                 audit.record("bank_account.added", account, actor=by, changes=_account_changes(None, account))
         for document in documents:
             _add_document(client, document, by)
@@ -302,10 +350,10 @@ def _save_accounts(client, accounts, by):
         raise ValidationError(errors, code="account_rules")
     # Deactivations and edits first, so an account can be replaced by an identical new one.
     for before, current in changed:
-        current.save()
+        _save_account(current)
         audit.record("bank_account.changed", current, actor=by, changes=_account_changes(before, current))
     for account in new:
-        account.save()
+        _save_account(account)
         audit.record("bank_account.added", account, actor=by, changes=_account_changes(None, account))
     return [c for _b, c in changed] + new
 

@@ -465,3 +465,38 @@ def test_operador_registers_for_a_trader_choosing_among_portfolio_holders(operad
     choices = {int(str(value)) for value, _label in page.context["adminform"].form.fields["owner"].choices if value}
     assert choices == {trader.pk, operador.pk}  # holders, plus the registering user itself; never the Master
     assert page.context["adminform"].form.initial["owner"] == operador.pk
+
+
+def test_two_people_registering_the_same_document_at_once_get_a_message_not_a_500(
+    trader_client, trader, other_trader, monkeypatch
+):
+    from clients import services
+
+    page = trader_client.get(ADD)
+    data = admin_form_data(page)
+    data.update(
+        {
+            "document_number": "41234568",
+            "apellido_paterno": "Quispe",
+            "apellido_materno": "Mamani",
+            "nombres": "Rosa",
+            "email": "rosa@correo.pe",
+        }
+    )
+    accounts, _i, _t = prefix_of(page, "bankaccount")
+    add_account(data, accounts, 0, number="19112345678012")
+    add_account(data, accounts, 1, number="2003001234567", bank=Bank.INTERBANK, currency="USD")
+    real = services._full_clean
+
+    def the_other_registration_lands_now(instance, exclude=None):
+        real(instance, exclude)  # the form and the service both found the document free...
+        if isinstance(instance, Client):  # ...and then the other user's insert commits first
+            ClientFactory(owner=other_trader, document_number=instance.document_number)
+
+    monkeypatch.setattr(services, "_full_clean", the_other_registration_lands_now)
+    response = trader_client.post(ADD, data)
+    assert response.status_code == 302 and response["Location"] == ADD
+    response = trader_client.get(ADD)
+    assert "No se guardó nada: Ya existe un cliente con DNI 41234568." in messages_of(response)
+    assert not Client.objects.filter(owner=trader).exists()
+    assert BankAccount.objects.count() == 0

@@ -340,3 +340,109 @@ def test_whole_portfolio(master, trader, other_trader):
     assert all(r.from_owner == trader and r.by == master for r in moved)
     with pytest.raises(ValidationError):
         services.reassign_portfolio(trader, other_trader, by=master)  # nothing left
+
+
+# --- Races: two people saving the same document or account at once ------------------------------
+def someone_else_saves_first(monkeypatch, make_twin, model):
+    """After the service's full_clean passes for a `model` instance, its twin is saved: the race window."""
+    real = services._full_clean
+
+    def clean_then_race(instance, exclude=None):
+        real(instance, exclude)
+        if isinstance(instance, model) and instance.pk is None:
+            make_twin(instance)
+
+    monkeypatch.setattr(services, "_full_clean", clean_then_race)
+
+
+def test_registration_race_on_the_document_is_a_spanish_error_not_a_500(monkeypatch, trader, other_trader):
+    someone_else_saves_first(
+        monkeypatch,
+        lambda c: ClientFactory(owner=other_trader, document_type=c.document_type, document_number=c.document_number),
+        Client,
+    )
+    client = unsaved_client(document_number="45123456")
+    with pytest.raises(ValidationError) as exc:
+        services.register_client(client, by=trader, accounts=new_accounts())
+    assert exc.value.message_dict == {"document_number": ["Ya existe un cliente con DNI 45123456."]}
+    assert client_audit().count() == 0 and BankAccount.objects.count() == 0
+
+
+def test_registration_race_on_an_account_is_a_spanish_error(monkeypatch, trader):
+    def twin(account):
+        if account.currency == Currency.USD:  # the second account of the form
+            BankAccountFactory(
+                client=account.client,
+                bank=account.bank,
+                account_type=account.account_type,
+                currency=account.currency,
+                number=account.number,
+            )
+
+    someone_else_saves_first(monkeypatch, twin, BankAccount)
+    with pytest.raises(ValidationError) as exc:
+        services.register_client(unsaved_client(), by=trader, accounts=new_accounts())
+    assert exc.value.message_dict == {
+        "number": [
+            "Esta cuenta ya está registrada y activa para el cliente (mismo banco, tipo, moneda y número).",
+        ]
+    }
+    assert Client.objects.count() == 0 and client_audit().count() == 0
+
+
+def test_account_race_on_an_existing_client_is_a_spanish_error(monkeypatch, trader):
+    client = active_client(owner=trader)
+    someone_else_saves_first(
+        monkeypatch,
+        lambda a: BankAccountFactory(
+            client=client, bank=a.bank, account_type=a.account_type, currency=a.currency, number=a.number
+        ),
+        BankAccount,
+    )
+    account = BankAccount(
+        bank=Bank.INTERBANK, account_type=AccountType.SAVINGS, currency=Currency.USD, number="2003001234567"
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.add_bank_account(client, account, by=trader)
+    assert "ya está registrada y activa" in " ".join(exc.value.messages)
+    assert not AuditEntry.objects.filter(action="bank_account.added").exists()
+
+
+def test_other_integrity_errors_are_not_disguised_as_duplicates(monkeypatch, trader):
+    from django.db import IntegrityError
+
+    def broken_save(self, *args, **kwargs):
+        raise IntegrityError("NOT NULL constraint failed: clients_client.something")
+
+    monkeypatch.setattr(Client, "save", broken_save)
+    with pytest.raises(IntegrityError):
+        services.register_client(unsaved_client(), by=trader, accounts=new_accounts())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_real_concurrent_registration_on_postgresql(monkeypatch, trader, other_trader):
+    """Another connection commits the same document between our check and our insert."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("two real connections need PostgreSQL")
+
+    def other_connection_registers(c):
+        def run():
+            try:
+                ClientFactory(owner=other_trader, document_type=c.document_type, document_number=c.document_number)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+
+    someone_else_saves_first(monkeypatch, other_connection_registers, Client)
+    with pytest.raises(ValidationError) as exc:
+        services.register_client(unsaved_client(document_number="45123457"), by=trader, accounts=new_accounts())
+    assert exc.value.messages == ["Ya existe un cliente con DNI 45123457."]
+    assert Client.objects.get().owner == other_trader  # the first one won; ours left nothing behind
+    assert not AuditEntry.objects.filter(action="client.registered").exists()
