@@ -5,8 +5,11 @@ Every public function is one business action. It runs in one transaction, locks 
 and returns the result, or raises `OperationError` with a Spanish message and changes nothing.
 
 Who may act ("ownership" on top of `user.has_perm`):
-- the creator's trader: `operation.trader == user` with `operations.change_operation`, or a supervisor
-  (`operations.supervise_operation`);
+- the client's trader: the client's CURRENT owner (`operation.client.owner == user`) with
+  `operations.change_operation`, or a supervisor (`operations.supervise_operation`). After a client
+  is reassigned, its open operations are acted on by the new owner, who is also the one who sees
+  them (`visible_to` follows `client__owner`); `operation.trader` stays the executive at creation
+  (history, reports and goals), never a right to act;
 - the assigned operator: `operation.assigned_operator == user` with `operations.process_operation`,
   or a supervisor.
 """
@@ -76,12 +79,17 @@ def is_supervisor(user):
     return bool(user and user.is_authenticated and user.has_perm("operations.supervise_operation"))
 
 
-def is_creators_trader(user, op):
-    """The trader the operation belongs to (or a supervisor)."""
+def is_clients_trader(user, op):
+    """The client's current owner (or a supervisor): who sends to process, cancels while Pendiente,
+    registers deposits and edits the amount. Not `op.trader` (the executive at creation): a client
+    reassigned since would leave its open operations with nobody able to act on them."""
     if is_supervisor(user):
         return True
     return bool(
-        user and user.is_authenticated and op.trader_id == user.pk and user.has_perm("operations.change_operation")
+        user
+        and user.is_authenticated
+        and op.client.owner_id == user.pk
+        and user.has_perm("operations.change_operation")
     )
 
 
@@ -101,7 +109,7 @@ def is_assigned_operator(user, op):
 def _may_cancel(user, op):
     if op.status == IN_PROCESS:
         return is_supervisor(user)
-    return is_creators_trader(user, op)
+    return is_clients_trader(user, op)
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ class Transition:
 
 def _transitions():
     return {
-        "send_to_process": Transition("send_to_process", _("Send to process"), (PENDING,), is_creators_trader),
+        "send_to_process": Transition("send_to_process", _("Send to process"), (PENDING,), is_clients_trader),
         "return_to_pending": Transition(
             "return_to_pending", _("Return to pending"), (IN_PROCESS,), is_assigned_operator, needs_reason=True
         ),
@@ -142,7 +150,7 @@ def allowed_transitions(user, op):
 
 
 def can_edit_amount(user, op):
-    return op.pk is not None and op.status == PENDING and is_creators_trader(user, op)
+    return op.pk is not None and op.status == PENDING and is_clients_trader(user, op)
 
 
 def can_edit_deposits(user, op):
@@ -150,7 +158,7 @@ def can_edit_deposits(user, op):
         op is not None
         and op.pk is not None
         and op.status == PENDING
-        and is_creators_trader(user, op)
+        and is_clients_trader(user, op)
         and user.has_perm("operations.add_deposit")
     )
 
@@ -166,7 +174,7 @@ def can_edit_payouts(user, op):
 
 
 def can_edit_notes(user, op):
-    return op.pk is not None and not op.is_final and (is_creators_trader(user, op) or is_assigned_operator(user, op))
+    return op.pk is not None and not op.is_final and (is_clients_trader(user, op) or is_assigned_operator(user, op))
 
 
 def refusal(t, op, user):
@@ -575,7 +583,7 @@ def update_amount(user, operation, amount_usd):
                 % {"status": op.get_status_display()},
                 "amount_usd",
             )
-        if not is_creators_trader(user, op):
+        if not is_clients_trader(user, op):
             raise OperationError(_("You are not allowed to change this operation's amount."), "amount_usd")
         new = _amount(amount_usd, "amount_usd", _("The amount in USD"), maximum=max_usd())
         if new == op.amount_usd:
@@ -931,7 +939,7 @@ def complete_operation(user, operation, notify=True):
 
 
 def cancel_operation(user, operation, reason):
-    """Pendiente → Cancelado (creator's trader or supervisor); En proceso → Cancelado (supervisor only)."""
+    """Pendiente → Cancelado (client's trader or supervisor); En proceso → Cancelado (supervisor only)."""
     t = transition("cancel")
     with transaction.atomic():
         op = _lock(operation)

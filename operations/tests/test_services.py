@@ -665,6 +665,55 @@ class TestAllowedTransitions:
         assert self.names(master, in_process_op) == ["return_to_pending", "complete", "cancel", "reassign"]
 
 
+class TestClientReassigned:
+    """The right to act on an open operation follows the client's current owner; op.trader stays."""
+
+    @pytest.fixture
+    def moved(self, make_operation, fund, trader, other_trader, master):
+        from clients.services import reassign_clients
+
+        op = make_operation()
+        fund(trader, op, amount="1000.00")
+        reassign_clients([op.client], other_trader, by=master)
+        op.refresh_from_db()
+        return op
+
+    def test_new_owner_acts_and_trader_stays_the_historical_executive(self, moved, trader, other_trader, houses):
+        assert [t.name for t in services.allowed_transitions(other_trader, moved)] == ["send_to_process", "cancel"]
+        assert services.can_edit_amount(other_trader, moved) and services.can_edit_deposits(other_trader, moved)
+        services.update_amount(other_trader, moved, "1000.00")  # same amount: allowed, a no-op
+        usd = moved.client.accounts.get(currency=Currency.USD)
+        services.add_deposit(
+            other_trader, moved, amount="2700.00", client_account=usd, house_account=houses["USD"], bank_reference="9"
+        )
+        services.update_amount(other_trader, moved, "3700.00")
+        op = services.send_to_process(other_trader, moved)
+        assert op.status == OperationStatus.IN_PROCESS
+        assert op.trader == trader  # reports and goals keep the executive at creation
+        assert op.events.get(action=EventAction.SENT_TO_PROCESS).by == other_trader
+
+    def test_previous_trader_is_refused_everything(self, moved, trader, houses):
+        assert services.allowed_transitions(trader, moved) == []
+        assert not services.can_edit_amount(trader, moved)
+        assert not services.can_edit_deposits(trader, moved) and not services.can_edit_notes(trader, moved)
+        usd = moved.client.accounts.get(currency=Currency.USD)
+        refused = [
+            lambda: services.send_to_process(trader, moved),
+            lambda: services.cancel_operation(trader, moved, "ya no es mío"),
+            lambda: services.update_amount(trader, moved, "5.00"),
+            lambda: services.update_notes(trader, moved, "x"),
+            lambda: services.add_deposit(
+                trader, moved, amount="1", client_account=usd, house_account=houses["USD"], bank_reference="1"
+            ),
+        ]
+        for action in refused:
+            with pytest.raises(OperationError):
+                action()
+        moved.refresh_from_db()
+        assert moved.status == OperationStatus.PENDING and moved.amount_usd == Decimal("1000.00")
+        assert moved.deposits.count() == 1
+
+
 def test_operator_queue(in_process_op, make_operation, fund, trader, operador, master):
     other = UserFactory(role="Operador")
     second = make_operation()

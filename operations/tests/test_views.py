@@ -130,6 +130,28 @@ class TestTransitionPages:
         assert any("completada" in m for m in messages_of(response))
 
 
+def test_after_a_client_is_reassigned_its_new_owner_sends_to_process_the_old_one_gets_404(
+    client, make_operation, fund, trader, other_trader, master
+):
+    from clients.services import reassign_clients
+
+    op = make_operation()
+    fund(trader, op)
+    reassign_clients([op.client], other_trader, by=master)
+    client.force_login(trader)
+    for action in ("send_to_process", "cancel"):
+        assert client.get(transition_url(op, action)).status_code == 404
+        assert client.post(transition_url(op, action), {"reason": "x"}).status_code == 404
+    assert client.get(change_url(op)).status_code == 404
+    client.force_login(other_trader)
+    page = client.get(change_url(op))
+    assert [t["name"] for t in page.context["op_transitions"]] == ["send_to_process", "cancel"]
+    response = client.post(transition_url(op, "send_to_process"))
+    assert response.status_code == 302
+    op.refresh_from_db()
+    assert op.status == OperationStatus.IN_PROCESS and op.trader == trader
+
+
 class TestQueue:
     def test_operator_sees_own_in_process_with_sla(self, operador_client, operador, trader, settings):
         settings.OPERATION_SLA_MINUTES = 10
