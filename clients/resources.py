@@ -10,6 +10,7 @@
 """
 
 import io
+import logging
 import re
 import unicodedata
 
@@ -34,7 +35,10 @@ from clients.models import (
     Location,
 )
 from clients.validators import mask
+from qoricash import context
 from qoricash.spreadsheet import safe_cell
+
+logger = logging.getLogger(__name__)
 
 MAX_EXPORTED_ACCOUNTS = BankAccount.MAX_ACTIVE
 
@@ -114,6 +118,27 @@ class OwnerWidget(TextWidget):
 
 
 # --- Shared import behaviour --------------------------------------------------------------------
+class ImportProblem(Exception):
+    """A file-level import error shown as its Spanish text (str() of a ValidationError is a list repr)."""
+
+
+def _unexpected_error_message(row_number=None):
+    """What the user reads about a failure we did not foresee: Spanish, no internal text."""
+    if row_number is None:
+        text = _("The file could not be imported because of an unexpected error. Nothing was saved.")
+    else:
+        # The header is row 1 of the file, so data row n is row n + 1 (as in the list of bad rows).
+        text = _("Row %(row)d of the file could not be imported because of an unexpected error. Nothing was saved.") % {
+            "row": row_number + 1
+        }
+    reference = context.get().request_id
+    if reference and reference != "-":
+        text += " " + _("If it happens again, give the administrator this reference: %(ref)s.") % {"ref": reference}
+    else:
+        text += " " + _("If it happens again, tell the administrator.")
+    return text
+
+
 class AllOrNothingImportMixin:
     """One transaction for the whole file; one bad row rolls everything back.
 
@@ -168,12 +193,38 @@ class AllOrNothingImportMixin:
         if result.validation_error is not None:
             result.validation_error = self._rekey(result.validation_error)
         elif result.errors:
-            # An unexpected exception: report it as this row's error (no traceback to the user).
-            messages = [str(e.error) for e in result.errors]
+            # An unexpected exception (a bug, the database...): the details go to the log, the user
+            # gets a Spanish message with the row number, and the row counts as invalid, so the
+            # whole file is rolled back like for any other bad row.
+            row_number = kwargs.get("row_number")
+            for error in result.errors:
+                logger.exception(
+                    "Unexpected error importing row %s of the file with %s for %s",
+                    None if row_number is None else row_number + 1,
+                    type(self).__name__,
+                    getattr(self.user, "username", None),
+                    exc_info=error.error,
+                )
             result.errors = []
             result.import_type = result.IMPORT_TYPE_INVALID
-            result.validation_error = ValidationError({NON_FIELD_ERRORS: messages})
+            result.validation_error = ValidationError({NON_FIELD_ERRORS: [_unexpected_error_message(row_number)]})
         return result
+
+    def handle_import_error(self, result, error, raise_errors=False):
+        """File-level failures (before or after the rows): our Spanish refusals as plain text, anything else logged."""
+        if raise_errors:
+            return super().handle_import_error(result, error, raise_errors)
+        if isinstance(error, ValidationError):
+            error = ImportProblem(" ".join(error.messages))
+        else:
+            logger.exception(
+                "Unexpected error importing a file with %s for %s",
+                type(self).__name__,
+                getattr(self.user, "username", None),
+                exc_info=error,
+            )
+            error = ImportProblem(_unexpected_error_message())
+        return super().handle_import_error(result, error, raise_errors)
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         try:

@@ -371,3 +371,79 @@ def test_a_traders_export_is_audited_as_masked(trader, client):
     entry = AuditEntry.objects.get(action="client_export")
     assert entry.actor == trader
     assert entry.message.endswith("Números de cuenta: enmascarados.") and entry.message.startswith("Filas: 1.")
+
+
+# --- Unexpected failures during an import -------------------------------------------------------
+def fail_on_the_third_row(monkeypatch):
+    """register_client breaks (a bug, the database...) for the 3rd data row with internal English text."""
+    from clients import services
+
+    real = services.register_client
+    calls = []
+
+    def flaky(client, **kwargs):
+        calls.append(client.document_number)
+        if len(calls) == 3:
+            raise RuntimeError("internal boom: relation clients_secret does not exist")
+        return real(client, **kwargs)
+
+    monkeypatch.setattr(services, "register_client", flaky)
+
+
+def test_unexpected_row_failure_is_logged_and_shown_in_spanish_with_the_row(master, monkeypatch, caplog):
+    fail_on_the_third_row(monkeypatch)
+    with caplog.at_level("ERROR", logger="clients.resources"):
+        result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, client_rows(4)))
+    assert not result.has_errors()  # no raw error row: an invalid row like any other
+    assert [r.number for r in result.invalid_rows] == [3]
+    assert result.invalid_rows[0].error_dict == {
+        "__all__": [
+            "La fila 4 del archivo no se pudo importar por un error inesperado. No se guardó nada. "
+            "Si vuelve a ocurrir, avise al administrador."
+        ]
+    }
+    assert Client.objects.count() == 0
+    logged = [r for r in caplog.records if r.name == "clients.resources" and r.levelname == "ERROR"]
+    assert len(logged) == 1 and "row 4 of the file" in logged[0].getMessage()
+    assert isinstance(logged[0].exc_info[1], RuntimeError)  # the traceback is in the log, not on screen
+
+
+def test_admin_import_shows_the_generic_message_with_a_reference_never_the_internal_text(master_client, monkeypatch):
+    fail_on_the_third_row(monkeypatch)
+    response = master_client.post(
+        IMPORT,
+        {"resource": "0", "format": "0", "import_file": xlsx_file(CLIENT_HEADERS, client_rows(4))},
+        HTTP_X_REQUEST_ID="imp-test-42",
+    )
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert '<td class="client-import-row">4</td>' in content
+    assert (
+        "La fila 4 del archivo no se pudo importar por un error inesperado. No se guardó nada. "
+        "Si vuelve a ocurrir, indique al administrador esta referencia: imp-test-42."
+    ) in content
+    assert "boom" not in content and "clients_secret" not in content and "RuntimeError" not in content
+    assert Client.objects.count() == 0
+
+
+def test_unexpected_file_level_failure_is_logged_and_generic(master, monkeypatch, caplog):
+    def broken(self, dataset, **kwargs):
+        raise KeyError("internal_header_map")
+
+    monkeypatch.setattr(ClientImportResource, "before_import", broken)
+    with caplog.at_level("ERROR", logger="clients.resources"):
+        result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, client_rows(1)))
+    assert [str(e.error) for e in result.base_errors] == [
+        "El archivo no se pudo importar por un error inesperado. No se guardó nada. "
+        "Si vuelve a ocurrir, avise al administrador."
+    ]
+    assert any(isinstance(r.exc_info[1], KeyError) for r in caplog.records if r.name == "clients.resources")
+
+
+def test_missing_columns_read_as_a_sentence_in_the_admin(master_client):
+    response = master_client.post(
+        IMPORT,
+        {"resource": "0", "format": "0", "import_file": xlsx_file(["Tipo Documento", "Nombres"], [["DNI", "X"]])},
+    )
+    content = response.content.decode()
+    assert "<li>Faltan columnas en el archivo: Número Documento, Email.</li>" in content
