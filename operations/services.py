@@ -481,6 +481,22 @@ def _check_house_account(account, currency, field="house_account"):
     return account
 
 
+def _lock_client(user, client):
+    """Lock the client's row until the transaction ends (None when there is no such visible client:
+    prepare_operation then says why)."""
+    pk = client.pk if isinstance(client, Client) else parse_id(client)
+    if not pk:
+        return None
+    return Client.objects.visible_to(user).select_for_update().filter(pk=pk).first()
+
+
+def _fresh(model, obj):
+    """The row of `obj` as committed now (an instance from a form may be stale); ids pass through."""
+    if isinstance(obj, model) and obj.pk:
+        return model.objects.filter(pk=obj.pk).first()
+    return obj
+
+
 def prepare_operation(user, *, client, type, amount_usd, source_account, destination_account, rate=None):
     """Validate the terms of a new operation without writing anything. Returns the cleaned values.
 
@@ -531,16 +547,23 @@ def prepare_operation(user, *, client, type, amount_usd, source_account, destina
 def create_operation(
     user, *, client, type, amount_usd, source_account, destination_account, rate=None, notes="", notify=True
 ):
-    """Register a new Pendiente operation for an Activo client of the user's portfolio."""
+    """Register a new Pendiente operation for an Activo client of the user's portfolio.
+
+    The client's row is locked first (clients.services locks it too before deactivating the client,
+    changing its accounts or reassigning it), then everything is checked again on fresh rows: a client
+    or an account deactivated after the form was validated, or while this call waited for the lock,
+    is refused instead of trading.
+    """
     with transaction.atomic():
+        _lock_client(user, client)
         terms = prepare_operation(
             user,
             client=client,
             type=type,
             amount_usd=amount_usd,
             rate=rate,
-            source_account=source_account,
-            destination_account=destination_account,
+            source_account=_fresh(BankAccount, source_account),
+            destination_account=_fresh(BankAccount, destination_account),
         )
         op = Operation(
             code=next_code(),

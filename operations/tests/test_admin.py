@@ -255,6 +255,26 @@ class TestAdd:
         assert page.status_code == 200
         assert not page.context["adminform"].form.fields["source_account"].queryset.exists()
 
+    def test_account_deactivated_between_the_form_check_and_the_save(
+        self, trader_client, rate, client_of_trader, monkeypatch
+    ):
+        from clients.models import BankAccount
+        from operations.forms import OperationAddForm
+
+        checked = OperationAddForm.clean
+
+        def clean_then_someone_deactivates(form):
+            cleaned = checked(form)
+            BankAccount.objects.filter(pk=form.terms["destination_account"].pk).update(is_active=False)
+            return cleaned
+
+        monkeypatch.setattr(OperationAddForm, "clean", clean_then_someone_deactivates)
+        response = self.post(trader_client, client_of_trader)
+        assert response.status_code == 302  # back to the form with the reason, nothing saved
+        followed = trader_client.get(response.url)
+        assert any("no está activa" in str(m) for m in followed.context["messages"])
+        assert not Operation.objects.exists()
+
     def test_no_rate_published(self, trader_client, client_of_trader):
         response = self.post(trader_client, client_of_trader)
         assert "tipo de cambio" in str(response.context["adminform"].form.non_field_errors())

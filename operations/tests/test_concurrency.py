@@ -168,3 +168,69 @@ def test_parallel_assignment_uses_every_operator(make_operation, fund, trader, o
     assert errors == []
     load = Counter(op.assigned_operator_id for _i, op in results)
     assert load == {operador.pk: 5, **{o.pk: 5 for o in others}}
+
+
+def test_creation_waits_for_a_deactivation_in_flight_and_is_refused(rate, trader):
+    """A client being deactivated (its row locked, as clients.services does) while an operation is
+    created: the creation waits for the lock, then sees Inactivo and is refused. Without the lock it
+    would read the old committed status and register an operation for an inactive client."""
+    import time
+
+    from django.db import transaction
+
+    from clients.models import Client, ClientStatus
+
+    client = active_client(owner=trader)
+    source, destination = accounts_for(client, OperationType.BUY)
+    locked, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def deactivate():
+        try:
+            with transaction.atomic():
+                Client.objects.select_for_update().get(pk=client.pk)
+                locked.set()
+                release.wait(30)
+                Client.objects.filter(pk=client.pk).update(status=ClientStatus.INACTIVE)
+        finally:
+            connection.close()
+
+    def create():
+        try:
+            outcome["op"] = services.create_operation(
+                trader,
+                client=client,
+                type=OperationType.BUY,
+                amount_usd="100.00",
+                source_account=source,
+                destination_account=destination,
+                notify=False,
+            )
+        except Exception as exc:
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    deactivator = threading.Thread(target=deactivate)
+    deactivator.start()
+    assert locked.wait(30)
+    creator = threading.Thread(target=create)
+    creator.start()
+    # Wait until the creation is really blocked on a row lock (not merely slow to start).
+    deadline = time.monotonic() + 30
+    with connection.cursor() as cur:
+        while time.monotonic() < deadline:
+            cur.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cur.fetchone()[0]:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the creation never waited for the client's row lock")
+    release.set()
+    deactivator.join(30)
+    creator.join(30)
+    assert "op" not in outcome, "an operation was registered for a client deactivated meanwhile"
+    assert isinstance(outcome.get("error"), OperationError) and outcome["error"].field == "client"
+    assert not Operation.objects.exists()

@@ -156,6 +156,51 @@ class TestCreate:
             make_operation(client=client)
         assert exc.value.field == "client" and "no está Activo" in exc.value.message
 
+    def test_client_or_account_deactivated_after_the_form_check_is_refused(self, rate, trader, client_of_trader):
+        """The admin validates with prepare_operation, then saves with create_operation: in between the
+        client or an account may be deactivated. The instances the form holds still say "active"."""
+        from clients.models import BankAccount, Client
+
+        usd, pen = accounts_for(client_of_trader, BUY)
+        base = {"client": client_of_trader, "type": BUY, "amount_usd": "10"}
+        services.prepare_operation(trader, source_account=usd, destination_account=pen, **base)  # the form's check
+        BankAccount.objects.filter(pk=pen.pk).update(is_active=False)
+        assert pen.is_active  # stale
+        with pytest.raises(OperationError) as exc:
+            services.create_operation(trader, source_account=usd, destination_account=pen, **base)
+        assert exc.value.field == "destination_account" and "no está activa" in exc.value.message
+        BankAccount.objects.filter(pk=pen.pk).update(is_active=True)
+        Client.objects.filter(pk=client_of_trader.pk).update(status=ClientStatus.INACTIVE)
+        assert client_of_trader.is_active  # stale
+        with pytest.raises(OperationError) as exc:
+            services.create_operation(trader, source_account=usd, destination_account=pen, **base)
+        assert exc.value.field == "client" and "no está Activo" in exc.value.message
+        assert not Operation.objects.exists()
+
+    def test_create_locks_the_client_row_before_checking(self, rate, trader, client_of_trader, monkeypatch):
+        from django.db.models.query import QuerySet
+
+        from clients.models import Client
+
+        calls = []
+        original_lock, original_prepare = QuerySet.select_for_update, services.prepare_operation
+
+        def spy_lock(qs, *args, **kwargs):
+            calls.append(("lock", qs.model))
+            return original_lock(qs, *args, **kwargs)
+
+        def spy_prepare(*args, **kwargs):
+            calls.append(("check", None))
+            return original_prepare(*args, **kwargs)
+
+        monkeypatch.setattr(QuerySet, "select_for_update", spy_lock)
+        monkeypatch.setattr(services, "prepare_operation", spy_prepare)
+        usd, pen = accounts_for(client_of_trader, BUY)
+        services.create_operation(
+            trader, client=client_of_trader, type=BUY, amount_usd="10", source_account=usd, destination_account=pen
+        )
+        assert calls.index(("lock", Client)) < calls.index(("check", None))
+
     def test_other_traders_client_refused(self, make_operation, trader, other_trader):
         with pytest.raises(OperationError) as exc:
             make_operation(client=active_client(owner=other_trader), user=trader)
