@@ -1,7 +1,11 @@
+import re
 import uuid
 
 from qoricash import context
 from qoricash.net import client_ip
+
+# A proxy-supplied id is logged only when it is plain ASCII (no log forging, no odd Unicode).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 class RequestContextMiddleware:
@@ -13,7 +17,7 @@ class RequestContextMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         # Accept a proxy's id only when it looks like one; never log arbitrary client text.
-        rid = incoming if incoming.replace("-", "").isalnum() and len(incoming) <= 64 else ""
+        rid = incoming if _REQUEST_ID.fullmatch(incoming) else ""
         request.request_id = rid or uuid.uuid4().hex[:16]
         ctx = context.RequestContext(
             request_id=request.request_id,

@@ -46,8 +46,9 @@ def test_every_request_gets_an_id_when_the_proxy_sends_none(client, stdout_lines
 
 
 @pytest.mark.django_db
-def test_a_forged_request_id_is_replaced(client):
-    response = client.get("/health/", HTTP_X_REQUEST_ID="x; rm -rf /")
+@pytest.mark.parametrize("forged", ["x; rm -rf /", "ａｂｃ１２３", "abc²", "a" * 65])
+def test_a_forged_request_id_is_replaced(client, forged):
+    response = client.get("/health/", HTTP_X_REQUEST_ID=forged)
     assert re.fullmatch(r"[0-9a-f]{16}", response["X-Request-ID"])
 
 
