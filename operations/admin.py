@@ -85,6 +85,29 @@ for _action, _label in (("return_to_pending", "devolver"), ("complete", "complet
     )
 
 
+# Voiding a deposit/payout: the matrix's sample rows hang on a Pendiente operation of the Trader under
+# test, so a deposit can be voided by its trader and the Master (holders of add_deposit), and a payout by
+# nobody (only while En proceso: 403 for everyone). Status and ownership are asserted in operations/tests.
+matrix.rule(
+    "operations_operation_void",
+    ("operations.add_deposit",),
+    model="operations.deposit",
+    kwargs={"kind": "deposit"},
+    label="anular un abono (confirmación; POST anula)",
+    group="operations.Operation",
+)
+matrix.rule(
+    "operations_operation_void",
+    ("operations.add_payout",),
+    model="operations.payout",
+    kwargs={"kind": "payout"},
+    ok=403,
+    denied=403,
+    label="anular un pago (solo En proceso: 403 sobre una Pendiente)",
+    group="operations.Operation",
+)
+
+
 def human_size(size):
     if size is None:
         return "—"
@@ -262,16 +285,24 @@ class HouseBankAccountAdmin(admin.ModelAdmin):
 
 
 class _ChildInline(admin.TabularInline):
+    """Deposits/payouts of the operation. Never deleted: a mistaken row is voided ("Anular" opens a
+    confirmation page asking why); a voided row stays listed, greyed, with its voucher."""
+
     extra = 0
+    can_delete = False
     editable_check = None  # services.can_edit_deposits / can_edit_payouts
     editable_fields = ()
-    readonly_always = ("voucher", "registered")
+    readonly_always = ("voucher", "registered", "void_state")
 
     def _editable(self, request, obj):
         return obj is not None and self.editable_check(request.user, obj)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("client_account", "house_account", "created_by")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("client_account", "house_account", "created_by", "voided_by", "operation__client")
+        )
 
     def get_fields(self, request, obj=None):
         if self._editable(request, obj):
@@ -294,10 +325,29 @@ class _ChildInline(admin.TabularInline):
             return "—"
         return f"{person(obj.created_by)} · {when(obj.created_at)}"
 
+    @admin.display(description=_("voiding"))
+    def void_state(self, obj):
+        """'Anulado' with who, when and why; or the 'Anular' link when this user may void the row now."""
+        if not obj or not obj.pk:
+            return "—"
+        if obj.is_voided:
+            return format_html(
+                '<span class="op-voided">{}</span><div class="op-void-detail">{} · {}</div>'
+                '<div class="op-void-reason">{}</div>',
+                gettext("Voided"),
+                person(obj.voided_by),
+                when(obj.voided_at),
+                obj.void_reason,
+            )
+        user = context.get().user  # display methods get no request (see OperationAdmin._snapshot)
+        if user is not None and services.void_refusal(user, obj.operation, obj) is None:
+            return format_html('<a class="op-void-link" href="{}">{}</a>', views.void_url(obj), gettext("Void"))
+        return "—"
+
     def get_extra(self, request, obj=None, **kwargs):
         if not self._editable(request, obj):
             return 0
-        return 1 if not self.model.objects.filter(operation=obj).exists() else 0
+        return 1 if not self.model.objects.filter(operation=obj).not_voided().exists() else 0
 
     def get_formset(self, request, obj=None, **kwargs):
         if self._editable(request, obj):
@@ -312,7 +362,7 @@ class _ChildInline(admin.TabularInline):
         return self._editable(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return self._editable(request, obj)
+        return False  # business records are voided, never deleted
 
     @admin.display(description=_("voucher on file"))
     def voucher(self, obj):
@@ -342,6 +392,11 @@ class PayoutInline(_ChildInline):
     max_num = Payout.MAX_PER_OPERATION
     verbose_name = _("payout to client")
     verbose_name_plural = _("payouts to the client (at most 4), each with its voucher")
+
+    def get_max_num(self, request, obj=None, **kwargs):
+        # Voided payouts stay listed but do not count towards the 4.
+        voided = obj.payouts.voided().count() if obj is not None and obj.pk else 0
+        return Payout.MAX_PER_OPERATION + voided
 
 
 class OperationEventInline(admin.TabularInline):
@@ -735,6 +790,7 @@ class OperationAdmin(admin.ModelAdmin):
                 wrap(self.transition_view),
                 name="operations_operation_transition",
             ),
+            path("void/<slug:kind>/<int:pk>/", wrap(self.void_view), name="operations_operation_void"),
             *super().get_urls(),
         ]
 
@@ -743,6 +799,9 @@ class OperationAdmin(admin.ModelAdmin):
 
     def transition_view(self, request, pk, action):
         return views.transition(request, self, str(pk), action)
+
+    def void_view(self, request, kind, pk):
+        return views.void_child(request, self, kind, pk)
 
     # --- saving through the services ---
     def save_model(self, request, obj, form, change):
@@ -773,18 +832,14 @@ class OperationAdmin(admin.ModelAdmin):
         model = formset.model
         if model not in (Deposit, Payout):
             return
-        add, update, remove = (
-            (services.add_deposit, services.update_deposit, services.remove_deposit)
+        add, update = (
+            (services.add_deposit, services.update_deposit)
             if model is Deposit
-            else (services.add_payout, services.update_payout, services.remove_payout)
+            else (services.add_payout, services.update_payout)
         )
         op = form.instance
-        for row in formset.deleted_forms:
-            if row.instance.pk:
-                remove(request.user, row.instance)
-                formset.deleted_objects.append(row.instance)
-        for row in formset.forms:
-            if row in formset.deleted_forms or not row.has_changed():
+        for row in formset.forms:  # no deleted forms: rows are voided on their own page, never deleted
+            if not row.has_changed():
                 continue
             try:
                 if row.instance.pk:

@@ -224,6 +224,9 @@ class _ChildForm(forms.ModelForm):
         self.fields["house_account"].queryset = houses.distinct()
         self.fields["client_account"].label = self._meta.model._meta.get_field("client_account").verbose_name
         self.fields["house_account"].label = self._meta.model._meta.get_field("house_account").verbose_name
+        if self.instance.pk and self.instance.is_voided:
+            for field in self.fields.values():  # shown as it was, never changed again
+                field.disabled = True
         if not self.instance.pk:
             # The usual case: one transfer from/to the operation's own account.
             default = (
@@ -242,11 +245,11 @@ class _ChildForm(forms.ModelForm):
         return cleaned
 
     def _service_check(self, cleaner):
-        if self.operation is None or not self.has_changed() or self.cleaned_data.get("DELETE"):
+        if self.operation is None or not self.has_changed():
             return
         fields = {k: self.cleaned_data.get(k) for k in self.changed_data if k in self.cleaned_data}
         if not self.instance.pk:
-            fields = {k: self.cleaned_data.get(k) for k in self.cleaned_data if k != "DELETE"}
+            fields = dict(self.cleaned_data)
         try:
             cleaner(self.operation, fields, current=self.instance if self.instance.pk else None)
         except OperationError as exc:
@@ -287,7 +290,7 @@ class PayoutFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         kept = [f for f in self.forms if f.has_changed() or f.instance.pk]
-        kept = [f for f in kept if not (self.can_delete and self._should_delete_form(f))]
+        kept = [f for f in kept if not (f.instance.pk and f.instance.is_voided)]  # voided ones do not count
         if len(kept) > Payout.MAX_PER_OPERATION:
             raise forms.ValidationError(
                 _("An operation admits at most %(max)s payouts.") % {"max": Payout.MAX_PER_OPERATION}
@@ -319,6 +322,15 @@ class TransitionForm(forms.Form):
             self.order_fields(["operator", "reason"])
         if transition.name in ("send_to_process", "complete"):
             del self.fields["reason"]
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("Required: it is kept with the row and in the operation's history."),
+    )
 
 
 def default_effective_at():

@@ -296,11 +296,13 @@ class Operation(models.Model):
 
     @property
     def deposits_total(self):
-        return self.deposits.aggregate(t=Sum("amount"))["t"] or money.ZERO
+        """Registered deposits that count (voided ones do not)."""
+        return money.cents(self.deposits.not_voided().aggregate(t=Sum("amount"))["t"] or money.ZERO)
 
     @property
     def payouts_total(self):
-        return self.payouts.aggregate(t=Sum("amount"))["t"] or money.ZERO
+        """Registered payouts that count (voided ones do not)."""
+        return money.cents(self.payouts.not_voided().aggregate(t=Sum("amount"))["t"] or money.ZERO)
 
     def time_in_process(self, now=None):
         """How long it has been (or was) En proceso; None if it never got there."""
@@ -330,8 +332,48 @@ class OperationChildQuerySet(models.QuerySet):
         """Deposits and payouts follow their operation's portfolio rule (downloads, lists)."""
         return self.filter(operation__in=Operation.objects.visible_to(user))
 
+    def not_voided(self):
+        """What counts: sums, balances, the checks before a transition, the 4-payout limit."""
+        return self.filter(voided_at__isnull=True)
 
-class Deposit(PrivateFile):
+    def voided(self):
+        return self.filter(voided_at__isnull=False)
+
+
+class Voidable(models.Model):
+    """Deposits and payouts are never deleted: a mistaken one is voided (anulado), with who, when and
+    why. A voided row stays listed and its voucher downloadable, but it no longer counts anywhere."""
+
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voided by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    void_reason = models.TextField(_("reason for voiding"), blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_voided(self):
+        return self.voided_at is not None
+
+
+def voided_consistency(name):
+    """Voided means both when and by whom; not voided means neither."""
+    return models.CheckConstraint(
+        condition=Q(voided_at__isnull=True, voided_by__isnull=True)
+        | Q(voided_at__isnull=False, voided_by__isnull=False),
+        name=name,
+    )
+
+
+class Deposit(Voidable, PrivateFile):
     """Abono del cliente: money the client sent to one of the house's accounts."""
 
     upload_folder = "vouchers/deposits"
@@ -363,12 +405,13 @@ class Deposit(PrivateFile):
         verbose_name = _("client deposit")
         verbose_name_plural = _("client deposits")
         ordering = ["operation_id", "id"]
+        constraints = [voided_consistency("deposit_voided_when_and_by")]
 
     def __str__(self):
         return f"{self.amount} ({self.bank_reference or '-'})"
 
 
-class Payout(PrivateFile):
+class Payout(Voidable, PrivateFile):
     """Pago al cliente: money the house paid into the client's account."""
 
     MAX_PER_OPERATION = 4
@@ -400,6 +443,7 @@ class Payout(PrivateFile):
         verbose_name = _("payout to client")
         verbose_name_plural = _("payouts to client")
         ordering = ["operation_id", "id"]
+        constraints = [voided_consistency("payout_voided_when_and_by")]
 
     def __str__(self):
         return f"{self.amount}"
@@ -411,10 +455,12 @@ class EventAction(models.TextChoices):
     NOTES_CHANGED = "notes_changed", _("Notes changed")
     DEPOSIT_ADDED = "deposit_added", _("Deposit registered")
     DEPOSIT_CHANGED = "deposit_changed", _("Deposit changed")
-    DEPOSIT_REMOVED = "deposit_removed", _("Deposit removed")
+    DEPOSIT_REMOVED = "deposit_removed", _("Deposit removed")  # before voiding existed; kept for old history
+    DEPOSIT_VOIDED = "deposit_voided", _("Deposit voided")
     PAYOUT_ADDED = "payout_added", _("Payout registered")
     PAYOUT_CHANGED = "payout_changed", _("Payout changed")
-    PAYOUT_REMOVED = "payout_removed", _("Payout removed")
+    PAYOUT_REMOVED = "payout_removed", _("Payout removed")  # before voiding existed; kept for old history
+    PAYOUT_VOIDED = "payout_voided", _("Payout voided")
     SENT_TO_PROCESS = "sent_to_process", _("Sent to process")
     RETURNED = "returned_to_pending", _("Returned to pending")
     COMPLETED = "completed", _("Completed")

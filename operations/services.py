@@ -737,6 +737,72 @@ def _require_payout_editor(user, op):
         raise OperationError(_("Only the assigned operator or a supervisor can register payouts."))
 
 
+def _voided_message(row):
+    when = timezone.localtime(row.voided_at).strftime("%d/%m/%Y %H:%M")
+    if isinstance(row, Deposit):
+        message = _("The deposit of %(amount)s was voided on %(when)s: it cannot change any more.")
+    else:
+        message = _("The payout of %(amount)s was voided on %(when)s: it cannot change any more.")
+    return message % {"amount": money.fmt(row.amount), "when": when}
+
+
+def _lock_child(model, obj, op):
+    """Lock a deposit/payout row of the locked operation."""
+    row = model.objects.select_for_update().filter(pk=obj.pk, operation=op).first()
+    if row is None:
+        raise OperationError(_("That row does not belong to operation %(code)s.") % {"code": op.code})
+    return row
+
+
+def _lock_editable_child(model, obj, op):
+    """Lock a deposit/payout row to change it: a voided one cannot change any more."""
+    row = _lock_child(model, obj, op)
+    if row.is_voided:
+        raise OperationError(_voided_message(row))
+    return row
+
+
+def void_refusal(user, op, row):
+    """Why `user` may not void the deposit/payout `row` of `op` now (Spanish), or None if it may.
+
+    The rules of registering one: a deposit while Pendiente by the client's trader, a payout while
+    En proceso by the assigned operator; a supervisor either.
+    """
+    if row.is_voided:
+        return _voided_message(row)
+    if isinstance(row, Deposit):
+        if op.status != PENDING:
+            return _("Deposits can only be voided while the operation is Pendiente (it is %(status)s).") % {
+                "status": op.get_status_display()
+            }
+        if not can_edit_deposits(user, op):
+            return _("You are not allowed to void deposits on this operation.")
+        return None
+    if op.status != IN_PROCESS:
+        return _("Payouts can only be voided while the operation is En proceso (it is %(status)s).") % {
+            "status": op.get_status_display()
+        }
+    if not can_edit_payouts(user, op):
+        return _("Only the assigned operator or a supervisor can void payouts.")
+    return None
+
+
+def _void(user, op, row, reason, action, audit_action):
+    row.voided_at = timezone.now()
+    row.voided_by = user
+    row.void_reason = reason
+    row.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    _event(op, action, user, reason=reason, data=_child_data(row))
+    audit.record(
+        audit_action,
+        op,
+        actor=user,
+        changes={"voided_at": [None, row.voided_at], "voided_by": [None, str(user)], "void_reason": [None, reason]},
+        message=f"{row._meta.model_name} {row.pk}",
+    )
+    return row
+
+
 def add_deposit(user, operation, **fields):
     """Register a client's deposit (abono): amount, client account charged, house account, voucher/ref."""
     with transaction.atomic():
@@ -756,7 +822,7 @@ def update_deposit(user, deposit, **fields):
     with transaction.atomic():
         op = _lock(deposit.operation_id)
         _require_deposit_editor(user, op)
-        deposit = Deposit.objects.select_for_update().get(pk=deposit.pk, operation=op)
+        deposit = _lock_editable_child(Deposit, deposit, op)
         before = _child_data(deposit)
         for name, value in clean_deposit_fields(op, fields, current=deposit).items():
             setattr(deposit, name, value)
@@ -771,16 +837,16 @@ def update_deposit(user, deposit, **fields):
     return deposit
 
 
-def remove_deposit(user, deposit):
-    """Remove a mistaken deposit while Pendiente; the event keeps its amount, reference and file hash."""
+def void_deposit(user, deposit, reason):
+    """Void (anular) a mistaken deposit while Pendiente: it stays listed with its voucher, who voided it,
+    when and why, and stops counting. Deposits are never deleted."""
     with transaction.atomic():
         op = _lock(deposit.operation_id)
-        _require_deposit_editor(user, op)
-        deposit = Deposit.objects.select_for_update().get(pk=deposit.pk, operation=op)
-        data = _child_data(deposit)
-        deposit.delete()
-        _event(op, EventAction.DEPOSIT_REMOVED, user, data=data)
-        audit.record("operation.deposit_remove", op, actor=user, changes={"deposit": [data, None]})
+        deposit = _lock_child(Deposit, deposit, op)
+        refused = void_refusal(user, op, deposit)
+        if refused:
+            raise OperationError(refused)
+        return _void(user, op, deposit, _reason(reason), EventAction.DEPOSIT_VOIDED, "operation.deposit_void")
 
 
 def add_payout(user, operation, **fields):
@@ -788,7 +854,7 @@ def add_payout(user, operation, **fields):
     with transaction.atomic():
         op = _lock(operation)
         _require_payout_editor(user, op)
-        if op.payouts.count() >= Payout.MAX_PER_OPERATION:
+        if op.payouts.not_voided().count() >= Payout.MAX_PER_OPERATION:
             raise OperationError(_("An operation admits at most %(max)s payouts.") % {"max": Payout.MAX_PER_OPERATION})
         clean = clean_payout_fields(op, fields)
         payout = Payout(operation=op, created_by=user, **clean)
@@ -804,7 +870,7 @@ def update_payout(user, payout, **fields):
     with transaction.atomic():
         op = _lock(payout.operation_id)
         _require_payout_editor(user, op)
-        payout = Payout.objects.select_for_update().get(pk=payout.pk, operation=op)
+        payout = _lock_editable_child(Payout, payout, op)
         before = _child_data(payout)
         for name, value in clean_payout_fields(op, fields, current=payout).items():
             setattr(payout, name, value)
@@ -819,15 +885,16 @@ def update_payout(user, payout, **fields):
     return payout
 
 
-def remove_payout(user, payout):
+def void_payout(user, payout, reason):
+    """Void (anular) a mistaken payout while En proceso; same rules as registering one. It stays listed
+    with its voucher and stops counting (also towards the 4-payout limit). Payouts are never deleted."""
     with transaction.atomic():
         op = _lock(payout.operation_id)
-        _require_payout_editor(user, op)
-        payout = Payout.objects.select_for_update().get(pk=payout.pk, operation=op)
-        data = _child_data(payout)
-        payout.delete()
-        _event(op, EventAction.PAYOUT_REMOVED, user, data=data)
-        audit.record("operation.payout_remove", op, actor=user, changes={"payout": [data, None]})
+        payout = _lock_child(Payout, payout, op)
+        refused = void_refusal(user, op, payout)
+        if refused:
+            raise OperationError(refused)
+        return _void(user, op, payout, _reason(reason), EventAction.PAYOUT_VOIDED, "operation.payout_void")
 
 
 # --- Transitions -----------------------------------------------------------------------------------------
@@ -857,16 +924,17 @@ def _sum_mismatch(what, total, expected, currency):
 
 def deposit_problem(op):
     """What stops `op` from going to process (an OperationError to raise or show), or None."""
-    deposits = list(op.deposits.all())
+    # Numbered as listed on the page (voided rows included), checked and added up without the voided ones.
+    deposits = [(i, d) for i, d in enumerate(op.deposits.order_by("id"), start=1) if not d.is_voided]
     if not deposits:
         return OperationError(_("Register the client's deposits before sending the operation to process."))
-    for i, d in enumerate(deposits, start=1):
+    for i, d in deposits:
         if not d.file and not d.bank_reference.strip():
             return OperationError(
                 _("Deposit %(n)s (%(amount)s) has neither a voucher nor a bank operation number.")
                 % {"n": i, "amount": money.fmt(d.amount)}
             )
-    total = sum((d.amount for d in deposits), money.ZERO)
+    total = sum((d.amount for _i, d in deposits), money.ZERO)
     if total != op.client_sends_amount:
         return _sum_mismatch(_("client's deposits"), total, op.client_sends_amount, op.client_sends_currency)
     return None
@@ -874,15 +942,15 @@ def deposit_problem(op):
 
 def payout_problem(op):
     """What stops `op` from being completed, or None."""
-    payouts = list(op.payouts.all())
+    payouts = [(i, p) for i, p in enumerate(op.payouts.order_by("id"), start=1) if not p.is_voided]
     if not payouts:
         return OperationError(_("Register the payouts to the client before completing the operation."))
-    for i, p in enumerate(payouts, start=1):
+    for i, p in payouts:
         if not p.file:
             return OperationError(
                 _("Payout %(n)s (%(amount)s) has no voucher.") % {"n": i, "amount": money.fmt(p.amount)}
             )
-    total = sum((p.amount for p in payouts), money.ZERO)
+    total = sum((p.amount for _i, p in payouts), money.ZERO)
     if total != op.client_receives_amount:
         return _sum_mismatch(_("payouts to the client"), total, op.client_receives_amount, op.client_receives_currency)
     return None
@@ -897,7 +965,7 @@ def send_to_process(user, operation):
         problem = deposit_problem(op)
         if problem:
             raise problem
-        total = sum((d.amount for d in op.deposits.all()), money.ZERO)
+        total = op.deposits_total
         operator = pick_operator()
         op.status = IN_PROCESS
         op.sent_to_process_at = timezone.now()
@@ -943,7 +1011,7 @@ def complete_operation(user, operation, notify=True):
         problem = payout_problem(op)
         if problem:
             raise problem
-        total = sum((p.amount for p in op.payouts.all()), money.ZERO)
+        total = op.payouts_total
         op.status = COMPLETED
         op.completed_at = timezone.now()
         op.processed_by = user

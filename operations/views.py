@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from clients.models import Client, Currency
 from operations import services
-from operations.forms import TransitionForm
-from operations.models import EventAction, ExchangeRate, Operation, OperationType
+from operations.forms import TransitionForm, VoidForm
+from operations.models import Deposit, EventAction, ExchangeRate, Operation, OperationType, Payout
 from operations.services import OperationError
 from qoricash import money
 
@@ -73,8 +73,10 @@ def describe_event(ev):
     if action in (
         EventAction.DEPOSIT_ADDED,
         EventAction.DEPOSIT_REMOVED,
+        EventAction.DEPOSIT_VOIDED,
         EventAction.PAYOUT_ADDED,
         EventAction.PAYOUT_REMOVED,
+        EventAction.PAYOUT_VOIDED,
     ):
         currency = op.client_sends_currency if action.startswith("deposit") else op.client_receives_currency
         parts = [_amount(data.get("amount"), currency)]
@@ -262,6 +264,73 @@ def transition(request, model_admin, object_id, action):
     # Refused (wrong status or not this user's to do): the page says why, with no button, as a 403.
     status = 403 if refused else 200
     return TemplateResponse(request, "admin/operations/operation/transition.html", context, status=status)
+
+
+# --- Voiding a deposit or a payout ------------------------------------------------------------------------
+
+VOIDABLE = {"deposit": Deposit, "payout": Payout}
+
+
+def void_url(row):
+    return reverse("admin:operations_operation_void", kwargs={"kind": row._meta.model_name, "pk": row.pk})
+
+
+@require_http_methods(["GET", "POST"])
+def void_child(request, model_admin, kind, pk):
+    """GET: a confirmation page asking for the reason. POST: void the deposit/payout through the service.
+
+    Rows of operations the user cannot see are a 404; a row the user may not void now (status, role,
+    already voided) is a 403 page that says why. Nothing is ever deleted.
+    """
+    model = VOIDABLE.get(kind)
+    if model is None:
+        raise Http404
+    row = (
+        model.objects.visible_to(request.user)
+        .select_related("operation__client", "client_account", "house_account", "created_by", "voided_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if row is None:
+        raise Http404
+    op = row.operation
+    change_url = reverse("admin:operations_operation_change", args=[op.pk])
+    refused = services.void_refusal(request.user, op, row)
+    form = VoidForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and not refused and form.is_valid():
+        try:
+            row = (services.void_deposit if model is Deposit else services.void_payout)(
+                request.user, row, form.cleaned_data["reason"]
+            )
+        except OperationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if model is Deposit:
+                text = _("Deposit of %(amount)s voided: it no longer counts for operation %(code)s.")
+            else:
+                text = _("Payout of %(amount)s voided: it no longer counts for operation %(code)s.")
+            messages.success(request, text % {"amount": money.fmt(row.amount), "code": op.code})
+            return HttpResponseRedirect(change_url)
+    currency = op.client_sends_currency if model is Deposit else op.client_receives_currency
+    label = _("Void deposit") if model is Deposit else _("Void payout")
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"{label}: {op.code}",
+        "label": label,
+        "opts": Operation._meta,
+        "original": op,
+        "op": op,
+        "row": row,
+        "kind": kind,
+        "amount": _amount(row.amount, currency),
+        "form": form,
+        "refused": refused,
+        "change_url": change_url,
+        "registered_by": row.created_by.get_full_name() or row.created_by.username,
+        "media": model_admin.media,
+        "has_view_permission": True,
+    }
+    return TemplateResponse(request, "admin/operations/operation/void.html", context, status=403 if refused else 200)
 
 
 # --- Operator queue ------------------------------------------------------------------------------------------

@@ -649,3 +649,129 @@ class TestVoucherStorageFailure:
         payout.refresh_from_db()
         assert payout.file.name == old_name
         assert not in_process_op.events.filter(action=EventAction.PAYOUT_CHANGED).exists()
+
+
+# --- Voiding deposits and payouts (never deleted) ---------------------------------------------------------------
+
+
+def void_url(row):
+    return reverse("admin:operations_operation_void", kwargs={"kind": row._meta.model_name, "pk": row.pk})
+
+
+def inline_of(response, model):
+    return next(i for i in response.context["inline_admin_formsets"] if i.formset.model is model)
+
+
+class TestVoidingAdmin:
+    def test_rows_offer_void_never_delete(self, trader_client, make_operation, fund, trader):
+        op = make_operation()
+        deposit = fund(trader, op)
+        page = trader_client.get(change_url(op))
+        deposits = inline_of(page, Deposit)
+        assert deposits.formset.can_delete is False and not deposits.has_delete_permission
+        html = page.content.decode()
+        assert "-DELETE" not in html
+        assert f'href="{void_url(deposit)}"' in html and ">Anular</a>" in html
+        # A stale form that still posts DELETE deletes nothing.
+        data = change_form_data(page)
+        data[f"{inline_prefix(page, Deposit)}-0-DELETE"] = "on"
+        trader_client.post(change_url(op), data)
+        assert Deposit.objects.filter(pk=deposit.pk, voided_at__isnull=True).exists()
+
+    def test_void_page_asks_for_a_reason_then_voids(self, trader_client, make_operation, fund, trader):
+        op = make_operation()
+        deposit = fund(trader, op)
+        page = trader_client.get(void_url(deposit))
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "Anular abono" in html and "Motivo" in html and "1,000.00" in html
+        assert f"/admin/files/deposit/{deposit.pk}/" in html  # the voucher, through the checked view
+        response = trader_client.post(void_url(deposit), {"reason": "  "})
+        assert response.status_code == 200 and response.context["form"].errors["reason"]
+        deposit.refresh_from_db()
+        assert not deposit.is_voided
+        response = trader_client.post(void_url(deposit), {"reason": "Abono duplicado"}, follow=True)
+        assert response.redirect_chain[-1][0] == change_url(op)
+        assert any("anulado" in str(m) for m in response.context["messages"])
+        deposit.refresh_from_db()
+        assert deposit.is_voided and deposit.voided_by == trader and deposit.void_reason == "Abono duplicado"
+        assert op.events.filter(action=EventAction.DEPOSIT_VOIDED).count() == 1
+
+    def test_voided_row_is_listed_greyed_read_only_and_its_voucher_downloadable(
+        self, trader_client, make_operation, fund, trader
+    ):
+        op = make_operation()
+        deposit = fund(trader, op)
+        services.void_deposit(trader, deposit, "Monto equivocado")
+        page = trader_client.get(change_url(op))
+        html = page.content.decode()
+        assert 'class="op-voided">Anulado<' in html and "Monto equivocado" in html
+        assert "Abono anulado" in html  # the history line, with its reason
+        assert f'href="{void_url(deposit)}"' not in html
+        assert page.context["op_sends"]["registered"] == "US$ 0.00" and not page.context["op_sends"]["ok"]
+        row = inline_of(page, Deposit).formset.forms[0]
+        editable = ("amount", "bank_reference", "client_account", "house_account", "file")
+        assert row.instance == deposit and all(row.fields[name].disabled for name in editable)
+        # Editing the voided row through a forged POST changes nothing.
+        data = change_form_data(page)
+        data[f"{inline_prefix(page, Deposit)}-0-amount"] = "1.00"
+        trader_client.post(change_url(op), data)
+        deposit.refresh_from_db()
+        assert deposit.amount == Decimal("1000.00")
+        download = trader_client.get(reverse("admin:private_file", kwargs={"kind": "deposit", "pk": deposit.pk}))
+        assert download.status_code == 200
+        # With every deposit voided, an empty row is offered again.
+        assert len(inline_of(page, Deposit).formset.forms) == 2
+
+    def test_who_may_void(self, client, make_operation, fund, pay, in_process_op, trader, other_trader, operador):
+        op = make_operation()
+        deposit = fund(trader, op)
+        client.force_login(other_trader)
+        assert client.get(void_url(deposit)).status_code == 404
+        assert client.post(void_url(deposit), {"reason": "x"}).status_code == 404
+        client.force_login(operador)  # sees it, may not touch deposits
+        response = client.post(void_url(deposit), {"reason": "x"})
+        assert response.status_code == 403 and "No tiene permiso para anular abonos" in response.content.decode()
+        client.force_login(trader)  # a deposit of an En proceso operation: too late
+        response = client.post(void_url(in_process_op.deposits.get()), {"reason": "x"})
+        assert response.status_code == 403 and "Pendiente" in response.content.decode()
+        payout = pay(operador, in_process_op, amount="1")
+        assert client.post(void_url(payout), {"reason": "x"}).status_code == 403
+        unknown_kind = reverse("admin:operations_operation_void", kwargs={"kind": "operation", "pk": op.pk})
+        assert client.get(unknown_kind).status_code == 404
+        assert not Deposit.objects.voided().exists() and not Payout.objects.voided().exists()
+
+    def test_operator_voids_a_payout_and_may_register_a_fourth_that_counts(
+        self, operador_client, in_process_op, pay, operador, houses
+    ):
+        for _ in range(Payout.MAX_PER_OPERATION):
+            pay(operador, in_process_op, amount="1")
+        first = in_process_op.payouts.order_by("id").first()
+        response = operador_client.post(void_url(first), {"reason": "Cuenta equivocada"})
+        assert response.status_code == 302
+        page = operador_client.get(change_url(in_process_op))
+        assert inline_of(page, Payout).formset.max_num == Payout.MAX_PER_OPERATION + 1
+        data = change_form_data(page)
+        prefix = inline_prefix(page, Payout)
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": 5,
+                f"{prefix}-4-amount": "3697.00",
+                f"{prefix}-4-client_account": in_process_op.client.accounts.get(currency=Currency.PEN).pk,
+                f"{prefix}-4-house_account": houses[Currency.PEN].pk,
+                f"{prefix}-4-file": png(),
+                "_continue": "1",
+            }
+        )
+        response = operador_client.post(change_url(in_process_op), data)
+        assert response.status_code == 302, row_errors(response, Payout)
+        assert in_process_op.payouts.count() == 5 and in_process_op.payouts.not_voided().count() == 4
+        assert in_process_op.payouts_total == in_process_op.client_receives_amount
+        page = operador_client.get(change_url(in_process_op))
+        assert page.context["op_receives"]["ok"]
+
+    def test_no_role_may_delete_deposits_or_payouts(self):
+        from accounts.roles import ROLE_PERMISSIONS
+
+        for perms in ROLE_PERMISSIONS.values():
+            assert not {"operations.delete_deposit", "operations.delete_payout"} & perms

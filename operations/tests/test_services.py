@@ -12,6 +12,7 @@ from clients.tests.factories import BankAccountFactory, ClientFactory, active_cl
 from operations import services
 from operations.models import (
     CodeCounter,
+    Deposit,
     EventAction,
     ExchangeRate,
     Operation,
@@ -370,7 +371,7 @@ class TestStorageFailure:
 
 
 class TestDeposits:
-    def test_add_update_remove(self, make_operation, trader, houses):
+    def test_add_update_void(self, make_operation, trader, houses):
         op = make_operation()
         usd = op.client.accounts.get(currency=Currency.USD)
         d = services.add_deposit(
@@ -381,11 +382,18 @@ class TestDeposits:
         services.update_deposit(trader, d, amount="450.00")
         d.refresh_from_db()
         assert d.amount == Decimal("450.00")
-        services.remove_deposit(trader, d)
-        assert not op.deposits.exists()
-        assert events(op) == ["created", "deposit_added", "deposit_changed", "deposit_removed"]
-        removed = op.events.get(action="deposit_removed")
-        assert removed.data["amount"] == "450.00" and removed.data["sha256"] == d.sha256
+        services.void_deposit(trader, d, "Monto equivocado")
+        d.refresh_from_db()  # never deleted: the row, its voucher and its facts stay
+        assert d.is_voided and d.voided_by == trader and d.void_reason == "Monto equivocado"
+        assert d.file and d.sha256 and op.deposits.get() == d
+        assert op.deposits_total == Decimal("0")
+        assert events(op) == ["created", "deposit_added", "deposit_changed", "deposit_voided"]
+        voided = op.events.get(action="deposit_voided")
+        assert voided.data["amount"] == "450.00" and voided.data["sha256"] == d.sha256
+        assert voided.reason == "Monto equivocado" and voided.by == trader
+        entry = AuditEntry.objects.get(action="operation.deposit_void")
+        assert entry.actor == trader and entry.message == f"deposit {d.pk}"
+        assert entry.changes["void_reason"] == [None, "Monto equivocado"]
 
     def test_wrong_currency_or_client_or_house(self, make_operation, trader, houses, other_trader):
         op = make_operation(BUY)
@@ -460,13 +468,107 @@ class TestPayouts:
                 operador, in_process_op, amount="1", client_account=usd, house_account=houses["PEN"], file=png()
             )
 
-    def test_update_and_remove(self, in_process_op, pay, operador):
+    def test_update_and_void(self, in_process_op, pay, operador):
         p = pay(operador, in_process_op, amount="10")
         services.update_payout(operador, p, amount="11", file=png("new.png"))
         p.refresh_from_db()
         assert p.amount == Decimal("11.00") and p.original_name == "new.png"
-        services.remove_payout(operador, p)
-        assert not in_process_op.payouts.exists()
+        services.void_payout(operador, p, "Cuenta equivocada")
+        p.refresh_from_db()
+        assert p.is_voided and p.voided_by == operador and in_process_op.payouts.get() == p
+        assert in_process_op.payouts_total == Decimal("0")
+        assert in_process_op.events.get(action="payout_voided").reason == "Cuenta equivocada"
+        assert AuditEntry.objects.filter(action="operation.payout_void", object_id=str(in_process_op.pk)).exists()
+
+
+class TestVoiding:
+    """Deposits and payouts are never deleted: voided rows stay, and stop counting everywhere."""
+
+    def test_nothing_deletes_any_more(self):
+        assert not hasattr(services, "remove_deposit") and not hasattr(services, "remove_payout")
+
+    def test_reason_required_and_voided_rows_are_final(self, make_operation, fund, trader):
+        op = make_operation()
+        d = fund(trader, op)
+        with pytest.raises(OperationError) as exc:
+            services.void_deposit(trader, d, "  ")
+        assert exc.value.field == "reason" and not Deposit.objects.voided().exists()
+        services.void_deposit(trader, d, "Duplicado")
+        for action in (
+            lambda: services.void_deposit(trader, d, "otra vez"),
+            lambda: services.update_deposit(trader, d, amount="1.00"),
+        ):
+            with pytest.raises(OperationError) as exc:
+                action()
+            assert "fue anulado" in exc.value.message
+        assert events(op).count("deposit_voided") == 1
+
+    def test_same_rules_as_registering(self, make_operation, in_process_op, fund, pay, trader, other_trader, operador):
+        op = make_operation()
+        d = fund(trader, op)
+        for user in (other_trader, operador):
+            with pytest.raises(OperationError):
+                services.void_deposit(user, d, "x")
+        deposit_in_process = in_process_op.deposits.get()
+        with pytest.raises(OperationError) as exc:
+            services.void_deposit(trader, deposit_in_process, "x")
+        assert "Pendiente" in exc.value.message
+        p = pay(operador, in_process_op, amount="1")
+        for user in (trader, UserFactory(role="Operador")):
+            with pytest.raises(OperationError):
+                services.void_payout(user, p, "x")
+        assert not Deposit.objects.voided().exists() and not Payout.objects.voided().exists()
+
+    def test_voided_deposits_do_not_count_to_send_to_process(self, make_operation, fund, trader):
+        op = make_operation()  # the client sends US$ 1,000.00
+        wrong = fund(trader, op, amount="1000.00", file=False, reference="")  # no voucher nor reference
+        problem = services.deposit_problem(op)
+        assert "abono 1 " in problem.message
+        services.void_deposit(trader, wrong, "Sin comprobante")
+        assert "Registre los abonos" in services.deposit_problem(op).message  # none that counts
+        fund(trader, op, amount="400.00")
+        fund(trader, op, amount="600.00", file=False, reference="")
+        assert "abono 3 " in services.deposit_problem(op).message  # numbered as listed, voided one included
+        extra = op.deposits.order_by("id").last()
+        services.void_deposit(trader, extra, "Sin comprobante")
+        assert "suman US$ 400.00" in services.deposit_problem(op).message
+        fund(trader, op, amount="600.00")
+        assert services.deposit_problem(op) is None
+        sent = services.send_to_process(trader, op)
+        assert sent.events.get(action="sent_to_process").data["deposits_total"] == "1000.00"
+
+    def test_voided_payouts_do_not_count_to_complete_nor_to_the_four(self, in_process_op, pay, operador, master):
+        for _ in range(Payout.MAX_PER_OPERATION):
+            pay(operador, in_process_op, amount="1")
+        with pytest.raises(OperationError):
+            pay(operador, in_process_op, amount="1")
+        first, second, *_rest = in_process_op.payouts.order_by("id")
+        services.void_payout(operador, first, "Error")
+        services.void_payout(master, second, "Error")
+        pay(operador, in_process_op, amount=str(in_process_op.client_receives_amount - 3))  # 3 count
+        pay(operador, in_process_op, amount="1")  # 4 count: allowed, 6 rows
+        with pytest.raises(OperationError):
+            pay(operador, in_process_op, amount="1")  # a 5th that would count: refused
+        assert in_process_op.payouts.count() == 6 and in_process_op.payouts.not_voided().count() == 4
+        assert in_process_op.payouts_total == in_process_op.client_receives_amount
+        assert services.payout_problem(in_process_op) is None
+        done = services.complete_operation(operador, in_process_op, notify=False)
+        assert done.events.get(action="completed").data["payouts_total"] == str(in_process_op.client_receives_amount)
+
+    def test_a_voided_payout_without_voucher_does_not_block_completion(self, in_process_op, pay, operador):
+        no_voucher = pay(operador, in_process_op, amount="5", file=False)
+        assert "no tiene comprobante" in services.payout_problem(in_process_op).message
+        services.void_payout(operador, no_voucher, "Sin comprobante")
+        pay(operador, in_process_op)
+        assert services.payout_problem(in_process_op) is None
+
+    def test_database_refuses_a_half_voided_row(self, make_operation, fund, trader):
+        from django.db import IntegrityError, transaction
+        from django.utils import timezone
+
+        d = fund(trader, make_operation())
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Deposit.objects.filter(pk=d.pk).update(voided_at=timezone.now())
 
 
 # --- Transitions ---------------------------------------------------------------------------------------------
