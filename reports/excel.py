@@ -17,7 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from operations.models import OperationType
+from operations.models import OperationStatus, OperationType
 from qoricash import money
 from qoricash.spreadsheet import safe_cell
 
@@ -35,6 +35,7 @@ BANNER_FONT = Font(bold=True, size=12, color="366092")
 TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
 ALERT_FONT = Font(bold=True, color="C00000")
+QUIET_FONT = Font(italic=True, color="595959")
 CRITICAL_FILL = PatternFill("solid", fgColor="FFF2CC")
 TOTAL_FILL = PatternFill("solid", fgColor="DDEBF7")
 CENTER = Alignment(horizontal="center", vertical="center")
@@ -312,6 +313,11 @@ def history_columns(include_creator: bool):
 def write_history(rows, target, *, include_creator: bool, progress=None, progress_every=10_000):
     """Write the history workbook from values() rows (services.HISTORY_FIELDS); returns the totals.
 
+    Every selected row is listed, cancelled ones too, but the totals rows add up only the operations
+    that are not cancelled (as the position and the dashboard do); a last line counts the cancelled
+    ones apart. Returns {"rows": rows written, "count"/"usd"/"pen": not cancelled, "buy"/"sell": not
+    cancelled per side, "cancelled": {"count", "usd", "pen"}}.
+
     `progress(n)` is called every `progress_every` rows (the command prints a line).
     """
     wb = Workbook(write_only=True)
@@ -324,10 +330,12 @@ def write_history(rows, target, *, include_creator: bool, progress=None, progres
 
     labels_status = {}
     labels_type = {t: services.type_label(t) for t in OperationType.values}
-    totals = {
-        OperationType.BUY: {"count": 0, "usd": Decimal(0), "pen": Decimal(0)},
-        OperationType.SELL: {"count": 0, "usd": Decimal(0), "pen": Decimal(0)},
-    }
+
+    def zero():
+        return {"count": 0, "usd": Decimal(0), "pen": Decimal(0)}
+
+    totals = {OperationType.BUY: zero(), OperationType.SELL: zero()}
+    cancelled = zero()
     count = 0
     for row in rows:
         status = row["status"]
@@ -353,7 +361,7 @@ def write_history(rows, target, *, include_creator: bool, progress=None, progres
         if include_creator:
             cells.append(safe_cell(row["created_by__email"]) or "")
         sheet.append(cells)
-        side = totals[row["type"]]
+        side = cancelled if status == OperationStatus.CANCELLED else totals[row["type"]]
         side["count"] += 1
         side["usd"] += row["amount_usd"]
         side["pen"] += row["amount_pen"]
@@ -366,26 +374,25 @@ def write_history(rows, target, *, include_creator: bool, progress=None, progres
     sheet.append([])
     # The count stays a number; the format only adds the word.
     count_format = '#,##0 "{}"'.format(pgettext("report", "operations"))
-    grand = {
-        "count": count,
-        "usd": totals[OperationType.BUY]["usd"] + totals[OperationType.SELL]["usd"],
-        "pen": totals[OperationType.BUY]["pen"] + totals[OperationType.SELL]["pen"],
-    }
-    for title, data in (
-        (pgettext("report", "TOTAL PURCHASES"), totals[OperationType.BUY]),
-        (pgettext("report", "TOTAL SALES"), totals[OperationType.SELL]),
-        (pgettext("report", "TOTAL"), grand),
+    buy, sell = totals[OperationType.BUY], totals[OperationType.SELL]
+    grand = {"count": buy["count"] + sell["count"], "usd": buy["usd"] + sell["usd"], "pen": buy["pen"] + sell["pen"]}
+    for title, data, font, fill in (
+        (pgettext("report", "TOTAL PURCHASES (not cancelled)"), buy, BOLD, TOTAL_FILL),
+        (pgettext("report", "TOTAL SALES (not cancelled)"), sell, BOLD, TOTAL_FILL),
+        (pgettext("report", "TOTAL (not cancelled)"), grand, BOLD, TOTAL_FILL),
+        # Listed above but in no total: TOTAL + this line = the sum of the whole column.
+        (pgettext("report", "CANCELLED (not in the totals)"), cancelled, QUIET_FONT, None),
     ):
         sheet.append(
             [
-                c(title, font=BOLD, fill=TOTAL_FILL),
-                c(None, fill=TOTAL_FILL),
-                c(None, fill=TOTAL_FILL),
-                c(data["count"], count_format, font=BOLD, fill=TOTAL_FILL),
-                c(data["usd"], USD_FORMAT, font=BOLD, fill=TOTAL_FILL),
-                c(None, fill=TOTAL_FILL),
-                c(data["pen"], PEN_FORMAT, font=BOLD, fill=TOTAL_FILL),
+                c(title, font=font, fill=fill),
+                c(None, fill=fill),
+                c(None, fill=fill),
+                c(data["count"], count_format, font=font, fill=fill),
+                c(data["usd"], USD_FORMAT, font=font, fill=fill),
+                c(None, fill=fill),
+                c(data["pen"], PEN_FORMAT, font=font, fill=fill),
             ]
         )
     _save(wb, target)
-    return {"buy": totals[OperationType.BUY], "sell": totals[OperationType.SELL], **grand}
+    return {"rows": count, "buy": buy, "sell": sell, **grand, "cancelled": cancelled}

@@ -12,7 +12,9 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db.models.constants import LOOKUP_SEP
 from django.http import FileResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -189,13 +191,75 @@ def operation_model_admin():
 
 
 def changelist_queryset(request):
-    """Exactly the rows the operations changelist selects for this querystring (filters, search, order)."""
+    """Exactly the rows the operations changelist selects for this querystring (filters, search, order).
+
+    Raises IncorrectLookupParameters when the changelist would (its ?e=1 page) and InvalidFilters when a
+    filter asks for a value the list does not offer (status__exact=zzz): an empty file would look like
+    "no operations" when the question itself was wrong.
+    """
     model_admin = operation_model_admin()
     if not model_admin.has_view_or_change_permission(request):
         raise PermissionDenied
     changelist = model_admin.get_changelist_instance(request)
+    bad = invalid_filters(changelist)
+    if bad:
+        raise InvalidFilters(bad)
     # Belt and braces: the export applies the portfolio rule itself, whatever the admin does.
     return changelist.queryset.visible_to(request.user)
+
+
+class InvalidFilters(Exception):
+    """Filters of the querystring with values that are not among their choices; args[0]: their names."""
+
+
+_CHOICE_LOOKUPS = {"exact": False, "iexact": False, "in": True}  # lookup -> comma-separated list
+
+
+def _offered(choices):
+    return {str(key) for key, _label in choices}
+
+
+def invalid_filters(changelist):
+    """Names of the filters whose value is not one the list offers (sorted, no repeats).
+
+    Two checks: every lookup on a field with choices (status, status__exact, type__in, also when no
+    filter of the sidebar consumed it) against the field's choices; and the sidebar's own filters
+    (custom, related, all-values) against the options they list. Ranges, dates and searches are left
+    to Django, which already turns a malformed one into IncorrectLookupParameters.
+    """
+    model = changelist.model
+    bad = set()
+    for key, values in changelist.get_filters_params().items():
+        parts = key.split(LOOKUP_SEP)
+        many = False
+        if parts[-1] in _CHOICE_LOOKUPS:
+            many = _CHOICE_LOOKUPS[parts.pop()]
+        try:
+            field = get_fields_from_path(model, LOOKUP_SEP.join(parts))[-1]
+        except (FieldDoesNotExist, NotRelationField):
+            continue
+        if not getattr(field, "flatchoices", None):
+            continue
+        offered = _offered(field.flatchoices)
+        wanted = [v for value in values for v in (value.split(",") if many else [value])]
+        if any(v not in offered for v in wanted):
+            bad.add(str(field.verbose_name))
+    for spec in changelist.filter_specs:
+        if isinstance(spec, admin.SimpleListFilter):
+            wanted = [] if spec.value() is None else [spec.value()]
+            offered = _offered(spec.lookup_choices)
+        elif isinstance(spec, (admin.RelatedFieldListFilter, admin.AllValuesFieldListFilter)):
+            wanted = list(spec.lookup_val or [])
+            offered = (
+                _offered(spec.lookup_choices)
+                if isinstance(spec, admin.RelatedFieldListFilter)
+                else {str(v) for v in spec.lookup_choices}
+            )
+        else:
+            continue
+        if any(str(v) not in offered for v in wanted):
+            bad.add(str(spec.title))
+    return sorted(bad)
 
 
 def _account_masker(user):
@@ -219,13 +283,29 @@ def masked_rows(rows, masker):
         yield row
 
 
+def _back_to_changelist(request, message):
+    messages.error(request, message)
+    return HttpResponseRedirect(_safe_reverse("admin:operations_operation_changelist") or reverse("admin:index"))
+
+
 def history_xlsx(request):
     _require(request, "reports.export_history")
     try:
         queryset = changelist_queryset(request)
     except IncorrectLookupParameters:
-        messages.error(request, _("The filters of the list are not valid; nothing was exported."))
-        return HttpResponseRedirect(_safe_reverse("admin:operations_operation_changelist") or reverse("admin:index"))
+        return _back_to_changelist(
+            request, pgettext("report", "The filters of the list are not valid; nothing was exported.")
+        )
+    except InvalidFilters as exc:
+        return _back_to_changelist(
+            request,
+            pgettext(
+                "report",
+                "Filter value the list does not offer: %(filters)s. Nothing was exported; choose the filters "
+                "again in the list.",
+            )
+            % {"filters": ", ".join(f"«{name}»" for name in exc.args[0])},
+        )
     rows = services.history_values(queryset).iterator(chunk_size=2000)
     masker = _account_masker(request.user)
     include_creator = request.user.has_perm("operations.view_all_operations")
@@ -235,7 +315,7 @@ def history_xlsx(request):
         request.user,
         "report_history_export",
         _("History Excel %(file)s: %(count)s operations; filters: %(query)s")
-        % {"file": filename, "count": totals["count"], "query": request.GET.urlencode() or "-"},
+        % {"file": filename, "count": totals["rows"], "query": request.GET.urlencode() or "-"},
     )
     return _xlsx_response(tmp, filename)
 

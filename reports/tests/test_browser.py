@@ -149,7 +149,8 @@ def test_master_position_today_yesterday_and_both_excel_files(
     ws = load_workbook(history_file)["Historial de Operaciones"]
     assert ws["A2"].value == target.code and ws["A3"].value is None  # only the searched operation
     totals = rows_by_label(history_file, "Historial de Operaciones")
-    assert cents(totals["TOTAL"][4]) == Decimal("7000.00") and cents(totals["TOTAL"][6]) == Decimal("26266.10")
+    total = totals["TOTAL (sin canceladas)"]
+    assert cents(total[4]) == Decimal("7000.00") and cents(total[6]) == Decimal("26266.10")
 
 
 def test_trader_dashboard_goal_and_master_goal_list(
@@ -181,3 +182,71 @@ def test_trader_dashboard_goal_and_master_goal_list(
     expect(page.locator("#id_trader")).to_contain_text(trader.username)
     expect(page.locator("#id_trader")).not_to_contain_text(master.username)
     page.screenshot(path=screenshot_dir / "reports-goal-add.png", full_page=True)
+
+
+# Cells of the position tables whose content does not fit (the client column is allowed to: it shrinks,
+# two lines at most then an ellipsis, its full name in the tooltip).
+CLIPPED_FIGURES = """() => Array.from(document.querySelectorAll('.qc-side-table td, .qc-side-table th'))
+    .filter(e => !e.classList.contains('qc-client') && e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.innerText.trim())"""
+OVERFLOWING_TABLES = """() => Array.from(document.querySelectorAll('.qc-side-table'))
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.id)"""
+
+
+def test_position_totals_and_goal_names_fit_at_1400_and_1280(
+    page, live_server, admin_login, screenshot_dir, master, trader, make_op
+):
+    """QA at 1400×900: the totals rows were cut ("30,104.…") and the goals panel stacked the traders' names
+    letter by letter. Every figure must be whole at 1400 and 1280 px; only the client name gives way."""
+    from clients.tests.factories import active_client, valid_ruc
+    from reports.models import TraderGoal
+
+    long_name = "DISTRIBUIDORA EL SOL DE LIMA EMPRESA INDIVIDUAL DE RESPONSABILIDAD LIMITADA"
+    client = active_client(
+        owner=trader,
+        document_type="RUC",
+        document_number=valid_ruc(11),
+        razon_social=long_name,
+        apellido_paterno="",
+        apellido_materno="",
+        nombres="",
+    )
+    # Amounts as wide as a busy day gets: seven-figure USD and PEN totals on each side.
+    for i in range(4):
+        make_op("buy", "487654.32", "3.7415", client=client)  # open: no profit yet, the goal stays at 0.0 %
+        make_op("sell", "412345.67", "3.7651", client=client)
+    trader.first_name, trader.last_name = "Luis Alberto", "Paredes Villanueva"
+    trader.save(update_fields=["first_name", "last_name"])
+    now = services.lima_now()
+    TraderGoal.objects.create(trader=trader, year=now.year, month=now.month, goal_pen=Decimal("900.00"), set_by=master)
+
+    admin_login(page, master.username)
+    for width in (1400, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/admin/reports/position/")
+        expect(page.locator('[data-figure="buy-total-usd"]')).to_have_text("1,950,617.28")
+        expect(page.locator('[data-figure="buy-total-pen"]')).to_have_text("7,298,234.56")  # 4 × 1,824,558.64
+        assert page.evaluate(CLIPPED_FIGURES) == [], width
+        assert page.evaluate(OVERFLOWING_TABLES) == [], width  # no scrollbar needed either
+        total_row = page.locator("#qc-table-buy tr.qc-total")
+        expect(total_row.locator("th")).to_have_text("Total (4)")
+        for cell in total_row.locator("td.qc-num").all():  # whole and inside the window
+            box = cell.bounding_box()
+            assert box["x"] + box["width"] <= width, (width, cell.inner_text())
+        name = page.locator("#qc-table-buy td.qc-client").first
+        assert long_name in name.get_attribute("title")
+        page.screenshot(path=screenshot_dir / f"reports-position-{width}.png", full_page=True)
+
+        page.goto(f"{live_server.url}/admin/")
+        goals = page.locator("#qc-panel-goals")
+        item = goals.locator(f'li[data-trader="{trader.username}"]')
+        name = item.locator(".qc-goal-name")
+        expect(name).to_have_attribute("title", "Luis Alberto Paredes Villanueva")
+        line_height = page.evaluate("e => parseFloat(getComputedStyle(e).lineHeight) || 20", name.element_handle())
+        assert name.bounding_box()["height"] <= line_height * 1.5, width  # one line, not a letter per line
+        panel = goals.bounding_box()
+        for part in (item.locator(".qc-goal-pct"), item.locator(".qc-goal-bar"), item.locator(".qc-goal-amounts")):
+            box = part.bounding_box()
+            assert box["width"] > 0 and box["x"] + box["width"] <= panel["x"] + panel["width"], (width, part)
+        expect(item.locator(".qc-goal-pct")).to_have_text("0.0 %")
+        goals.screenshot(path=screenshot_dir / f"reports-goals-panel-{width}.png")

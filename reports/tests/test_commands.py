@@ -51,6 +51,12 @@ def test_export_history_range_is_inclusive_lima_dates(ops, tmp_path):
     output = run("export_history", "--from", "2026-11-01", "--to", "2026-11-30", "--output", str(target))
     assert codes(target) == [ops["late"].code, ops["mid"].code, ops["early"].code]
     assert "3 operaciones escritas" in output
+    # The printed totals are the file's: the cancelled purchase is listed but not added up.
+    assert "Totales sin canceladas: 2 operaciones, USD 1,500.00, PEN 5,575.00 (1 canceladas no incluidas)." in output
+    ws = load_workbook(target)[excel.HISTORY_SHEET]
+    labels = {row[0]: row for row in ws.iter_rows(values_only=True) if row and isinstance(row[0], str)}
+    assert labels["TOTAL (sin canceladas)"][3:7] == (2, 1500, None, 5575)
+    assert labels["CANCELADAS (no suman en los totales)"][3:5] == (1, 1000)
     entry = AuditEntry.objects.latest("id")
     assert entry.action == "report_history_export" and entry.actor is None and "export_history" in entry.message
 

@@ -205,19 +205,30 @@ def test_history_workbook_cell_by_cell(master_client, day_ops, operador):
     assert body[0][9] == "Cancelado" and body[1][12] == "-"  # no operator yet
 
     assert all(v is None for v in (c.value for c in ws[7]))  # blank row before the totals
-    compras, ventas, total = ([c.value for c in ws[r]] for r in (8, 9, 10))
-    assert compras[0] == "TOTAL COMPRAS" and compras[3] == 3 and compras[4] == 22000 and compras[6] == 81280
-    assert ventas[0] == "TOTAL VENTAS" and ventas[3] == 2 and ventas[4] == 6999 and ventas[6] == pytest.approx(26246.25)
-    assert total[0] == "TOTAL" and total[3] == 5 and total[4] == 28999 and total[6] == pytest.approx(107526.25)
-    assert ws.cell(10, 4).number_format == '#,##0 "operaciones"' and isinstance(total[3], int)
-    assert ws.cell(10, 5).number_format == excel.USD_FORMAT and ws.cell(10, 7).number_format == excel.PEN_FORMAT
-    assert ws.max_row == 10
+    # The totals leave the cancelled sale out (as the position and the dashboard do); it is listed
+    # above and counted on a line of its own.
+    compras, ventas, total, canceladas = ([c.value for c in ws[r]][:7] for r in (8, 9, 10, 11))
+    assert all(ws.cell(r, c).value is None for r in (8, 9, 10, 11) for c in range(8, 15))
+    assert compras == ["TOTAL COMPRAS (sin canceladas)", None, None, 3, 22000, None, 81280]
+    assert ventas == ["TOTAL VENTAS (sin canceladas)", None, None, 1, 6000, None, 22500]
+    assert total == ["TOTAL (sin canceladas)", None, None, 4, 28000, None, 103780]
+    assert canceladas == ["CANCELADAS (no suman en los totales)", None, None, 1, 999, None, 3746.25]
+    for r in (8, 9, 10, 11):
+        assert ws.cell(r, 4).number_format == '#,##0 "operaciones"' and isinstance(ws.cell(r, 4).value, int)
+        assert ws.cell(r, 5).number_format == excel.USD_FORMAT and ws.cell(r, 7).number_format == excel.PEN_FORMAT
+    assert all(ws.cell(r, 1).font.bold and ws.cell(r, 1).fill.fgColor.rgb.endswith("DDEBF7") for r in (8, 9, 10))
+    assert ws.cell(11, 1).font.italic and not ws.cell(11, 1).font.bold and ws.cell(11, 1).fill.fill_type is None
+    # TOTAL + CANCELADAS = what Excel's SUM over the listed rows gives.
+    assert total[4] + canceladas[4] == sum(r[4] for r in body) == 28999
+    assert total[6] + canceladas[6] == pytest.approx(sum(r[6] for r in body)) == pytest.approx(107526.25)
+    assert ws.max_row == 11
 
 
 def test_history_workbook_empty_selection_still_has_header_and_zero_totals(master_client):
     ws = load(master_client.get(reverse("admin:reports_history_xlsx")))["Historial de Operaciones"]
     assert [c.value for c in ws[1]] == HEADER
-    assert [c.value for c in ws[5]][:7] == ["TOTAL", None, None, 0, 0, None, 0]
+    assert [c.value for c in ws[5]][:7] == ["TOTAL (sin canceladas)", None, None, 0, 0, None, 0]
+    assert [c.value for c in ws[6]][:7] == ["CANCELADAS (no suman en los totales)", None, None, 0, 0, None, 0]
 
 
 def test_write_history_reports_progress_and_totals(tmp_path):
@@ -230,7 +241,8 @@ def test_write_history_reports_progress_and_totals(tmp_path):
             "amount_pen": Decimal("37.00"),
             "source_snapshot": "",
             "destination_snapshot": "",
-            "status": "completed",
+            # Every fifth one cancelled: i = 0, 5, 10, 15, 20 (sales 0, 10, 20; purchases 5, 15).
+            "status": "cancelled" if i % 5 == 0 else "completed",
             "created_at": lima(2026, 11, 20, 9),
             "client__document_type": "RUC",
             "client__document_number": "20123456789",
@@ -247,10 +259,20 @@ def test_write_history_reports_progress_and_totals(tmp_path):
     totals = excel.write_history(
         iter(rows), tmp_path / "h.xlsx", include_creator=False, progress=calls.append, progress_every=10
     )
-    assert calls == [10, 20]
-    assert totals["count"] == 25 and totals["usd"] == Decimal("250.00") and totals["buy"]["count"] == 12
+    assert calls == [10, 20]  # every row written counts, cancelled too
+    assert totals["rows"] == 25
+    assert totals["count"] == 20 and totals["usd"] == Decimal("200.00") and totals["pen"] == Decimal("740.00")
+    assert totals["buy"] == {"count": 10, "usd": Decimal("100.00"), "pen": Decimal("370.00")}
+    assert totals["sell"] == {"count": 10, "usd": Decimal("100.00"), "pen": Decimal("370.00")}
+    assert totals["cancelled"] == {"count": 5, "usd": Decimal("50.00"), "pen": Decimal("185.00")}
     ws = load_workbook(tmp_path / "h.xlsx")["Historial de Operaciones"]
     assert ws["D2"].value == "ACME SAC" and ws["H2"].value == "-" and ws.max_column == 13
+    assert ws["J2"].value == "Cancelado" and ws.max_row == 1 + 25 + 1 + 4
+    assert ws.cell(27, 1).value is None  # header, 25 rows, a blank row, then the four totals lines
+    assert [ws.cell(28, c).value for c in (1, 4, 5, 7)] == ["TOTAL COMPRAS (sin canceladas)", 10, 100, 370]
+    assert [ws.cell(29, c).value for c in (1, 4, 5, 7)] == ["TOTAL VENTAS (sin canceladas)", 10, 100, 370]
+    assert [ws.cell(30, c).value for c in (1, 4, 5, 7)] == ["TOTAL (sin canceladas)", 20, 200, 740]
+    assert [ws.cell(31, c).value for c in (1, 4, 5, 7)] == ["CANCELADAS (no suman en los totales)", 5, 50, 185]
 
 
 # --- Formula injection ------------------------------------------------------------------------

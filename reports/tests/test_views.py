@@ -264,6 +264,64 @@ def test_history_export_is_audited_with_its_filters(master_client, make_op):
     assert entry.action == "report_history_export" and "q=EXP" in entry.message
 
 
+NOT_OFFERED = "Valor de filtro que la lista no ofrece: {}. No se exportó nada; elija de nuevo los filtros en la lista."
+
+
+def _export_refused(response, message):
+    """The export answered with the list and a Spanish message, not with a file."""
+    changelist = views._safe_reverse("admin:operations_operation_changelist") or reverse("admin:index")
+    assert response.redirect_chain == [(changelist, 302)]
+    assert response.status_code == 200 and "Content-Disposition" not in response
+    assert [str(m) for m in response.context["messages"]] == [message]
+    assert not AuditEntry.objects.filter(action="report_history_export").exists()
+
+
+@pytest.mark.parametrize(
+    "query, names",
+    [
+        ({"status__exact": "zzz"}, "«estado»"),  # the QA case: used to download an empty file
+        ({"status__exact": ""}, "«estado»"),
+        ({"status": "zzz"}, "«estado»"),  # a plain lookup no sidebar filter consumes
+        ({"status__in": "completed,zzz"}, "«estado»"),
+        ({"type__exact": "swap", "status__exact": "done"}, "«estado», «tipo»"),
+    ],
+)
+def test_history_export_refuses_a_filter_value_the_list_does_not_offer(master_client, make_op, query, names):
+    make_op("buy", at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)
+    response = master_client.get(HISTORY_XLSX, query, follow=True)
+    _export_refused(response, NOT_OFFERED.format(names))
+
+
+@pytest.mark.parametrize("query", [{"created_at__gte": "xx"}, {"nonsense__exact": "1"}, {"created_at__year": "x"}])
+def test_history_export_redirects_when_the_changelist_would_show_its_error_page(master_client, make_op, query):
+    """Where the operations list answers ?e=1 (IncorrectLookupParameters), the export does not send a file."""
+    make_op("buy", at=lima(2026, 11, 20, 9))
+    response = master_client.get(HISTORY_XLSX, query, follow=True)
+    _export_refused(response, "Los filtros de la lista no son válidos; no se exportó nada.")
+
+
+@pytest.mark.skipif(not admin.site.is_registered(Operation), reason="the operations admin is not registered yet")
+def test_history_export_refuses_an_executive_the_list_does_not_offer(
+    master_client, make_op, trader, other_trader, operador
+):
+    mine = make_op("buy", owner=trader, at=lima(2026, 11, 20, 9))
+    make_op("buy", owner=other_trader, at=lima(2026, 11, 20, 9))
+    response = master_client.get(HISTORY_XLSX, {"trader__id__exact": operador.pk}, follow=True)
+    assert "Content-Disposition" not in response and response.redirect_chain
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message.startswith("Valor de filtro que la lista no ofrece: «")
+    assert history_codes(master_client.get(HISTORY_XLSX, {"trader__id__exact": trader.pk})) == [mine.code]
+
+
+def test_history_export_valid_choice_filters_still_export(master_client, make_op):
+    done = make_op("buy", at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)
+    open_op = make_op("sell", "500.00", "3.7500", at=lima(2026, 11, 20, 10))
+    make_op("buy", at=lima(2026, 11, 20, 11), status=OperationStatus.CANCELLED)
+    codes = history_codes(master_client.get(HISTORY_XLSX, {"status__in": "completed,pending"}))
+    assert sorted(codes) == sorted([done.code, open_op.code])
+    assert history_codes(master_client.get(HISTORY_XLSX, {"type__exact": "sell"})) == [open_op.code]
+
+
 # --- Dashboard --------------------------------------------------------------------------------
 
 
@@ -319,6 +377,27 @@ def test_dashboard_master_goal_overview(master_client, master, trader, make_op):
     goal = _panels(master_client.get(reverse("admin:index")))["reports/panels/goals.html"]
     assert goal["mode"] == "all"
     assert [(r["goal"].trader, r["progress"]["percent"]) for r in goal["rows"]] == [(trader, Decimal("50.0"))]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_dashboard_goal_overview_gives_each_trader_a_name_line_and_a_bar_line(master_client, master, make_op):
+    """The panel is one column of the index (about 300 px): no four-column table whose names stack letter by
+    letter; each trader is a list item with the whole name (tooltip too), the % and the bar with its amounts."""
+    from accounts.tests.factories import UserFactory
+
+    long_name = UserFactory(username="lp", first_name="Luis Alberto", last_name="Paredes Villanueva")
+    TraderGoal.objects.create(trader=long_name, year=2026, month=11, goal_pen=Decimal("40.00"), set_by=master)
+    make_op("buy", "1000.00", owner=long_name, at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)
+    html = master_client.get(reverse("admin:index")).content.decode()
+    panel = html[html.index('id="qc-panel-goals"') :]
+    panel = panel[: panel.index("</ul>")]
+    assert "<table" not in panel and 'class="qc-goal-item" data-trader="lp"' in panel
+    assert (
+        '<span class="qc-goal-name" title="Luis Alberto Paredes Villanueva">Luis Alberto Paredes Villanueva<' in panel
+    )
+    assert 'data-figure="goal-percent">50.0 %<' in panel
+    assert 'role="progressbar"' in panel and 'aria-valuenow="50' in panel
+    assert "S/ 20.00 de S/ 40.00" in panel
 
 
 @time_machine.travel(NOW, tick=False)

@@ -5,6 +5,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from operations.models import Operation, OperationStatus
 from qoricash import money
@@ -83,7 +84,7 @@ class Command(BaseCommand):
             "export_history command: %(count)s operations, %(start)s to %(end)s, status %(status)s, "
             "trader %(trader)s → %(path)s"
         ) % {
-            "count": totals["count"],
+            "count": totals["rows"],
             "start": date_from,
             "end": date_to,
             "status": ",".join(statuses) or "*",
@@ -94,13 +95,21 @@ class Command(BaseCommand):
         if verbose:
             self.stdout.write(
                 self.style.SUCCESS(
-                    _("%(count)s operations written to %(path)s in %(secs)s s (USD %(usd)s, PEN %(pen)s).")
-                    % {
-                        "count": f"{totals['count']:,}",
-                        "path": path,
-                        "secs": f"{time.monotonic() - started:.1f}",
-                        "usd": money.fmt(totals["usd"]),
-                        "pen": money.fmt(totals["pen"]),
-                    }
+                    pgettext("report", "%(count)s operations written to %(path)s in %(secs)s s.")
+                    % {"count": f"{totals['rows']:,}", "path": path, "secs": f"{time.monotonic() - started:.1f}"}
                 )
+            )
+            # The same figures as the file's totals rows: cancelled operations are listed but not added up.
+            self.stdout.write(
+                pgettext(
+                    "report",
+                    "Totals without cancelled operations: %(count)s operations, USD %(usd)s, PEN %(pen)s "
+                    "(%(cancelled)s cancelled not included).",
+                )
+                % {
+                    "count": f"{totals['count']:,}",
+                    "usd": money.fmt(totals["usd"]),
+                    "pen": money.fmt(totals["pen"]),
+                    "cancelled": f"{totals['cancelled']['count']:,}",
+                }
             )
