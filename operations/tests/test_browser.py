@@ -97,10 +97,24 @@ def test_venta_and_compra_across_trader_operador_and_master(
     assert (venta.code, venta.rate, venta.amount_pen) == ("EXP-1001", Decimal("3.7500"), Decimal("3750.00"))
     expect(tp.locator(".op-balance").first).to_contain_text("Faltan: S/ 3,750.00")
 
-    # Deposit (abono) with its voucher, then send to process.
-    tp.fill("#id_deposits-0-amount", "3750.00")
-    tp.fill("#id_deposits-0-bank_reference", "00456789")
-    tp.set_input_files("#id_deposits-0-file", world["pdf"])
+    # A mistaken deposit is voided, never deleted: it stays listed, greyed, and stops counting.
+    tp.fill("#id_deposits-0-amount", "3570.00")
+    tp.fill("#id_deposits-0-bank_reference", "00456788")
+    tp.click("input[name=_continue]")
+    expect(tp.locator(".op-balance").first).to_contain_text("Faltan: S/ 180.00")
+    assert not tp.locator("#deposits-group input[name$='-DELETE']").count()
+    tp.click("#deposits-group a.op-void-link")
+    expect(tp.locator(".op-confirm-question")).to_contain_text("Anular abono")
+    tp.fill("#id_reason", "Monto equivocado: eran S/ 3,750.00")
+    tp.click("input.op-confirm-submit")
+    expect(tp.locator(".messagelist")).to_contain_text("Abono de 3,570.00 anulado")
+    expect(tp.locator("#deposits-group .op-voided")).to_have_text("Anulado")
+    expect(tp.locator(".op-balance").first).to_contain_text("Faltan: S/ 3,750.00")
+
+    # The right deposit (abono) with its voucher, then send to process.
+    tp.fill("#id_deposits-1-amount", "3750.00")
+    tp.fill("#id_deposits-1-bank_reference", "00456789")
+    tp.set_input_files("#id_deposits-1-file", world["pdf"])
     tp.click("input[name=_continue]")
     expect(tp.locator(".op-balance").first).to_contain_text("Completo")
     expect(tp.locator("#deposits-group")).to_contain_text("constancia-abono.pdf")
@@ -172,6 +186,8 @@ def test_venta_and_compra_across_trader_operador_and_master(
     for text in (
         "Creada",
         "Abono registrado",
+        "Abono anulado",
+        "Monto equivocado: eran S/ 3,750.00",
         "Enviada a proceso",
         "Pago registrado",
         "Completada",
@@ -189,10 +205,13 @@ def test_venta_and_compra_across_trader_operador_and_master(
 
     venta.refresh_from_db()
     compra.refresh_from_db()
+    assert venta.deposits.count() == 2 and venta.deposits.voided().get().amount == Decimal("3570.00")
     assert venta.status == compra.status == OperationStatus.COMPLETED
     assert venta.processed_by == operador and compra.processed_by == operador
     assert list(venta.events.values_list("action", "by__username")) == [
         (EventAction.CREATED, trader.username),
+        (EventAction.DEPOSIT_ADDED, trader.username),
+        (EventAction.DEPOSIT_VOIDED, trader.username),
         (EventAction.DEPOSIT_ADDED, trader.username),
         (EventAction.SENT_TO_PROCESS, trader.username),
         (EventAction.PAYOUT_ADDED, operador.username),
