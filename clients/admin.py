@@ -4,18 +4,21 @@ Presentation only: scoping comes from `Client.objects.visible_to`, every change 
 `clients.services`, and what a user may edit is derived from permissions, never group names.
 """
 
+import logging
+
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from import_export.forms import ExportForm
@@ -27,17 +30,25 @@ from clients.forms import (
     BankAccountInlineFormSet,
     ClientAdminForm,
     ClientDocumentUploadForm,
+    ClientImportForm,
     PortfolioReassignForm,
     ReassignForm,
 )
-from clients.models import BankAccount, Client, ClientDocument, ClientReassignment
+from clients.models import BankAccount, Client, ClientDocument, ClientReassignment, client_search_filter
 from clients.resources import (
     BankAccountImportResource,
     ClientExportResource,
     ClientImportResource,
     StyledXLSX,
 )
+from qoricash import context as request_context
 from qoricash.downloads import private_file_link
+
+logger = logging.getLogger(__name__)
+
+# django-import-export adds this one to the form itself with no hook to replace it; it has no Spanish
+# translation of its own, so the clients catalogue carries one (see clients/locale).
+gettext_noop("No valid data to import. Ensure your file has the correct headers or data for import.")
 
 
 def error_text(exc):
@@ -45,6 +56,25 @@ def error_text(exc):
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)
     return str(exc) or str(_("You are not allowed to do this."))
+
+
+def user_display(user):
+    """A user as a plain name, or a link to its page for whoever may open it (accounts.view_user).
+
+    A link to the user admin would be a 403 for most staff. Read-only admin fields get only the
+    object, so the viewer comes from the request context (qoricash.context, set by the middleware);
+    without one, plain text.
+    """
+    if user is None:
+        return "—"
+    viewer = request_context.get().user
+    if viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.has_perm("accounts.view_user"):
+        try:
+            url = reverse("admin:accounts_user_change", args=[user.pk])
+        except NoReverseMatch:
+            return str(user)
+        return format_html('<a href="{}">{}</a>', url, user)
+    return str(user)
 
 
 def human_size(size):
@@ -86,7 +116,7 @@ class ClientDocumentInline(admin.TabularInline):
     """Documents on file: kind, name (a link to the permission-checked download view) and size."""
 
     model = ClientDocument
-    fields = ("kind", "download", "file_size", "uploaded_by", "uploaded_at")
+    fields = ("kind", "download", "file_size", "uploaded_by_name", "uploaded_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -101,6 +131,10 @@ class ClientDocumentInline(admin.TabularInline):
     @admin.display(description=_("size"))
     def file_size(self, obj):
         return human_size(obj.size)
+
+    @admin.display(description=_("uploaded by"))
+    def uploaded_by_name(self, obj):
+        return user_display(obj.uploaded_by)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -136,11 +170,25 @@ class ClientDocumentUploadInline(admin.TabularInline):
 class ClientReassignmentInline(admin.TabularInline):
     model = ClientReassignment
     fk_name = "client"
-    fields = ("at", "from_owner", "to_owner", "by")
+    fields = ("at", "from_name", "to_name", "by_name")
     readonly_fields = fields
     extra = 0
     can_delete = False
     verbose_name_plural = _("reassignment history")
+    # The row already says it all; clients_admin.css hides the row label Django repeats above it.
+    classes = ("client-history",)
+
+    @admin.display(description=_("from"))
+    def from_name(self, obj):
+        return user_display(obj.from_owner)
+
+    @admin.display(description=_("to"))
+    def to_name(self, obj):
+        return user_display(obj.to_owner)
+
+    @admin.display(description=_("by"))
+    def by_name(self, obj):
+        return user_display(obj.by)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("from_owner", "to_owner", "by")
@@ -170,8 +218,8 @@ class OwnerFilter(admin.SimpleListFilter):
 
 
 # --- Client admin -------------------------------------------------------------------------------
-# Read-only on the change page; the users are shown as plain names (a link to the user admin would
-# be a 403 for most staff).
+# Read-only on the change page; the users are shown through user_display (a plain name unless the
+# viewer may open the user admin).
 SYSTEM_FIELDS = ("owner_name", "status", "status_changed_by_name", "status_changed_at", "created_by_name", "created_at")
 PERSON_FIELDSET = (_("Natural person"), {"fields": ("apellido_paterno", "apellido_materno", "nombres", "occupation")})
 COMPANY_FIELDSET = (
@@ -209,8 +257,12 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
         "is_pep",
         ("created_at", admin.DateFieldListFilter),
     )
+    # What get_search_results searches (through Client.search_text); also required by autocomplete_fields.
     search_fields = ("^document_number", "apellido_paterno", "apellido_materno", "nombres", "razon_social", "email")
-    search_help_text = _("Search by document number (beginning), surnames, names, business name or e-mail.")
+    search_help_text = _(
+        "Search by document number (beginning), surnames, names, business name or e-mail; "
+        "capitals and accents do not matter."
+    )
     list_select_related = ("owner",)
     show_full_result_count = False
     list_per_page = 50
@@ -219,6 +271,8 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
     change_form_template = "admin/clients/client/change_form.html"
     change_list_template = "admin/clients/client/change_list.html"
     import_template_name = "admin/clients/client/import.html"
+    export_template_name = "admin/clients/client/export.html"
+    import_form_class = ClientImportForm
     export_form_class = ExportForm
     skip_import_confirm = False
 
@@ -256,15 +310,15 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
 
     @admin.display(description=_("account executive"))
     def owner_name(self, obj):
-        return obj.owner
+        return user_display(obj.owner)
 
     @admin.display(description=_("created by"))
     def created_by_name(self, obj):
-        return obj.created_by
+        return user_display(obj.created_by)
 
     @admin.display(description=_("status changed by"))
     def status_changed_by_name(self, obj):
-        return obj.status_changed_by or "—"
+        return user_display(obj.status_changed_by)
 
     @admin.display(description=_("registered at"), ordering="created_at")
     def registered(self, obj):
@@ -277,6 +331,13 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
     # --- scoping ---
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user).with_operation_counts()
+
+    def get_search_results(self, request, queryset, search_term):
+        """Case- and accent-insensitive ("nunez" finds NÚÑEZ) on SQLite and PostgreSQL alike.
+
+        Also what the operations' client autocomplete uses. Document number: from its beginning.
+        """
+        return client_search_filter(queryset, search_term), False
 
     def get_object(self, request, object_id, from_field=None):
         """Another trader's client is a 404, exactly like a client that does not exist."""
@@ -581,6 +642,24 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/clients/client/reassign_portfolio.html", context)
 
     # --- import / export ---
+    def add_data_read_fail_error_to_form(self, form, e):
+        # The library's message names the exception ("'BadZipFile' encountered…"): log it, say it plainly.
+        logger.info("Unreadable import file: %s: %s", type(e).__name__, e)
+        form.add_error("import_file", _("The file is not a valid Excel (xlsx) or CSV file."))
+
+    def _create_log_entry(self, user_pk, rows, import_type, action_flag):
+        # The library writes "new through import_export" into each object's history: say it in Spanish.
+        if rows:
+            LogEntry.objects.log_actions(
+                user_pk, rows, action_flag, change_message=str(_("Imported from a file.")), single_object=len(rows) == 1
+            )
+
+    def init_request_context_data(self, request, form):
+        context_data = super().init_request_context_data(request, form)
+        context_data["full_accounts"] = request.user.has_perm("clients.view_full_accounts")
+        context_data["filtered"] = bool({k for k in request.GET if k not in ("o", "p", "_changelist_filters")})
+        return context_data
+
     def get_import_formats(self):
         return [base_formats.XLSX, base_formats.CSV]
 

@@ -6,6 +6,8 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from import_export.forms import ImportForm
 
 from clients import services
 from clients.models import BankAccount, Client, ClientDocument, account_set_errors
@@ -111,6 +113,23 @@ class ClientDocumentUploadForm(ErrorsOnHiddenFieldsMixin, forms.ModelForm):
         widgets = {
             "file": forms.FileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"})
         }
+
+
+class ClientImportForm(ImportForm):
+    """django-import-export's upload form with the labels staff understand ("Resource" says nothing)."""
+
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        # A context of our own: the library's catalogue (earlier in INSTALLED_APPS) owns the plain msgids.
+        self.fields["resource"].label = pgettext_lazy("import form", "What the file contains")
+        self.fields["import_file"].label = pgettext_lazy("import form", "File to import")
+        self.fields["import_file"].help_text = pgettext_lazy(
+            "import form", "Excel (xlsx) or CSV, with the column names in the first row."
+        )
+        self.fields["format"].label = pgettext_lazy("import form", "File format")
+        self.fields["format"].help_text = pgettext_lazy(
+            "import form", "Chosen from the file name; change it only if it is wrong."
+        )
 
 
 class ReassignForm(forms.Form):

@@ -1,10 +1,14 @@
+import unicodedata
+
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Length, Substr
+from django.utils import timezone
+from django.utils.text import smart_split, unescape_string_literal
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from clients import validators
 from qoricash.files import PrivateFile
@@ -79,6 +83,54 @@ def _collapse(value):
     return " ".join((value or "").split())
 
 
+def search_key(text):
+    """How search compares text: 'Castro  Núñez' → 'CASTRO NUNEZ' (upper case, no accents, single spaces).
+
+    Plain Python, so it gives the same answer on SQLite and PostgreSQL (no unaccent extension,
+    no collation). Used for the stored `Client.search_text` and for what the user types.
+    """
+    text = unicodedata.normalize("NFKD", str(text or ""))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.upper().split())
+
+
+SEARCH_TEXT_MAX = 1000
+# The fields `search_text` is built from; a save() that touches any of them refreshes it.
+SEARCH_SOURCE_FIELDS = ("document_number", *PERSON_NAME_FIELDS, "razon_social", "email")
+
+
+def search_terms(query):
+    """The words of a search box, normalised; "quoted phrases" stay together (as in the admin)."""
+    terms = []
+    for bit in smart_split(query or ""):
+        if bit[:1] in ('"', "'") and bit[-1:] == bit[:1] and len(bit) > 1:
+            bit = unescape_string_literal(bit)
+        bit = search_key(bit)
+        if bit:
+            terms.append(bit)
+    return terms
+
+
+def client_search_filter(queryset, query, prefix=""):
+    """Filter `queryset` (of clients, or of rows with a client at `prefix`, e.g. "client__") by a search box.
+
+    Every word must match, each either as the beginning of the document number or anywhere in the
+    surnames, names, business name or e-mail, ignoring case and accents ("nunez" finds NÚÑEZ).
+    `search_text` is "<document number> <names…> <e-mail>", so the document number is matched as a
+    prefix of the whole text and the rest after it (a digit in the middle of a document does not match,
+    as before).
+    """
+    terms = search_terms(query)
+    if not terms:
+        return queryset
+    rest = "client_search_rest"
+    queryset = queryset.alias(**{rest: Substr(f"{prefix}search_text", Length(f"{prefix}document_number") + 2)})
+    condition = Q()
+    for term in terms:
+        condition &= Q(**{f"{prefix}search_text__startswith": term}) | Q(**{f"{rest}__contains": term})
+    return queryset.filter(condition)
+
+
 class Client(models.Model):
     document_type = models.CharField(_("document type"), max_length=3, choices=DocumentType.choices)
     document_number = models.CharField(_("document number"), max_length=12)
@@ -144,6 +196,10 @@ class Client(models.Model):
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Denormalised for search (see client_search_filter): kept up to date by save().
+    search_text = models.CharField(
+        _("search text"), max_length=SEARCH_TEXT_MAX, blank=True, editable=False, db_index=True
+    )
 
     objects = ClientQuerySet.as_manager()
 
@@ -172,6 +228,13 @@ class Client(models.Model):
     def __str__(self):
         return f"{self.display_name} ({self.document_type} {self.document_number})"
 
+    def save(self, *args, **kwargs):
+        self.search_text = self.build_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(SEARCH_SOURCE_FIELDS):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
     @property
     def is_company(self):
         return self.document_type == DocumentType.RUC
@@ -193,6 +256,12 @@ class Client(models.Model):
     @property
     def masked_document(self):
         return validators.mask(self.document_number)
+
+    def build_search_text(self):
+        """'<DOCUMENT NUMBER> <SURNAMES NAMES> <BUSINESS NAME> <E-MAIL>', upper case, no accents."""
+        number = search_key(self.document_number).replace(" ", "")
+        rest = search_key(" ".join(str(getattr(self, name) or "") for name in SEARCH_SOURCE_FIELDS[1:]))
+        return f"{number} {rest}"[:SEARCH_TEXT_MAX]
 
     def normalize(self):
         self.document_number = (self.document_number or "").strip().upper()
@@ -219,12 +288,16 @@ class Client(models.Model):
                 self.document_number,
             ):
                 errors["document_number"] = [_("The document type and number cannot be changed after registration.")]
-        if "document_number" not in errors:
+        if self.document_type not in DocumentType.values or not self.document_number:
+            # A missing or unknown type, or a missing number, is already the field's own error
+            # (clean_fields or the form): "unknown document type" here would only repeat it.
+            pass
+        elif "document_number" not in errors:
             try:
                 validators.validate_document(self.document_type, self.document_number)
             except ValidationError as exc:
                 errors["document_number"] = exc.messages
-        if "document_number" not in errors:
+        if "document_number" not in errors and self.document_type and self.document_number:
             taken = (
                 type(self)
                 ._default_manager.filter(document_type=self.document_type, document_number=self.document_number)
@@ -338,28 +411,39 @@ class BankAccount(models.Model):
         return validators.mask(self.number)
 
     def clean_fields(self, exclude=None):
-        # Digits only before the length validators run: "002-191-001234567012-58" is a valid CCI.
-        self.number = validators.normalize_account_number(self.number)
-        self.cci = validators.normalize_account_number(self.cci)
-        super().clean_fields(exclude)
+        """The number and the CCI get one message each, whatever is wrong with them.
 
-    def clean(self):
-        errors = {}
+        Digits only first: "002-191-001234567012-58" is a valid CCI. Then one rule per field instead
+        of Django's blank + max_length + validator checks, which would list two or three messages
+        for the same mistake (e.g. 22 digits: "at most 20 characters" and "6 to 20 digits").
+        """
         self.number = validators.normalize_account_number(self.number)
         self.cci = validators.normalize_account_number(self.cci)
+        exclude = set(exclude or ())
+        errors = {}
         try:
-            validators.validate_account_digits(self.number)
+            super().clean_fields(exclude | {"number", "cci"})
         except ValidationError as exc:
-            errors["number"] = exc.messages
-        if self.cci:
+            errors = exc.update_error_dict(errors)
+        checks = {"number": validators.validate_account_number, "cci": validators.validate_cci}
+        for name, check in checks.items():
+            if name in exclude:
+                continue
             try:
-                validators.validate_cci(self.cci)
+                check(getattr(self, name))
             except ValidationError as exc:
-                errors["cci"] = exc.messages
-        elif self.bank in BANKS_REQUIRING_CCI:
-            errors["cci"] = [_("The CCI (20 digits) is required for %(bank)s.") % {"bank": self.get_bank_display()}]
+                errors[name] = exc.error_list
         if errors:
             raise ValidationError(errors)
+
+    def clean(self):
+        # The number and CCI formats are clean_fields' (one message each); only the cross-field rule here.
+        self.number = validators.normalize_account_number(self.number)
+        self.cci = validators.normalize_account_number(self.cci)
+        if not self.cci and self.bank in BANKS_REQUIRING_CCI:
+            raise ValidationError(
+                {"cci": _("The CCI (20 digits) is required for %(bank)s.") % {"bank": self.get_bank_display()}}
+            )
 
     @property
     def duplicate_key(self):
@@ -485,4 +569,14 @@ class ClientReassignment(models.Model):
         indexes = [models.Index(fields=["client", "-at"], name="reassign_client_idx")]
 
     def __str__(self):
-        return f"{self.client_id}: {self.from_owner_id} → {self.to_owner_id}"
+        # "De Tania Rojas a Luis Paredes, 27/11/2026 17:40" (callers select_related the users).
+        when = timezone.localtime(self.at).strftime("%d/%m/%Y %H:%M") if self.at else ""
+        text = gettext("From %(old)s to %(new)s") % {
+            "old": _person(self.from_owner),
+            "new": _person(self.to_owner),
+        }
+        return f"{text}, {when}" if when else text
+
+
+def _person(user):
+    return (user.get_full_name() or user.get_username()) if user is not None else "—"

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
+from import_export.resources import Diff
 
 from clients import services
 from clients.models import (
@@ -70,12 +71,17 @@ class ChoiceWidget(TextWidget):
     def __init__(self, choices, aliases=None, label=""):
         super().__init__()
         self.lookup = {}
+        self.labels = dict(choices)
         for code, text in choices:
             self.lookup[slug(code)] = code
             self.lookup[slug(str(text))] = code
         for alias, code in (aliases or {}).items():
             self.lookup[slug(alias)] = code
         self.label = label
+
+    def render(self, value, obj=None, **kwargs):
+        # What people read in the preview: "Ahorro", "Lima", "Interbank" (also accepted back by clean()).
+        return "" if value in (None, "") else str(self.labels.get(value, value))
 
     def clean(self, value, row=None, **kwargs):
         text = super().clean(value)
@@ -102,6 +108,11 @@ class YesNoWidget(TextWidget):
         if text in self.NO:
             return False
         raise ValueError(_("Write SÍ or NO."))
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None or value == "":
+            return ""
+        return _("Yes") if value else _("No")
 
 
 class OwnerWidget(TextWidget):
@@ -139,6 +150,37 @@ def _unexpected_error_message(row_number=None):
     return text
 
 
+class PreviewDiff(Diff):
+    """The preview of an import: each new row as people read it, not a diff of stored codes.
+
+    An import only adds rows, so there is nothing to compare with; the library's diff would show
+    internal values (savings, lima, False) underlined as insertions, and nothing for the columns
+    that are not model fields (the client's document on a bank account).
+    """
+
+    def __init__(self, resource, instance, new):
+        self.left = []
+        self.right = []
+        self.new = new
+
+    def compare_with(self, resource, instance):
+        self.right = resource.preview_values(instance)
+
+    def as_html(self):
+        return list(self.right)  # plain text: the template escapes it
+
+
+def _drop_empty_preview_columns(result):
+    """The preview shows only the columns with a value in some row (a clients file may have 22)."""
+    rows = [row for row in result.valid_rows() if row.diff]
+    if not rows:
+        return
+    keep = [i for i in range(len(result.diff_headers)) if any(i < len(row.diff) and row.diff[i] for row in rows)]
+    result.diff_headers = [result.diff_headers[i] for i in keep]
+    for row in rows:
+        row.diff = [row.diff[i] for i in keep]
+
+
 class AllOrNothingImportMixin:
     """One transaction for the whole file; one bad row rolls everything back.
 
@@ -158,7 +200,28 @@ class AllOrNothingImportMixin:
         kwargs.pop("collect_failed_rows", None)
         if self.user is None:
             self.user = kwargs.get("user")
-        return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs)
+        result = super().import_data(
+            dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs
+        )
+        _drop_empty_preview_columns(result)
+        return result
+
+    def get_diff_class(self):
+        return PreviewDiff
+
+    def preview_values(self, instance):
+        """One cell per diff header: a `preview_<field>` method, else the field's widget render."""
+        values = []
+        for field in self.get_import_fields():
+            name = self.get_field_name(field)
+            method = getattr(self, f"preview_{name}", None)
+            if instance is None:
+                values.append("")
+            elif method is not None:
+                values.append(method(instance))
+            else:
+                values.append(field.export(instance))
+        return values
 
     def _column_for(self, name):
         for field in self.fields.values():
@@ -467,8 +530,40 @@ class BankAccountImportResource(AllOrNothingImportMixin, resources.ModelResource
             raise ValidationError(errors)
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        # The uniqueness of an active account is checked by the service against the locked set.
-        super().validate_instance(instance, import_validation_errors, validate_unique=False)
+        """One message per problem: no client found is said once, under the document number.
+
+        Without a client, the model's own "client: this field cannot be null" is only a consequence
+        of the failed lookup, so "client" is left out of full_clean. The uniqueness of an active
+        account is checked by the service against the locked set (validate_unique=False).
+        """
+        errors = dict(import_validation_errors or {})
+        exclude = set(errors)
+        if instance.client_id is None:
+            exclude.add("client")
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=False)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise self._rekey(ValidationError(errors))
+
+    # --- preview: which client each account goes to ---
+    def get_diff_headers(self):
+        headers = super().get_diff_headers()
+        at = headers.index(str(self.fields["client_document_number"].column_name)) + 1
+        return [*headers[:at], str(pgettext_lazy("column", "Client")), *headers[at:]]
+
+    def preview_values(self, instance):
+        values = super().preview_values(instance)
+        at = self.get_import_fields().index(self.fields["client_document_number"]) + 1
+        client = instance.client if instance is not None and instance.client_id else None
+        return [*values[:at], client.display_name if client else "", *values[at:]]
+
+    def preview_client_document_type(self, account):
+        return account.client.get_document_type_display() if account.client_id else ""
+
+    def preview_client_document_number(self, account):
+        return account.client.document_number if account.client_id else ""
 
     def do_instance_save(self, instance, is_create):
         services.add_bank_account(instance.client, instance, by=self.user)

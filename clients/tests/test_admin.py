@@ -1,6 +1,9 @@
 """The clients admin as each role uses it: scoping, registration, edit rules, review, portfolios."""
 
+from pathlib import Path
+
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as DjangoBrowser
 from django.urls import reverse
@@ -500,3 +503,77 @@ def test_two_people_registering_the_same_document_at_once_get_a_message_not_a_50
     assert "No se guardó nada: Ya existe un cliente con DNI 41234568." in messages_of(response)
     assert not Client.objects.filter(owner=trader).exists()
     assert BankAccount.objects.count() == 0
+
+
+# --- QA walk-through: what people read on the client page ---------------------------------------
+USER_ADMIN_LINK = "/admin/accounts/user/"
+
+
+def test_trader_reads_plain_user_names_master_gets_links(trader, operador, master):
+    client = active_client(owner=trader)
+    client.status_changed_by = operador
+    client.save()
+    page = logged_in(trader).get(change_url(client)).content.decode()
+    assert USER_ADMIN_LINK + f"{trader.pk}/" not in page  # a link there would be a 403 for a Trader
+    assert USER_ADMIN_LINK + f"{operador.pk}/" not in page
+    assert str(trader) in page and str(operador) in page  # created by, uploaded by, status changed by
+    page = logged_in(master).get(change_url(client)).content.decode()
+    assert f'href="{reverse("admin:accounts_user_change", args=[trader.pk])}"' in page
+    assert f'href="{reverse("admin:accounts_user_change", args=[operador.pk])}"' in page
+
+
+def test_user_links_follow_the_permission_not_the_role(trader):
+    from django.contrib.auth.models import Permission
+
+    client = active_client(owner=trader)
+    trader.user_permissions.add(Permission.objects.get(codename="view_user", content_type__app_label="accounts"))
+    page = logged_in(trader).get(change_url(client)).content.decode()
+    assert f'href="{reverse("admin:accounts_user_change", args=[trader.pk])}"' in page
+
+
+def test_reassignment_history_reads_as_names_without_the_raw_row_label(master_client, master, trader, other_trader):
+    from clients import services
+
+    trader.first_name, trader.last_name = "Tania", "Rojas"
+    trader.save()
+    other_trader.first_name, other_trader.last_name = "Luis", "Paredes"
+    other_trader.save()
+    client = ClientFactory(owner=trader)
+    services.reassign_clients([client.pk], other_trader, by=master)
+    move = ClientReassignment.objects.get(client=client)
+    response = master_client.get(change_url(client))
+    page = response.content.decode()
+    assert f"{client.pk}: {trader.pk} → {other_trader.pk}" not in page
+    assert str(move).startswith("De Tania Rojas a Luis Paredes, ")
+    # The tabular inline's row label is hidden (clients_admin.css) in the history table.
+    inline = next(i for i in response.context["inline_admin_formsets"] if i.opts.model is ClientReassignment)
+    assert "client-history" in inline.classes
+    css = Path(finders.find("clients/clients_admin.css")).read_text()
+    assert "fieldset.client-history td.original p { display: none; }" in css
+    assert "Tania Rojas" in page and "Luis Paredes" in page  # the from / to columns
+
+
+def test_client_form_shows_one_message_for_a_bad_account_number(trader_client):
+    page = trader_client.get(ADD)
+    data = admin_form_data(page)
+    data.update(
+        {
+            "document_number": "41234567",
+            "apellido_paterno": "Quispe",
+            "apellido_materno": "Mamani",
+            "nombres": "Rosa",
+            "email": "rosa@correo.pe",
+        }
+    )
+    accounts, _i, _t = prefix_of(page, "bankaccount")
+    add_account(data, accounts, 0, number="12ab")
+    add_account(data, accounts, 1, number="1234-5678-9012-3456-7890-12", currency="USD")
+    response = trader_client.post(ADD, data)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert content.count("El número de cuenta debe tener de 6 a 20 dígitos (se admiten guiones).") == 2  # one per row
+    assert "El número de cuenta debe tener de 6 a 20 dígitos." not in content
+    assert "como máximo 20 caracteres" not in content
+    formset = next(i.formset for i in response.context["inline_admin_formsets"] if i.formset.model is BankAccount)
+    assert [len(f.errors.get("number", [])) for f in formset.forms[:2]] == [1, 1]
+    assert Client.objects.count() == 0

@@ -73,3 +73,46 @@ def test_trader_registers_a_company_and_an_operador_activates_it(
     page.screenshot(path=str(screenshot_dir / "clients-04-operador-activated.png"), full_page=True)
     client.refresh_from_db()
     assert client.status == ClientStatus.ACTIVE and client.status_changed_by_id == operador.pk
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_master_reads_the_bank_account_preview_and_a_plain_history(
+    live_server, page, admin_login, master, trader, other_trader, screenshot_dir, tmp_path
+):
+    import openpyxl
+
+    from clients import services
+    from clients.tests.factories import ClientFactory
+
+    eliana = ClientFactory(
+        owner=trader, document_number="41353785", apellido_paterno="CASTRO", apellido_materno="NÚÑEZ", nombres="ELIANA"
+    )
+    book = openpyxl.Workbook()
+    book.active.append(["Tipo Documento", "Número Documento", "Banco", "Tipo Cuenta", "Moneda", "Número Cuenta"])
+    book.active.append(["DNI", "41353785", "INTERBANK", "savings", "PEN", "2003001234567"])
+    book.active.append(["DNI", "41353785", "bcp", "ahorros", "USD", "19112345678012"])
+    upload = tmp_path / "cuentas.xlsx"
+    book.save(upload)
+
+    admin_login(page, master.username)
+    page.goto(f"{live_server.url}/admin/clients/client/import/")
+    page.select_option("#id_resource", "1")
+    page.set_input_files("#id_import_file", str(upload))
+    page.click("input[type=submit]")
+    page.wait_for_load_state()
+    table = page.locator("table.client-import-preview")
+    headers = table.locator("thead th").all_inner_texts()
+    first = dict(zip(headers, table.locator("tbody tr").first.locator("td").all_inner_texts(), strict=True))
+    page.screenshot(path=str(screenshot_dir / "clients-05-import-accounts-preview.png"), full_page=True)
+    assert first["TIPO DOCUMENTO"] == "DNI" and first["NÚMERO DOCUMENTO"] == "41353785"
+    assert first["CLIENTE"] == "CASTRO NÚÑEZ ELIANA"
+    assert (first["BANCO"], first["TIPO CUENTA"], first["UBICACIÓN"]) == ("Interbank", "Ahorro", "Lima")
+
+    services.reassign_clients([eliana.pk], other_trader, by=master)
+    page.goto(f"{live_server.url}/admin/clients/client/{eliana.pk}/change/")
+    history = page.locator("#reassignments-group")
+    history.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "clients-06-client-history.png"), full_page=True)
+    assert history.locator("td.original p").first.is_hidden()  # no row label above the row
+    assert str(other_trader) in history.locator("td.field-to_name").first.inner_text()

@@ -207,3 +207,51 @@ def test_client_and_account_refuse_arabic_indic_digits(trader):
         client=ClientFactory(owner=trader), number="19112345678012", cci=chr(0x0660) * 20, bank=Bank.BCP
     )
     assert set(errors_of(account)["cci"]) == {"El CCI debe tener exactamente 20 dígitos."}
+
+
+# --- One message per mistake on account numbers -------------------------------------------------
+NUMBER_MESSAGE = "El número de cuenta debe tener de 6 a 20 dígitos (se admiten guiones)."
+
+
+@pytest.mark.parametrize("number", ["12ab", "123", "1234-5678-9012-3456-7890-12", ""])
+def test_a_bad_account_number_gets_exactly_one_message(trader, number):
+    account = BankAccountFactory.build(client=ClientFactory(owner=trader), number=number)
+    assert errors_of(account)["number"] == [NUMBER_MESSAGE]
+
+
+def test_a_bad_cci_gets_exactly_one_message(trader):
+    client = ClientFactory(owner=trader)
+    for cci in ("123", "0" * 25, "0011-0123-abc"):
+        account = BankAccountFactory.build(client=client, number="19112345678012", cci=cci)
+        assert errors_of(account) == {"cci": ["El CCI debe tener exactamente 20 dígitos."]}
+    account = BankAccountFactory.build(client=client, number="19112345678012", cci="", bank=Bank.BBVA)
+    assert errors_of(account) == {"cci": ["El CCI (20 dígitos) es obligatorio para BBVA."]}
+    dashed = BankAccountFactory.build(client=client, number="191-12345678-0-12", cci="002-191-001234567012-58")
+    dashed.full_clean()
+    assert (dashed.number, dashed.cci) == ("19112345678012", "00219100123456701258")
+
+
+def test_excluded_account_fields_are_not_checked_again(trader):
+    # A form that already refused the number excludes it: the model must not add a second message.
+    account = BankAccountFactory.build(client=ClientFactory(owner=trader), number="")
+    account.full_clean(exclude=["number"])
+
+
+# --- Reassignment history label -----------------------------------------------------------------
+def test_reassignment_reads_as_a_sentence(trader, other_trader, master):
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from clients.models import ClientReassignment
+
+    trader.first_name, trader.last_name = "Tania", "Rojas"
+    other_trader.first_name, other_trader.last_name = "Luis", "Paredes"
+    move = ClientReassignment(
+        client=ClientFactory(owner=other_trader), from_owner=trader, to_owner=other_trader, by=master
+    )
+    move.at = timezone.make_aware(datetime(2026, 11, 27, 17, 40))
+    assert str(move) == "De Tania Rojas a Luis Paredes, 27/11/2026 17:40"
+    other_trader.first_name = other_trader.last_name = ""
+    move.at = None
+    assert str(move) == f"De Tania Rojas a {other_trader.username}"

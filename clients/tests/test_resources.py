@@ -447,3 +447,110 @@ def test_missing_columns_read_as_a_sentence_in_the_admin(master_client):
     )
     content = response.content.decode()
     assert "<li>Faltan columnas en el archivo: Número Documento, Email.</li>" in content
+
+
+# --- QA walk-through: a readable preview, Spanish pages, one message per problem ----------------
+def preview(response):
+    """The preview table as {header: [values…]}, the way the template renders it."""
+    result = response.context["result"]
+    assert response.context["confirm_form"] is not None, [r.error_dict for r in result.invalid_rows]
+    rows = [row.diff for row in result.valid_rows()]
+    return {header: [row[i] for row in rows] for i, header in enumerate(result.diff_headers)}
+
+
+def test_bank_account_preview_names_each_client_and_shows_labels(master_client, trader):
+    person = ClientFactory(
+        owner=trader, document_number="45000000", apellido_paterno="CASTRO", apellido_materno="NÚÑEZ", nombres="ELIANA"
+    )
+    company = CompanyFactory(owner=trader, razon_social="CAFÉ ORGÁNICO S.A.C.")
+    rows = [
+        ["45000000", "interbank", "ahorros", "PEN", "2003001234567", "", "lima"],
+        [company.document_number, "BCP", "corriente", "$", "19112345678012", "", "provincia"],
+    ]
+    response = master_client.post(
+        IMPORT, {"resource": "1", "format": "1", "import_file": csv_file(ACCOUNT_HEADERS, rows)}
+    )
+    table = preview(response)
+    assert table["Tipo Documento"] == ["DNI", "RUC"]  # looked up, even when the file has no such column
+    assert table["Número Documento"] == [person.document_number, company.document_number]
+    assert table["Cliente"] == ["CASTRO NÚÑEZ ELIANA", "CAFÉ ORGÁNICO S.A.C."]
+    assert table["Banco"] == ["Interbank", "BCP"]
+    assert table["Tipo Cuenta"] == ["Ahorro", "Corriente"]
+    assert table["Ubicación"] == ["Lima", "Provincia"]
+    assert "CCI" not in table  # empty in every row: left out of the preview
+    content = response.content.decode()
+    for internal in ("savings", "checking", ">lima<", "province", "INTERBANK", "<ins"):
+        assert internal not in content
+    assert BankAccount.objects.count() == 0
+
+
+def test_client_preview_shows_si_no_for_pep(master_client):
+    headers = [*CLIENT_HEADERS, "PEP", "Cargo PEP", "Entidad PEP"]
+    rows = [r + ["", "", ""] for r in client_rows(2)]
+    rows[1][8:] = ["sí", "Alcalde", "Municipalidad de Lima"]
+    response = master_client.post(IMPORT, {"resource": "0", "format": "0", "import_file": xlsx_file(headers, rows)})
+    table = preview(response)
+    assert table["PEP"] == ["No", "Sí"]
+    assert table["Tipo Documento"] == ["DNI", "RUC"]
+    assert "False" not in response.content.decode() and "True" not in response.content.decode()
+
+
+def test_unknown_document_is_one_message_and_the_account_number_another(master):
+    rows = [["99999999", "BCP", "Ahorro", "USD", "12ab", "", ""]]
+    result = BankAccountImportResource(user=master).import_data(dataset(ACCOUNT_HEADERS, rows))
+    assert result.invalid_rows[0].error_dict == {
+        "Número Documento": ["No hay un cliente con documento 99999999 en su cartera."],
+        "Número Cuenta": ["El número de cuenta debe tener de 6 a 20 dígitos (se admiten guiones)."],
+    }
+
+
+def test_a_corrupt_file_gets_a_plain_spanish_message(master_client):
+    fake = SimpleUploadedFile("clientes.xlsx", b"PK\x03\x04 not really a zip" * 20)
+    response = master_client.post(IMPORT, {"resource": "0", "format": "0", "import_file": fake})
+    assert response.status_code == 200
+    assert response.context["form"].errors["import_file"] == ["El archivo no es un Excel (xlsx) o CSV válido."]
+    content = response.content.decode()
+    assert "BadZipFile" not in content and "Se encontró" not in content
+    assert Client.objects.count() == 0
+
+
+def test_a_file_with_only_the_header_is_explained_in_spanish(master_client):
+    response = master_client.post(
+        IMPORT, {"resource": "0", "format": "0", "import_file": xlsx_file(CLIENT_HEADERS, [])}
+    )
+    assert response.context["form"].errors["import_file"] == [
+        "El archivo no tiene filas para importar: revise que la primera fila tenga los nombres de las columnas "
+        "y que debajo haya datos."
+    ]
+
+
+def test_import_and_export_pages_have_no_english_or_technical_labels(master_client):
+    for url, expected in ((IMPORT, "Contenido del archivo"), (EXPORT, "Descargar el Excel")):
+        content = master_client.get(url).content.decode()
+        assert expected in content
+        for text in ("This exporter", "This importer", "importará los siguientes campos", "Recurso", "Fichero"):
+            assert text not in content, (url, text)
+    content = master_client.get(EXPORT).content.decode()
+    assert "Columnas:" in content and "Cuenta Bancaria 6" in content
+    assert "número completo" in content  # the Master exports full account numbers and is told so
+
+
+def test_the_import_history_entry_is_in_spanish(master_client):
+    from django.contrib.admin.models import LogEntry
+
+    response = master_client.post(
+        IMPORT, {"resource": "0", "format": "0", "import_file": xlsx_file(CLIENT_HEADERS, client_rows(2))}
+    )
+    master_client.post(reverse("admin:clients_client_process_import"), response.context["confirm_form"].initial)
+    assert Client.objects.count() == 2
+    assert {e.get_change_message() for e in LogEntry.objects.all()} == {"Importado desde un archivo."}
+
+
+def test_a_bad_document_type_is_one_message_not_also_unknown_type_under_the_number(master):
+    rows = [
+        ["XYZ", "41234567", "Quispe", "Mamani", "Ana", "", "ana@x.pe", "987654321"],
+        ["DNI", "", "Quispe", "Mamani", "Ana", "", "ana2@x.pe", "987654321"],
+    ]
+    result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, rows))
+    assert result.invalid_rows[0].error_dict == {"Tipo Documento": ["«XYZ» no es un valor válido para Tipo Documento."]}
+    assert result.invalid_rows[1].error_dict == {"Número Documento": ["Este campo no puede estar vacío."]}
