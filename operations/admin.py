@@ -40,6 +40,7 @@ except ImportError:  # pragma: no cover - until it exists, show name and size on
 
 
 # --- Index panels and custom views -------------------------------------------------------------------
+admin.site.register_panel("operations/panels/returned.html", views.returned_panel, order=3)
 admin.site.register_panel("operations/panels/queue.html", views.queue_panel, order=5)
 admin.site.register_panel("operations/panels/rates.html", views.rates_panel, order=10)
 admin.site.register_view("operations/queue/", views.queue_fragment, "operations_queue")
@@ -254,6 +255,7 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 
 @admin.register(HouseBankAccount)
 class HouseBankAccountAdmin(admin.ModelAdmin):
+    form = op_forms.HouseBankAccountForm
     list_display = ("bank", "currency", "number", "cci", "holder", "is_active")
     list_filter = ("currency", "bank", "is_active")
     search_fields = ("number", "cci", "holder")

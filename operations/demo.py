@@ -227,6 +227,34 @@ def _one(rng, client, op_type, when, rate_row, target, master, operador, houses,
     return op
 
 
+def _returned(rng, clients, master, houses, now):
+    """One operation the operator sent back to Pendiente (the trader's "Operaciones devueltas" panel)."""
+    own = [c for c in clients if c.owner.username == "trader"] or clients
+    client = rng.choice(own)
+    when = now - timedelta(minutes=40)
+    op = _one(
+        rng,
+        client,
+        OperationType.BUY,
+        when,
+        services.current_rate(),
+        OperationStatus.IN_PROCESS,
+        master,
+        None,
+        houses,
+        now,
+        in_process_for=25,
+    )
+    services.return_to_pending(
+        op.assigned_operator or master,
+        op,
+        "El abono no figura en el estado de cuenta del banco: verifique el número de operación con el cliente.",
+        notify=False,
+    )
+    OperationEvent.objects.filter(operation=op, action=EventAction.RETURNED).update(at=now - timedelta(minutes=12))
+    return op
+
+
 def seed(stdout=None):
     master, operador, users = _users()
     if master is None:
@@ -271,6 +299,7 @@ def seed(stdout=None):
         created.append(
             _one(rng, rng.choice(clients), op_type, when, rate_row, target, master, operador, houses, now, minutes)
         )
+    created.append(_returned(rng, clients, master, houses, now))
     counts = {s.label: Operation.objects.filter(status=s).count() for s in OperationStatus}
     _say(stdout, "  Operaciones: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return created

@@ -1,4 +1,9 @@
-"""Operation e-mails to the client (Spanish), sent after the transaction commits.
+"""Operation e-mails (Spanish), sent after the transaction commits: to the client (new, completed)
+and to the trader (an operation returned to Pendiente).
+
+The client's account executive is the client's CURRENT owner (`op.client.owner`): after a client is
+reassigned, its e-mails name and copy the new owner, not `op.trader` (the executive at creation,
+kept for reports).
 
 A failure is logged and never raised: the operation is already recorded and must not be undone
 because a mail server is down. No voucher URL and no full account number ever goes out: the
@@ -22,14 +27,25 @@ def _split(emails):
     return [e.strip() for e in (emails or "").replace(",", ";").split(";") if e.strip()]
 
 
+def executive(op):
+    """The client's account executive now: its current owner (not op.trader after a reassignment)."""
+    return op.client.owner
+
+
 def recipients(op):
-    """(to, cc): the client; in copy the client's copy addresses and the account executive."""
+    """(to, cc): the client; in copy the client's copy addresses and its account executive."""
     to = _split(op.client.email)
     cc = []
-    for address in [*_split(op.client.cc_emails), getattr(op.trader, "email", "")]:
+    for address in [*_split(op.client.cc_emails), getattr(executive(op), "email", "")]:
         if address and address.lower() not in {a.lower() for a in to + cc}:
             cc.append(address)
     return to, cc
+
+
+def _amount(value, currency):
+    from operations.models import money_label
+
+    return money_label(value, currency)
 
 
 def _context(op):
@@ -37,25 +53,22 @@ def _context(op):
     from operations.models import HouseBankAccount, OperationType, mask_snapshot
     from qoricash import money
 
-    def amount(value, currency):
-        return f"{'US$' if currency == Currency.USD else 'S/'} {money.fmt(value)}"
-
     sends, receives = op.client_sends_currency, op.client_receives_currency
     return {
         "op": op,
         "client_name": op.client.display_name,
         "type_label": _("COMPRA USD") if op.type == OperationType.BUY else _("VENTA USD"),
-        "amount_usd": amount(op.amount_usd, Currency.USD),
-        "amount_pen": amount(op.amount_pen, Currency.PEN),
+        "amount_usd": _amount(op.amount_usd, Currency.USD),
+        "amount_pen": _amount(op.amount_pen, Currency.PEN),
         "rate": money.fmt(op.rate, places=4),
-        "sends": amount(op.client_sends_amount, sends),
-        "receives": amount(op.client_receives_amount, receives),
+        "sends": _amount(op.client_sends_amount, sends),
+        "receives": _amount(op.client_receives_amount, receives),
         "source": mask_snapshot(op.source_snapshot),
         "destination": mask_snapshot(op.destination_snapshot),
         "created_at": timezone.localtime(op.created_at),
         "completed_at": timezone.localtime(op.completed_at) if op.completed_at else None,
-        "executive": op.trader.get_full_name() or op.trader.username,
-        "executive_email": op.trader.email,
+        "executive": executive(op).get_full_name() or executive(op).username,
+        "executive_email": executive(op).email,
         "house_accounts": list(HouseBankAccount.objects.filter(is_active=True, currency=sends)),
     }
 
@@ -64,7 +77,7 @@ def _send(kind, op_id):
     from operations.models import Operation
 
     try:
-        op = Operation.objects.select_related("client", "trader").get(pk=op_id)
+        op = Operation.objects.select_related("client__owner").get(pk=op_id)
         to, cc = recipients(op)
         if not to:
             log.warning("operation %s: client has no e-mail, %s not sent", op.code, kind)
@@ -93,3 +106,42 @@ def new_operation_on_commit(op_id):
 
 def completed_operation_on_commit(op_id):
     transaction.on_commit(lambda: _send("completed_operation", op_id))
+
+
+def _send_returned(op_id, event_id):
+    """Tell the trader (the client's current owner) that the operator returned the operation, and why."""
+    from operations.models import OperationEvent
+
+    try:
+        event = OperationEvent.objects.select_related("operation__client__owner", "by").get(
+            pk=event_id, operation_id=op_id
+        )
+        op, trader = event.operation, event.operation.client.owner
+        to = _split(trader.email)
+        if not to:
+            log.warning("operation %s: trader %s has no e-mail, returned_operation not sent", op.code, trader.pk)
+            return False
+        with translation.override(settings.LANGUAGE_CODE):
+            ctx = {
+                **_context(op),
+                "trader_name": trader.get_full_name() or trader.username,
+                "returned_by": event.by.get_full_name() or event.by.username,
+                "returned_at": timezone.localtime(event.at),
+                "reason": event.reason,
+                "deposits_total": _amount(op.deposits_total, op.client_sends_currency),
+            }
+            subject = _("Operation #%(code)s returned to Pendiente - QoriCash Trading") % {"code": op.code}
+            text = render_to_string("operations/email/returned_operation.txt", ctx)
+            html = render_to_string("operations/email/returned_operation.html", ctx)
+        message = EmailMultiAlternatives(subject, text, to=to)
+        message.attach_alternative(html, "text/html")
+        message.send()
+        log.info("operation %s: returned_operation e-mail sent", op.code)
+        return True
+    except Exception:
+        log.exception("operation %s: returned_operation e-mail failed", op_id)
+        return False
+
+
+def returned_operation_on_commit(op_id, event_id):
+    transaction.on_commit(lambda: _send_returned(op_id, event_id))

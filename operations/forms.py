@@ -76,6 +76,24 @@ class ExchangeRateForm(forms.ModelForm):
         return cleaned
 
 
+# --- House accounts ----------------------------------------------------------------------------------
+
+
+class HouseBankAccountForm(forms.ModelForm):
+    class Meta:
+        model = HouseBankAccount
+        fields = ("bank", "currency", "number", "cci", "holder", "is_active")
+        # Stored untranslated in the history page's change messages, translated when shown.
+        labels = {
+            "bank": _("Bank"),
+            "currency": _("Currency"),
+            "number": _("Account number"),
+            "cci": _("CCI"),
+            "holder": _("Holder"),
+            "is_active": _("Active"),
+        }
+
+
 # --- Operations --------------------------------------------------------------------------------------
 
 
@@ -175,6 +193,9 @@ class OperationChangeForm(forms.ModelForm):
         model = Operation
         fields = ("amount_usd", "notes")
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        # Labels the admin stores (untranslated) in the change message of the history page and
+        # translates when shown: each needs its own Spanish entry.
+        labels = {"amount_usd": _("Amount USD"), "notes": _("Notes")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -205,12 +226,19 @@ class _ChildForm(forms.ModelForm):
     user = None
     refusals = {}  # {form prefix: OperationError} a service raised while saving this row (shown again)
     currency_attr = ""  # "client_sends_currency" or "client_receives_currency"
+    # Column headers, and the field names the admin stores (untranslated) in the history page's
+    # change messages ("Cambios en Importe y Comprobante para abono del cliente …"): capitalised
+    # msgids of their own, translated when the history is shown.
+    field_labels = {}
 
     client_account = AccountChoiceField(queryset=BankAccount.objects.none())
     house_account = HouseAccountChoiceField(queryset=HouseBankAccount.objects.none())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, label in self.field_labels.items():
+            if name in self.fields:
+                self.fields[name].label = label
         op = self.operation
         if op is None:
             return
@@ -222,8 +250,6 @@ class _ChildForm(forms.ModelForm):
             houses = houses | HouseBankAccount.objects.filter(pk=self.instance.house_account_id)
         self.fields["client_account"].queryset = accounts.distinct()
         self.fields["house_account"].queryset = houses.distinct()
-        self.fields["client_account"].label = self._meta.model._meta.get_field("client_account").verbose_name
-        self.fields["house_account"].label = self._meta.model._meta.get_field("house_account").verbose_name
         if self.instance.pk and self.instance.is_voided:
             for field in self.fields.values():  # shown as it was, never changed again
                 field.disabled = True
@@ -258,6 +284,13 @@ class _ChildForm(forms.ModelForm):
 
 class DepositForm(_ChildForm):
     currency_attr = "client_sends_currency"
+    field_labels = {
+        "amount": _("Amount"),
+        "bank_reference": _("Bank operation number"),
+        "client_account": _("Client account charged"),
+        "house_account": _("House account credited"),
+        "file": _("Voucher"),
+    }
 
     class Meta:
         model = Deposit
@@ -273,6 +306,12 @@ class DepositForm(_ChildForm):
 
 class PayoutForm(_ChildForm):
     currency_attr = "client_receives_currency"
+    field_labels = {
+        "amount": _("Amount"),
+        "client_account": _("Client destination account"),
+        "house_account": _("House account paying"),
+        "file": _("Voucher"),
+    }
 
     class Meta:
         model = Payout
@@ -314,7 +353,7 @@ class TransitionForm(forms.Form):
         else:
             self.fields["reason"].label = _("Comment (optional)")
         if transition.name == "reassign":
-            candidates = services.operator_candidates().exclude(pk=operation.assigned_operator_id)
+            candidates = services.reassign_targets(operation)  # never empty here: refused before
             self.fields["operator"] = forms.ModelChoiceField(
                 label=_("New operator"),
                 queryset=candidates.order_by("first_name", "last_name", "username"),

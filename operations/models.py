@@ -22,6 +22,16 @@ def mask_snapshot(snapshot):
     return f"{head} {mask(number)}" if head else mask(number)
 
 
+def money_label(amount, currency=None):
+    """'US$ 12,345.67' / 'S/ 12,345.67' (thousands separators, like every screen); no symbol if unknown."""
+    if amount is None:
+        return "—"
+    text = money.fmt(amount)
+    if currency is None:
+        return text
+    return f"{'US$' if currency == Currency.USD else 'S/'} {text}"
+
+
 def rate_bounds():
     return money.rate(settings.RATE_MIN), money.rate(settings.RATE_MAX)
 
@@ -56,8 +66,12 @@ class ExchangeRate(models.Model):
         verbose_name_plural = _("exchange rates")
         ordering = ["-effective_at", "-id"]
         constraints = [
+            # full_clean validates it too: its message is the one users see when the order is wrong
+            # (clean() does not repeat it, so the form shows one message, not two).
             models.CheckConstraint(
-                condition=Q(buy__lte=models.F("base")) & Q(base__lte=models.F("sell")), name="rate_buy_base_sell_order"
+                condition=Q(buy__lte=models.F("base")) & Q(base__lte=models.F("sell")),
+                name="rate_buy_base_sell_order",
+                violation_error_message=_("The rates must satisfy buy ≤ base ≤ sell."),
             ),
         ]
 
@@ -65,14 +79,14 @@ class ExchangeRate(models.Model):
         return f"C {self.buy} / V {self.sell} (base {self.base})"
 
     def clean(self):
+        # The order buy ≤ base ≤ sell is the CheckConstraint's (validated after clean, and skipped
+        # when a rate already has an error here).
         low, high = rate_bounds()
         errors = {}
         for name in ("base", "buy", "sell"):
             value = getattr(self, name)
             if value is not None and not (low <= value <= high):
                 errors[name] = [_("The rate must be between %(low)s and %(high)s.") % {"low": low, "high": high}]
-        if not errors and None not in (self.base, self.buy, self.sell) and not (self.buy <= self.base <= self.sell):
-            errors["__all__"] = [_("The rates must satisfy buy ≤ base ≤ sell.")]
         if errors:
             raise ValidationError(errors)
 
@@ -408,7 +422,13 @@ class Deposit(Voidable, PrivateFile):
         constraints = [voided_consistency("deposit_voided_when_and_by")]
 
     def __str__(self):
-        return f"{self.amount} ({self.bank_reference or '-'})"
+        # No words: the admin stores this text untranslated in its history ("S/ 1,234.50 · 12345678").
+        text = money_label(self.amount, self.currency if self.operation_id else None)
+        return f"{text} · {self.bank_reference}" if self.bank_reference else text
+
+    @property
+    def currency(self):
+        return self.operation.client_sends_currency
 
 
 class Payout(Voidable, PrivateFile):
@@ -446,7 +466,11 @@ class Payout(Voidable, PrivateFile):
         constraints = [voided_consistency("payout_voided_when_and_by")]
 
     def __str__(self):
-        return f"{self.amount}"
+        return money_label(self.amount, self.currency if self.operation_id else None)
+
+    @property
+    def currency(self):
+        return self.operation.client_receives_currency
 
 
 class EventAction(models.TextChoices):

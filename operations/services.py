@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -142,11 +142,7 @@ def transition(name):
 
 def allowed_transitions(user, op):
     """The transitions `user` may start on `op` now (what the change form shows as buttons)."""
-    out = []
-    for t in _transitions().values():
-        if op.status in t.from_statuses and t.allowed(user, op):
-            out.append(t)
-    return out
+    return [t for t in _transitions().values() if refusal(t, op, user) is None]
 
 
 def can_edit_amount(user, op):
@@ -187,6 +183,8 @@ def refusal(t, op, user):
         }
     if not t.allowed(user, op):
         return _("You are not allowed to “%(action)s” operation %(code)s.") % {"action": t.label, "code": op.code}
+    if t.name == "reassign" and not reassign_targets(op).exists():
+        return _("There is no other active operator to reassign operation %(code)s to.") % {"code": op.code}
     return None
 
 
@@ -392,6 +390,11 @@ def operator_candidates():
         User.objects.filter(is_active=True).filter(Q(groups__permissions=perm) | Q(user_permissions=perm)).values("pk")
     )
     return User.objects.filter(pk__in=ids)
+
+
+def reassign_targets(op):
+    """Active operators `op` could be reassigned to: every candidate but its current operator."""
+    return operator_candidates().exclude(pk=op.assigned_operator_id)
 
 
 ASSIGNMENT_COUNTER = "operator_assignment"
@@ -982,8 +985,9 @@ def send_to_process(user, operation):
     return op
 
 
-def return_to_pending(user, operation, reason):
-    """En proceso → Pendiente (assigned operator or supervisor), with a reason."""
+def return_to_pending(user, operation, reason, notify=True):
+    """En proceso → Pendiente (assigned operator or supervisor), with a reason. The client's current
+    owner (the trader who must fix it) is told by e-mail once it commits, and sees it on the index."""
     t = transition("return_to_pending")
     with transaction.atomic():
         op = _lock(operation)
@@ -995,11 +999,40 @@ def return_to_pending(user, operation, reason):
         op.assigned_operator = None
         op.save(update_fields=["status", "sent_to_process_at", "assigned_operator", "updated_at"])
         data = {"operator": str(previous) if previous else None}
-        _event(op, EventAction.RETURNED, user, from_status=IN_PROCESS, to_status=PENDING, reason=reason, data=data)
+        event = _event(
+            op, EventAction.RETURNED, user, from_status=IN_PROCESS, to_status=PENDING, reason=reason, data=data
+        )
         audit.record(
             "operation.return_to_pending", op, actor=user, changes={"status": [IN_PROCESS, PENDING]}, message=reason
         )
+        if notify:
+            emails.returned_operation_on_commit(op.pk, event.pk)
     return op
+
+
+def returned_operations(user):
+    """Pendiente operations of `user`'s own clients whose last status change was a return (En proceso →
+    Pendiente): the trader must fix them and send them again, or cancel them. Newest return first; each
+    carries `returned_event_id` (the RETURNED event, for its reason, author and time).
+
+    "Last status change" rather than "last event": registering or fixing a deposit after the return
+    does not hide the operation; sending it again or cancelling it does.
+    """
+    if not (user and user.is_authenticated and user.has_perm("operations.add_operation")):
+        return Operation.objects.none()
+    last_move = OperationEvent.objects.filter(operation=OuterRef("pk")).exclude(to_status="").order_by("-at", "-id")
+    return (
+        Operation.objects.visible_to(user)
+        .filter(client__owner=user, status=PENDING)
+        .annotate(
+            last_move_action=Subquery(last_move.values("action")[:1]),
+            returned_event_id=Subquery(last_move.values("pk")[:1]),
+            returned_at=Subquery(last_move.values("at")[:1]),
+        )
+        .filter(last_move_action=EventAction.RETURNED)
+        .select_related("client")
+        .order_by("-returned_at", "-id")
+    )
 
 
 def complete_operation(user, operation, notify=True):

@@ -22,7 +22,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clients.models import Client, Currency
 from operations import services
 from operations.forms import TransitionForm, VoidForm
-from operations.models import Deposit, EventAction, ExchangeRate, Operation, OperationType, Payout
+from operations.models import (
+    Deposit,
+    EventAction,
+    ExchangeRate,
+    Operation,
+    OperationEvent,
+    OperationType,
+    Payout,
+)
 from operations.services import OperationError
 from qoricash import money
 
@@ -402,6 +410,47 @@ def queue_fragment(request):
             "over_sla": sum(1 for r in ctx["rows"] if r["over_sla"]),
         }
     )
+
+
+# --- Returned operations panel (the trader's index) ---------------------------------------------------------
+
+RETURNED_ROWS = 10
+
+
+def returned_panel(request):
+    """Operations of the user's clients that an operator returned to Pendiente (with the reason): the
+    trader must fix them and send them again. Hidden when there are none or the user cannot trade."""
+    user = request.user
+    if not user.has_perm("operations.add_operation"):
+        return None
+    qs = services.returned_operations(user)
+    ops = list(qs[:RETURNED_ROWS])
+    if not ops:
+        return None
+    events = OperationEvent.objects.select_related("by").in_bulk([op.returned_event_id for op in ops])
+    rows = []
+    for op in ops:
+        event = events.get(op.returned_event_id)
+        rows.append(
+            {
+                "code": op.code,
+                "url": reverse("admin:operations_operation_change", args=[op.pk]),
+                "client": op.client.display_name,
+                "type": op.get_type_display(),
+                "type_code": op.type,
+                "usd": money.fmt(op.amount_usd),
+                "reason": event.reason if event else "",
+                "by": (event.by.get_full_name() or event.by.username) if event else "—",
+                "at": event.at if event else None,
+            }
+        )
+    total = len(rows) if len(rows) < RETURNED_ROWS else qs.count()
+    return {
+        "rows": rows,
+        "total": total,
+        "more": total - len(rows),
+        "changelist_url": reverse("admin:operations_operation_changelist") + "?status__exact=pending",
+    }
 
 
 # --- Rates panel ---------------------------------------------------------------------------------------------

@@ -441,6 +441,9 @@ class TestChange:
         assert buttons(operador, pending) == []
         assert buttons(trader, in_process_op) == []
         assert buttons(operador, in_process_op) == ["return_to_pending", "complete"]
+        # Reassigning needs another active operator: with `operador` alone it is not offered.
+        assert buttons(master, in_process_op) == ["return_to_pending", "complete", "cancel"]
+        UserFactory(role="Operador")
         assert buttons(master, in_process_op) == ["return_to_pending", "complete", "cancel", "reassign"]
         html = client.get(change_url(in_process_op)).content.decode()
         assert 'class="op-action op-action-complete"' in html and "Completar" in html
@@ -482,6 +485,20 @@ class TestRatesAdmin:
                 self.ADD, {**data, "effective_at_0": "2026-01-01", "effective_at_1": "10:00:00"}
             )
             assert response.status_code == 200
+        assert not ExchangeRate.objects.exists()
+
+    def test_wrong_order_is_one_spanish_message(self, master_client):
+        """QA: buy 3.80, sell 3.75, base 3.77 showed the order message and then the constraint's raw name."""
+        response = master_client.post(
+            self.ADD,
+            {"buy": "3.80", "sell": "3.75", "base": "3.77", "effective_at_0": "2026-01-01", "effective_at_1": "10:00"},
+        )
+        assert response.status_code == 200
+        form = response.context["adminform"].form
+        assert form.errors == {"__all__": ["Los tipos deben cumplir compra ≤ base ≤ venta."]}
+        html = response.content.decode()
+        assert html.count("Los tipos deben cumplir compra ≤ base ≤ venta.") == 1
+        assert "rate_buy_base_sell_order" not in html and "restricción" not in html
         assert not ExchangeRate.objects.exists()
 
     def test_append_only(self, master_client, rate):
@@ -775,3 +792,84 @@ class TestVoidingAdmin:
 
         for perms in ROLE_PERMISSIONS.values():
             assert not {"operations.delete_deposit", "operations.delete_payout"} & perms
+
+
+# --- History page (LogEntry change messages) -----------------------------------------------------------------
+
+
+def history_url(op):
+    return reverse("admin:operations_operation_history", args=[op.pk])
+
+
+class TestHistoryPage:
+    """The admin's "Histórico" page is built from the field labels it stored untranslated: each one
+    needs a Spanish entry, and the rows are named with their amount as every screen shows it."""
+
+    def _post(self, client, op, edit):
+        page = client.get(change_url(op))
+        data = change_form_data(page)
+        edit(data, inline_prefix(page, Deposit))
+        data["_continue"] = "1"
+        response = client.post(change_url(op), data)
+        assert response.status_code == 302, response.context and [
+            f.errors for i in response.context["inline_admin_formsets"] for f in i.formset.forms
+        ]
+
+    def test_history_is_spanish_with_formatted_amounts(self, trader_client, make_operation, houses):
+        op = make_operation(OperationType.SELL, "1000.00")  # the client sends S/ 3,750.00
+        pen = op.client.accounts.get(currency=Currency.PEN)
+
+        def add(data, prefix):
+            data.update(
+                {
+                    f"{prefix}-TOTAL_FORMS": 1,
+                    f"{prefix}-0-amount": "3700.00",
+                    f"{prefix}-0-bank_reference": "778899",
+                    f"{prefix}-0-client_account": pen.pk,
+                    f"{prefix}-0-house_account": houses[Currency.PEN].pk,
+                }
+            )
+
+        def change(data, prefix):
+            data.update(
+                {
+                    f"{prefix}-0-amount": "3750.00",
+                    f"{prefix}-0-bank_reference": "998877",
+                    f"{prefix}-0-file": pdf(),
+                    "notes": "Cliente frecuente",
+                    "amount_usd": "1000.50",
+                }
+            )
+
+        self._post(trader_client, op, add)
+        self._post(trader_client, op, change)
+        html = trader_client.get(history_url(op)).content.decode()
+        assert "Agregado abono del cliente “S/ 3,700.00 · 778899”." in html
+        assert "Modificado Monto USD y Notas." in html
+        assert (
+            "Cambios en Importe, Número de operación bancaria y Comprobante para abono del cliente "
+            "“S/ 3,750.00 · 998877”." in html
+        )
+        for english in ("Amount", "Bank operation number", "Voucher", "Notes", "Changed", "Added", "client deposit"):
+            assert english not in html, english
+
+    def test_every_stored_label_has_a_spanish_entry(self, make_operation, trader):
+        """What construct_change_message stores (labels under translation_override(None)) translates."""
+        from django.utils import translation
+
+        from operations import forms as op_forms
+
+        op = make_operation()
+        forms = [
+            op_forms.OperationChangeForm(instance=op),
+            type("F", (op_forms.DepositForm,), {"operation": op, "user": trader})(),
+            type("F", (op_forms.PayoutForm,), {"operation": op, "user": trader})(),
+            op_forms.HouseBankAccountForm(),
+        ]
+        for form in forms:
+            for name, field in form.fields.items():
+                with translation.override(None):
+                    stored = str(field.label)
+                with translation.override("es"):
+                    shown = translation.gettext(stored)
+                assert shown != stored or stored == "CCI", f"{type(form).__name__}.{name}: «{stored}» not translated"

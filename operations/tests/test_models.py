@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clients.tests.factories import active_client
 from operations.models import (
@@ -85,10 +85,30 @@ class TestExchangeRate:
         with pytest.raises(ValidationError) as exc:
             ExchangeRate(base=Decimal("3.72"), buy=Decimal("2.4999"), sell=Decimal("5.0001"), set_by=master).clean()
         assert set(exc.value.message_dict) == {"buy", "sell"}
-        with pytest.raises(ValidationError):
-            ExchangeRate(base=Decimal("3.80"), buy=Decimal("3.70"), sell=Decimal("3.75"), set_by=master).clean()
+        # The order buy ≤ base ≤ sell is the CheckConstraint's, validated by full_clean, once, in Spanish.
+        with translation.override("es"), pytest.raises(ValidationError) as exc:
+            ExchangeRate(
+                base=Decimal("3.80"),
+                buy=Decimal("3.70"),
+                sell=Decimal("3.75"),
+                set_by=master,
+                effective_at=timezone.now(),
+            ).full_clean()
+        assert exc.value.messages == ["Los tipos deben cumplir compra ≤ base ≤ venta."]
+        # Out of bounds: only the bounds are reported (the order is not checked on top).
+        with pytest.raises(ValidationError) as exc:
+            ExchangeRate(
+                base=Decimal("3.72"),
+                buy=Decimal("3.80"),
+                sell=Decimal("5.0001"),
+                set_by=master,
+                effective_at=timezone.now(),
+            ).full_clean()
+        assert set(exc.value.message_dict) == {"sell"}
         # Edges are inside the bounds.
-        ExchangeRate(base=Decimal("2.5"), buy=Decimal("2.5"), sell=Decimal("5.0"), set_by=master).clean()
+        ExchangeRate(
+            base=Decimal("2.5"), buy=Decimal("2.5"), sell=Decimal("5.0"), set_by=master, effective_at=timezone.now()
+        ).full_clean()
 
     def test_database_refuses_buy_above_base(self, master):
         from django.db import IntegrityError, transaction

@@ -878,3 +878,119 @@ def test_rate_change_never_rewrites_existing_operations(make_operation, master):
     op.refresh_from_db()
     assert (op.rate, op.base_rate, op.amount_pen) == (Decimal("3.7500"), Decimal("3.7200"), Decimal("375.00"))
     assert make_operation(SELL, "100.00").rate == Decimal("3.9500")
+
+
+# --- Returned operations: the trader is told (e-mail) and sees them (index panel) ---------------------------------
+
+
+def reassign_to(op, new_owner, master):
+    from clients.services import reassign_clients
+
+    reassign_clients([op.client], new_owner, by=master)
+    op.refresh_from_db()
+    return op
+
+
+class TestReturnedOperationEmail:
+    REASON = "El abono <b>no figura</b> en el banco"
+
+    def test_the_clients_current_owner_gets_the_reason_masked(
+        self, in_process_op, operador, trader, other_trader, master, django_capture_on_commit_callbacks
+    ):
+        other_trader.first_name, other_trader.last_name = "Rosa", "Quispe"
+        other_trader.save()
+        op = reassign_to(in_process_op, other_trader, master)  # op.trader stays `trader`
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            services.return_to_pending(operador, op, self.REASON)
+        assert len(callbacks) == 1 and len(mail.outbox) == 1
+        msg = mail.outbox[0]
+        assert msg.to == [other_trader.email] and msg.cc == []
+        assert trader.email not in msg.to and op.client.email not in msg.to
+        assert msg.subject == f"Operación #{op.code} devuelta a Pendiente - QoriCash Trading"
+        body = msg.body
+        assert "Hola Rosa Quispe:" in body
+        assert f"La operación {op.code} de su cliente {op.client.display_name} fue devuelta a Pendiente" in body
+        assert f"Motivo: {self.REASON}" in body
+        assert "US$ 1,000.00" in body and "Abonos registrados: US$ 1,000.00" in body
+        source = op.source_account.number
+        assert source not in body and source[-4:] in body  # masked
+        html = msg.alternatives[0][0]
+        assert source not in html and "&lt;b&gt;no figura&lt;/b&gt;" in html  # the reason is escaped
+
+    def test_not_sent_when_the_transaction_rolls_back(
+        self, in_process_op, operador, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(OperationError):
+            services.return_to_pending(operador, in_process_op, "   ")  # no reason: refused
+        assert callbacks == [] and mail.outbox == []
+
+    def test_failure_is_logged_not_raised(
+        self, in_process_op, operador, monkeypatch, caplog, django_capture_on_commit_callbacks
+    ):
+        def boom(*a, **k):
+            raise ConnectionRefusedError("smtp down")
+
+        monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", boom)
+        with django_capture_on_commit_callbacks(execute=True):
+            op = services.return_to_pending(operador, in_process_op, "Revisar")
+        assert op.status == OperationStatus.PENDING
+        assert "returned_operation e-mail failed" in caplog.text
+
+    def test_owner_without_email_is_logged(
+        self, in_process_op, operador, trader, caplog, django_capture_on_commit_callbacks
+    ):
+        trader.email = ""
+        trader.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.return_to_pending(operador, in_process_op, "Revisar")
+        assert mail.outbox == [] and "has no e-mail" in caplog.text
+
+
+class TestClientEmailsNameTheCurrentOwner:
+    """After a client is reassigned, its e-mails name and copy the new owner, not op.trader."""
+
+    def test_completed_email_copies_the_new_owner(
+        self, in_process_op, pay, operador, trader, other_trader, master, django_capture_on_commit_callbacks
+    ):
+        op = reassign_to(in_process_op, other_trader, master)
+        pay(operador, op)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.complete_operation(operador, op)
+        msg = mail.outbox[-1]
+        assert other_trader.email in msg.cc and trader.email not in msg.cc
+
+    def test_new_operation_email_names_the_new_owner(self, make_operation, trader, other_trader, master):
+        from operations import emails
+
+        other_trader.first_name, other_trader.last_name = "Rosa", "Quispe"
+        other_trader.save()
+        op = reassign_to(make_operation(), other_trader, master)
+        assert op.trader == trader
+        assert emails._send("new_operation", op.pk)
+        msg = mail.outbox[-1]
+        assert other_trader.email in msg.cc and trader.email not in msg.cc
+        assert f"Su ejecutivo: Rosa Quispe ({other_trader.email})." in msg.body
+        assert trader.email not in msg.body
+
+
+class TestReturnedOperationsQuery:
+    def test_pending_after_a_return_until_sent_again_or_cancelled(
+        self, in_process_op, make_operation, fund, operador, trader, other_trader, houses
+    ):
+        never_sent = make_operation()
+        assert list(services.returned_operations(trader)) == []
+        op = services.return_to_pending(operador, in_process_op, "Revisar", notify=False)
+        assert [o.pk for o in services.returned_operations(trader)] == [op.pk]
+        assert (
+            services.returned_operations(trader)[0].returned_event_id == op.events.get(action="returned_to_pending").pk
+        )
+        assert list(services.returned_operations(other_trader)) == []  # not theirs
+        assert list(services.returned_operations(operador)) == []  # cannot trade
+        services.update_notes(trader, op, "Pedí la constancia al cliente")  # working on it: still listed
+        assert [o.pk for o in services.returned_operations(trader)] == [op.pk]
+        services.send_to_process(trader, op)
+        assert list(services.returned_operations(trader)) == []
+        services.return_to_pending(operador, op, "Otra vez", notify=False)
+        services.cancel_operation(trader, op, "El cliente desistió")
+        assert list(services.returned_operations(trader)) == []
+        assert never_sent.status == OperationStatus.PENDING

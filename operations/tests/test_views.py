@@ -122,6 +122,30 @@ class TestTransitionPages:
         in_process_op.refresh_from_db()
         assert in_process_op.assigned_operator == other
 
+    def test_reassign_with_no_other_operator_is_not_offered(self, master_client, in_process_op, operador):
+        """QA: with a single operator the page offered only "---------" and then «Este campo es obligatorio»."""
+        page = master_client.get(change_url(in_process_op))
+        assert "reassign" not in [t["name"] for t in page.context["op_transitions"]]
+        assert transition_url(in_process_op, "reassign") not in page.content.decode()
+        response = master_client.get(transition_url(in_process_op, "reassign"))
+        html = response.content.decode()
+        assert f"No hay otro operador activo al que reasignar la operación {in_process_op.code}." in html
+        assert "<form" not in html.split('id="content-main"')[1] and "---------" not in html
+        response = master_client.post(transition_url(in_process_op, "reassign"), {"operator": operador.pk})
+        assert "No hay otro operador activo" in response.content.decode()
+        in_process_op.refresh_from_db()
+        assert in_process_op.assigned_operator == operador
+        assert not in_process_op.events.filter(action=EventAction.REASSIGNED).exists()
+
+    def test_an_inactive_operator_is_no_reassign_target(self, master_client, in_process_op):
+        UserFactory(role="Operador", is_active=False)
+        page = master_client.get(change_url(in_process_op))
+        assert "reassign" not in [t["name"] for t in page.context["op_transitions"]]
+        UserFactory(role="Operador")
+        page = master_client.get(change_url(in_process_op))
+        assert "reassign" in [t["name"] for t in page.context["op_transitions"]]
+        assert master_client.get(transition_url(in_process_op, "reassign")).status_code == 200
+
     def test_complete_with_voucher(self, operador_client, in_process_op, pay, operador):
         pay(operador, in_process_op)
         response = operador_client.post(transition_url(in_process_op, "complete"), follow=True)
@@ -226,6 +250,63 @@ class TestQueue:
             )
         with django_assert_max_num_queries(10):
             assert operador_client.get(QUEUE).json()["count"] == 15
+
+
+class TestReturnedPanel:
+    """A returned operation (En proceso → Pendiente) shows on its trader's index, with the reason."""
+
+    PANEL = "operations/panels/returned.html"
+
+    def templates(self, client):
+        return [p["template"] for p in client.get(INDEX).context["panels"]]
+
+    def test_trader_sees_own_returned_operations_with_the_reason(
+        self, client, in_process_op, operador, trader, other_trader, master, make_operation
+    ):
+        from operations import services
+
+        make_operation()  # pending, never returned: not listed
+        client.force_login(trader)
+        assert self.PANEL not in self.templates(client)
+        services.return_to_pending(operador, in_process_op, "El abono no figura <script>x</script>", notify=False)
+        response = client.get(INDEX)
+        assert self.PANEL in [p["template"] for p in response.context["panels"]]
+        html = response.content.decode()
+        assert "Operaciones devueltas" in html and in_process_op.code in html
+        assert change_url(in_process_op) in html
+        assert "El abono no figura &lt;script&gt;x&lt;/script&gt;" in html
+        assert "Devuelta por Ana Pérez" in html and "US$ 1,000.00" in html
+        for user in (other_trader, operador, master):  # not theirs, cannot trade, owns no client
+            client.force_login(user)
+            assert self.PANEL not in self.templates(client), user
+
+    def test_gone_once_sent_again(self, trader_client, in_process_op, operador, trader):
+        from operations import services
+
+        services.return_to_pending(operador, in_process_op, "Revisar", notify=False)
+        assert self.PANEL in self.templates(trader_client)
+        services.send_to_process(trader, in_process_op)
+        assert self.PANEL not in self.templates(trader_client)
+
+    def test_query_count_does_not_grow(
+        self, trader_client, make_operation, fund, trader, operador, django_assert_max_num_queries
+    ):
+        from operations import services
+
+        def returned(n):
+            for _ in range(n):
+                op = make_operation()
+                fund(trader, op)
+                services.send_to_process(trader, op)
+                services.return_to_pending(operador, op, "Revisar", notify=False)
+
+        returned(1)
+        with django_assert_max_num_queries(40) as few:
+            trader_client.get(INDEX)
+        returned(12)
+        with django_assert_max_num_queries(len(few.captured_queries) + 1):
+            html = trader_client.get(INDEX).content.decode()
+        assert html.count('class="op-returned-item"') == 10 and "Y 3 más." in html
 
 
 class TestRatesPanel:
