@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import matrix
+from clients.models import client_search_filter
 from operations import forms as op_forms
 from operations import services, views
 from operations.models import (
@@ -480,6 +481,16 @@ class OperationAdmin(admin.ModelAdmin):
     )
     search_help_text = _("Search by code (EXP-1001), client document number (beginning) or client names.")
     list_select_related = ("client", "trader", "assigned_operator")
+
+    def get_search_results(self, request, queryset, search_term):
+        # Client names are matched like on the clients list (accents and case ignored: "nunez"
+        # finds NÚÑEZ); the code is matched on its own. search_fields stays for the help text.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        by_client = client_search_filter(queryset, term, prefix="client__").values("pk")
+        return queryset.filter(Q(pk__in=by_client) | Q(code__icontains=term)), False
+
     show_full_result_count = False
     list_per_page = 50
     autocomplete_fields = ("client",)

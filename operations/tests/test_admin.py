@@ -873,3 +873,16 @@ class TestHistoryPage:
                 with translation.override("es"):
                     shown = translation.gettext(stored)
                 assert shown != stored or stored == "CCI", f"{type(form).__name__}.{name}: «{stored}» not translated"
+
+
+@pytest.mark.django_db
+def test_operations_search_ignores_accents_and_finds_codes(master_client):
+    from operations.tests.factories import OperationFactory
+
+    op = OperationFactory(client=active_client(apellido_paterno="CASTRO", apellido_materno="NÚÑEZ"))
+    other = OperationFactory()
+    url = "/admin/operations/operation/"
+    page = master_client.get(url, {"q": "nunez"}).content.decode()
+    assert op.code in page and other.code not in page
+    page = master_client.get(url, {"q": other.code.lower()}).content.decode()
+    assert other.code in page and op.code not in page
