@@ -821,23 +821,38 @@ def add_deposit(user, operation, **fields):
     return deposit
 
 
-def update_deposit(user, deposit, **fields):
+def _update_child(user, child, fields, *, model, require_editor, clean_fields, event_action, audit_action):
+    """Change a deposit or payout under the operation's lock; events and audit only when something changed."""
+    label = model._meta.model_name
     with transaction.atomic():
-        op = _lock(deposit.operation_id)
-        _require_deposit_editor(user, op)
-        deposit = _lock_editable_child(Deposit, deposit, op)
-        before = _child_data(deposit)
-        for name, value in clean_deposit_fields(op, fields, current=deposit).items():
-            setattr(deposit, name, value)
-        _store_voucher(deposit)
-        deposit.save()
-        after = _child_data(deposit)
+        op = _lock(child.operation_id)
+        require_editor(user, op)
+        child = _lock_editable_child(model, child, op)
+        before = _child_data(child)
+        for name, value in clean_fields(op, fields, current=child).items():
+            setattr(child, name, value)
+        _store_voucher(child)
+        child.save()
+        after = _child_data(child)
         if before == after:
-            return deposit
+            return child
         changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
-        _event(op, EventAction.DEPOSIT_CHANGED, user, data={"id": deposit.pk, **changes})
-        audit.record("operation.deposit_change", op, actor=user, changes=changes, message=f"deposit {deposit.pk}")
-    return deposit
+        _event(op, event_action, user, data={"id": child.pk, **changes})
+        audit.record(audit_action, op, actor=user, changes=changes, message=f"{label} {child.pk}")
+    return child
+
+
+def update_deposit(user, deposit, **fields):
+    return _update_child(
+        user,
+        deposit,
+        fields,
+        model=Deposit,
+        require_editor=_require_deposit_editor,
+        clean_fields=clean_deposit_fields,
+        event_action=EventAction.DEPOSIT_CHANGED,
+        audit_action="operation.deposit_change",
+    )
 
 
 def void_deposit(user, deposit, reason):
@@ -870,22 +885,16 @@ def add_payout(user, operation, **fields):
 
 
 def update_payout(user, payout, **fields):
-    with transaction.atomic():
-        op = _lock(payout.operation_id)
-        _require_payout_editor(user, op)
-        payout = _lock_editable_child(Payout, payout, op)
-        before = _child_data(payout)
-        for name, value in clean_payout_fields(op, fields, current=payout).items():
-            setattr(payout, name, value)
-        _store_voucher(payout)
-        payout.save()
-        after = _child_data(payout)
-        if before == after:
-            return payout
-        changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
-        _event(op, EventAction.PAYOUT_CHANGED, user, data={"id": payout.pk, **changes})
-        audit.record("operation.payout_change", op, actor=user, changes=changes, message=f"payout {payout.pk}")
-    return payout
+    return _update_child(
+        user,
+        payout,
+        fields,
+        model=Payout,
+        require_editor=_require_payout_editor,
+        clean_fields=clean_payout_fields,
+        event_action=EventAction.PAYOUT_CHANGED,
+        audit_action="operation.payout_change",
+    )
 
 
 def void_payout(user, payout, reason):
