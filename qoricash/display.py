@@ -1,0 +1,71 @@
+"""The one place that turns values into the text people read: dates, money, rates, sizes, currencies.
+
+Admin columns, custom views, Excel sheets and e-mails all call these, so a figure reads the same
+everywhere. Dates go through django.utils.formats with the es_PE formats (qoricash/formats/es_PE),
+always in the local time zone; numbers through qoricash.money, which owns the rounding.
+"""
+
+import datetime as _dt
+
+from django.template.defaultfilters import filesizeformat
+from django.utils import formats, timezone
+
+from qoricash import money as _money
+
+EMPTY = "—"
+
+# Currency codes are stored as ISO codes ("PEN", "USD"); people read the symbol.
+CURRENCY_LABELS = {"PEN": "S/", "USD": "US$"}
+
+# Event logs need the second to order what happened within one minute.
+_DATETIME_SECONDS_FORMAT = "d/m/Y H:i:s"
+
+
+def _local(value):
+    if isinstance(value, _dt.datetime) and timezone.is_aware(value):
+        return timezone.localtime(value)
+    return value
+
+
+def date(value, *, empty=EMPTY) -> str:
+    """30/11/2026 (a datetime is first moved to local time, so late evening stays on its own day)."""
+    if value is None or value == "":
+        return empty
+    return formats.date_format(_local(value), "SHORT_DATE_FORMAT")
+
+
+def datetime(value, *, seconds=False, empty=EMPTY) -> str:
+    """30/11/2026 14:07 in local time (30/11/2026 14:07:09 with `seconds`)."""
+    if value is None or value == "":
+        return empty
+    fmt = _DATETIME_SECONDS_FORMAT if seconds else "SHORT_DATETIME_FORMAT"
+    return formats.date_format(_local(value), fmt)
+
+
+def currency_label(code) -> str:
+    """'S/' for PEN, 'US$' for USD; an unknown code is shown as stored."""
+    if code is None:
+        return ""
+    return CURRENCY_LABELS.get(str(code), str(code))
+
+
+def money(amount, currency=None, *, empty=EMPTY) -> str:
+    """12,345.67, or 'US$ 12,345.67' with a currency code."""
+    if amount is None or amount == "":
+        return empty
+    text = _money.fmt(amount)
+    return f"{currency_label(currency)} {text}" if currency else text
+
+
+def rate(value, *, empty=EMPTY) -> str:
+    """An exchange rate with its 4 decimals: 3.7500."""
+    if value is None or value == "":
+        return empty
+    return _money.fmt(value, places=4)
+
+
+def filesize(size, *, empty=EMPTY) -> str:
+    """'12.3 KB': Django's filesizeformat, with the es_PE decimal point."""
+    if size is None:
+        return empty
+    return str(filesizeformat(size))
