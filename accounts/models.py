@@ -1,11 +1,37 @@
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser, Permission
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 staff_dni_validator = RegexValidator(r"^\d{8}$", _("The DNI must have exactly 8 digits."))
+
+
+class UserManager(DjangoUserManager):
+    def with_perm(self, perm, *, include_superusers=True, active_only=True):
+        """Users holding `perm` ("app.codename" or a Permission) through a group or directly.
+
+        Django's own version asks the authentication backends and refuses to choose when several
+        are configured; ours reads the tables every backend here relies on, so it always answers.
+        """
+        if isinstance(perm, Permission):
+            permission = models.Q(pk=perm.pk)
+        else:
+            app_label, _sep, codename = str(perm).partition(".")
+            if not codename:
+                raise ValueError(f"Permission must read 'app_label.codename': {perm!r}")
+            permission = models.Q(codename=codename, content_type__app_label=app_label)
+        holds = models.Exists(
+            Permission.objects.filter(permission).filter(
+                models.Q(group__user=models.OuterRef("pk")) | models.Q(user=models.OuterRef("pk"))
+            )
+        )
+        if include_superusers:
+            holds |= models.Q(is_superuser=True)
+        queryset = self.filter(holds)
+        return queryset.filter(is_active=True) if active_only else queryset
 
 
 class User(AbstractUser):
@@ -26,6 +52,11 @@ class User(AbstractUser):
         if self.dni == "":
             self.dni = None
         super().save(*args, **kwargs)
+
+    @property
+    def display_name(self):
+        """How a person is shown everywhere (lists, e-mails, sheets): the full name, else the username."""
+        return self.get_full_name() or self.username
 
     def __str__(self):
         full = self.get_full_name()

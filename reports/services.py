@@ -598,9 +598,9 @@ def goal_eligible_traders():
     from django.contrib.auth import get_user_model
 
     user_model = get_user_model()
-    supervisors = user_model.objects.with_perm("operations.view_all_operations", include_superusers=True)
+    supervisors = user_model.objects.with_perm("operations.view_all_operations", active_only=False)
     return (
-        user_model.objects.with_perm("operations.add_operation", is_active=True, include_superusers=False)
+        user_model.objects.with_perm("operations.add_operation", include_superusers=False)
         .exclude(pk__in=supervisors.values("pk"))
         .order_by("first_name", "last_name", "username")
     )
