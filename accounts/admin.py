@@ -12,12 +12,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts import audit, services, views
+from accounts import audit, services
 from accounts.forms import UserEditForm, UserInviteForm
 from accounts.models import AuditEntry, User
-
-# The one download view for every private file (client documents, vouchers): /admin/files/<kind>/<pk>/
-admin.site.register_view("files/<str:kind>/<int:pk>/", views.download_private_file, name="private_file")
 
 
 def _base_url(request):
@@ -191,10 +188,12 @@ class ActionFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         codes = AuditEntry.objects.order_by().values_list("action", flat=True).distinct()
-        return sorted(((c, audit.action_label(c)) for c in codes), key=lambda x: str(x[1]))
+        # Old entries keep the code they were stored with: offer each action once, under its current code.
+        current = {audit.canonical(c) for c in codes}
+        return sorted(((c, audit.action_label(c)) for c in current), key=lambda x: str(x[1]))
 
     def queryset(self, request, queryset):
-        return queryset.filter(action=self.value()) if self.value() else queryset
+        return queryset.filter(action__in=audit.codes_for(self.value())) if self.value() else queryset
 
 
 class ObjectTypeFilter(admin.SimpleListFilter):
@@ -256,7 +255,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
-                (audit.field_label(obj.object_type, field), _plain(values, 0), _plain(values, 1))
+                (audit.field_label(obj.object_type, field), _cell(values, 0), _cell(values, 1))
                 for field, values in sorted(obj.changes.items())
             ),
         )
@@ -279,7 +278,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
-def _plain(values, index):
+def _cell(values, index):
     try:
         value = values[index]
     except (IndexError, KeyError, TypeError):

@@ -27,9 +27,10 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="accounts.sync_roles")
         from django.contrib import admin
 
-        from accounts import checks, signals  # noqa: F401  (checks register themselves)
+        from accounts import checks, registry, signals  # noqa: F401  (checks register themselves)
         from accounts.views import protect_login
 
+        registry.register()
         signals.connect()
         # Rate-limit the admin login (per IP and per username). The admin site builds its URLs
         # lazily from `self.login`, so wrapping the bound method here covers /admin/login/.

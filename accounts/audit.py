@@ -1,43 +1,58 @@
 """The one function that writes the audit trail. Services call it inside their transaction."""
 
+import warnings
 from decimal import Decimal
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 from qoricash import context
 
-# Labels of the actions this app records. Other apps' actions show their code unless they add a
-# label with `register_actions({...})` (from their apps.py or services module).
-ACTION_LABELS = {
-    "login": _("Login"),
-    "login_failed": _("Failed login"),
-    "login_blocked": _("Login blocked (too many attempts)"),
-    "logout": _("Logout"),
-    "session_expired": _("Session expired"),
-    "password_set": _("Password chosen"),
-    "password_reset_requested": _("Password link requested"),
-    "invitation_sent": _("Invitation sent"),
-    "invitation_failed": _("Invitation not sent (e-mail error)"),
-    "user_created": _("User created"),
-    "user_changed": _("User changed"),
-    "user_groups_changed": _("User's roles changed"),
-    "user_permissions_changed": _("User's permissions changed"),
-    "group_created": _("Role created"),
-    "group_changed": _("Role changed"),
-    "group_permissions_changed": _("Role's permissions changed"),
-    "file_download": _("File downloaded"),
-}
+
+class UnregisteredAuditAction(UserWarning):
+    """An entry was recorded with a code no app registered: the audit page would show the raw code."""
 
 
-def register_actions(labels: dict):
-    ACTION_LABELS.update(labels)
+# code -> label, for every action an app registered (its TextChoices), plus codes stored before the
+# actions were named "<object>.<verb>": those stay readable under the label of their successor.
+_LABELS: dict[str, object] = {}
+_LEGACY: dict[str, str] = {}
+
+
+def register_actions(actions, legacy=None):
+    """Make an app's audit actions known: `actions` is its TextChoices (or a {code: label} dict).
+
+    `legacy` maps codes stored by older versions to their current member, so old entries show the
+    current label and the action filter groups them with it. Call it from the app's registry.
+    """
+    if isinstance(actions, dict):
+        _LABELS.update(actions)
+    else:
+        _LABELS.update({member.value: member.label for member in actions})
+    for old, new in (legacy or {}).items():
+        _LEGACY[old] = str(getattr(new, "value", new))
+
+
+def canonical(code) -> str:
+    """The current code of `code` (itself unless it is a legacy code)."""
+    code = str(getattr(code, "value", code))
+    return _LEGACY.get(code, code)
+
+
+def codes_for(code) -> list[str]:
+    """`code` and every legacy code that means the same action (to filter old and new entries alike)."""
+    code = canonical(code)
+    return [code, *sorted(old for old, new in _LEGACY.items() if new == code)]
+
+
+def is_registered(code) -> bool:
+    return canonical(code) in _LABELS
 
 
 def action_label(code):
-    return ACTION_LABELS.get(code, code)
+    """The Spanish label the audit page shows; an unknown code is shown as stored."""
+    return _LABELS.get(canonical(code), code)
 
 
 def field_label(object_type, field):
@@ -55,7 +70,7 @@ def type_label(object_type):
         return object_type
 
 
-def _plain(value):
+def _json_safe(value):
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, models.Model):
@@ -67,15 +82,15 @@ def _plain(value):
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_json_safe(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _json_safe(v) for k, v in value.items()}
     return str(value)
 
 
 def diff(before: dict, after: dict) -> dict:
     """{field: [old, new]} for the fields whose value changed."""
-    return {k: [_plain(before.get(k)), _plain(after.get(k))] for k in after if before.get(k) != after.get(k)}
+    return {k: [_json_safe(before.get(k)), _json_safe(after.get(k))] for k in after if before.get(k) != after.get(k)}
 
 
 def snapshot(instance, fields=None) -> dict:
@@ -89,9 +104,15 @@ def snapshot(instance, fields=None) -> dict:
 
 
 def record(action, obj=None, *, actor=None, changes=None, message="", object_type=None, object_repr=None):
-    """Append one entry. `actor` defaults to the request's user; IP and user agent come from the request."""
+    """Append one entry. `action` is a member of an app's registered TextChoices.
+
+    `actor` defaults to the request's user; IP, user agent and request id come from the request.
+    """
     from accounts.models import AuditEntry
 
+    if not is_registered(action):
+        warnings.warn(f"Audit action {action!r} is not registered", UnregisteredAuditAction, stacklevel=2)
+    action = canonical(action)
     ctx = context.get()
     if actor is None:
         actor = ctx.user
@@ -107,7 +128,7 @@ def record(action, obj=None, *, actor=None, changes=None, message="", object_typ
         object_type=object_type or "",
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
         object_repr=(object_repr or "")[:255],
-        changes={k: [_plain(v[0]), _plain(v[1])] for k, v in (changes or {}).items()},
+        changes={k: [_json_safe(v[0]), _json_safe(v[1])] for k, v in (changes or {}).items()},
         message=message,
         ip=ctx.ip,
         user_agent=ctx.user_agent,

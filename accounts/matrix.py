@@ -8,7 +8,8 @@ One source for two consumers:
 Standard ModelAdmin URLs (changelist, add, change, history, delete) and django-import-export's
 import/export URLs are derived from the model's permissions, so a model registered in the admin is
 covered automatically. Any *other* admin URL (a custom view from `admin.site.register_view`, a
-transition button's URL in a ModelAdmin's `get_urls`) needs a rule, declared next to it:
+transition button's URL in a ModelAdmin's `get_urls`) needs a rule, declared by its app's
+`registry.register()`:
 
     from accounts import matrix
     matrix.rule("operations_operation_send", perms=["operations.change_operation"],
@@ -24,7 +25,6 @@ from django.contrib.auth import get_permission_codename
 from accounts.roles import ROLE_PERMISSIONS
 
 ANONYMOUS = "anónimo"
-ID_PARAMS = ("object_id", "pk", "id")
 
 
 @dataclass(frozen=True)
@@ -282,10 +282,9 @@ def _placeholder_kwargs(kwargs):
     return {k: ("999999" if v == "<id>" else v) for k, v in kwargs.items()}
 
 
-# --- Custom admin URLs of each app -------------------------------------------------------------------
-# Like accounts/roles.py, one shared table: each developer keeps the lines of their own app (or calls
-# `matrix.rule(...)` from the app's admin.py). POST-only buttons are requested with GET and must
-# answer 405 to everybody; their permission is asserted by the app's own tests.
+# --- Custom admin URLs of the clients app, until it declares them from its own registry --------------
+# POST-only buttons are requested with GET and must answer 405 to everybody; their permission is
+# asserted by the app's own tests.
 rule(
     "clients_client_activate",
     ("clients.activate_client",),
@@ -317,6 +316,3 @@ rule(
     label="reasignar una cartera completa",
     group="clients.Client",
 )
-rule("reports_position", ("reports.view_position",), label="posición", group="reports")
-rule("reports_position_xlsx", ("reports.view_position",), label="posición en Excel", group="reports")
-rule("reports_history_xlsx", ("reports.export_history",), label="historial en Excel", group="reports")

@@ -3,8 +3,9 @@ from django.contrib.auth.models import AbstractUser, Permission
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import RegexValidator
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from qoricash import display
 
 staff_dni_validator = RegexValidator(r"^\d{8}$", _("The DNI must have exactly 8 digits."))
 
@@ -118,5 +119,5 @@ class AuditEntry(models.Model):
     def __str__(self):
         from accounts.audit import action_label
 
-        when = timezone.localtime(self.at).strftime("%d/%m/%Y %H:%M") if self.at else ""
+        when = display.datetime(self.at, empty="")
         return f"{when} · {self.actor_username or '-'} · {action_label(self.action)} · {self.object_repr}"

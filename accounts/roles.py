@@ -1,8 +1,9 @@
-"""The default permissions of each role, in one table.
+"""The default permissions of each role: the union of what every app registers.
 
-Roles are Django groups. This table is only their *default* content: the Master may change a
-group's permissions in the admin and the app follows, because code asks `user.has_perm(...)`
-and never a group's name. `migrate` hands out defaults that were never handed out before;
+Roles are Django groups. These are only their *default* content: the Master may change a group's
+permissions in the admin and the app follows, because code asks `user.has_perm(...)` and never a
+group's name. Each app declares the defaults for its own permissions from its `registry.register()`
+with `register_defaults(role, perms)`. `migrate` hands out defaults never handed out before;
 `python manage.py bootstrap_roles --reset` makes every group equal to this table again.
 """
 
@@ -10,21 +11,28 @@ MASTER = "Master"
 OPERADOR = "Operador"
 TRADER = "Trader"
 
+# Filled by register_defaults(); the three roles come first, in this order (matrix columns, docs).
+ROLE_PERMISSIONS: dict[str, set[str]] = {MASTER: set(), OPERADOR: set(), TRADER: set()}
+
+
+def register_defaults(role, perms):
+    """Add `perms` ("app.codename") to the default permissions of `role` (created when new)."""
+    ROLE_PERMISSIONS.setdefault(role, set()).update(perms)
+
+
+def roles() -> tuple[str, ...]:
+    """Every role name, in registration order."""
+    return tuple(ROLE_PERMISSIONS)
+
+
 _VIEW_ONLY_COMMON = {
     "operations.view_exchangerate",
     "operations.view_housebankaccount",
 }
 
-ROLE_PERMISSIONS: dict[str, set[str]] = {
+# Defaults of the clients and operations apps, until they register them from their own registry.
+_LEGACY_DEFAULTS: dict[str, set[str]] = {
     MASTER: {
-        # Users, groups and the audit trail.
-        "accounts.view_user",
-        "accounts.add_user",
-        "accounts.change_user",
-        "auth.view_group",
-        "auth.add_group",
-        "auth.change_group",
-        "accounts.view_auditentry",
         # Clients.
         "clients.view_client",
         "clients.add_client",
@@ -60,13 +68,6 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "operations.add_payout",
         "operations.change_payout",
         "operations.view_operationevent",
-        # Reports.
-        "reports.view_position",
-        "reports.export_history",
-        "reports.view_profit",
-        "reports.view_tradergoal",
-        "reports.add_tradergoal",
-        "reports.change_tradergoal",
     },
     OPERADOR: {
         "clients.view_client",
@@ -90,8 +91,6 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "operations.add_payout",
         "operations.change_payout",
         "operations.view_operationevent",
-        "reports.view_position",
-        "reports.export_history",
         *_VIEW_ONLY_COMMON,
     },
     TRADER: {
@@ -111,10 +110,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "operations.change_deposit",
         "operations.view_payout",
         "operations.view_operationevent",
-        "reports.export_history",
-        "reports.view_tradergoal",
         *_VIEW_ONLY_COMMON,
     },
 }
 
-ROLES = tuple(ROLE_PERMISSIONS)
+for _role, _perms in _LEGACY_DEFAULTS.items():
+    register_defaults(_role, _perms)
+
+# The role names (groups created by migration 0002); more roles may be registered by apps.
+ROLES = (MASTER, OPERADOR, TRADER)

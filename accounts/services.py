@@ -13,6 +13,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts import audit
+from accounts.audit_actions import AccountAction
 from accounts.models import RoleGrant
 from accounts.roles import ROLE_PERMISSIONS
 
@@ -79,9 +80,9 @@ def send_invitation(user, base_url):
         message.send()
     except Exception:
         log.exception("Invitation e-mail to user %s failed", user.pk)
-        audit.record("invitation_failed", user)
+        audit.record(AccountAction.INVITATION_FAILED, user)
         return False
-    audit.record("invitation_sent", user, message=user.email)
+    audit.record(AccountAction.INVITATION_SENT, user, message=user.email)
     return True
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import m2m_changed, post_save, pre_save
 
 from accounts import audit, middleware
+from accounts.audit_actions import AccountAction
 
 HIDDEN = "••••••"
 # Bookkeeping fields whose changes alone are not worth an entry (last_login: the login entry says it).
@@ -27,7 +28,7 @@ def on_login(sender, request, user, **kwargs):
         now = middleware._now()
         request.session["qc_started"] = now
         request.session["qc_seen"] = now
-    audit.record("login", user, actor=user)
+    audit.record(AccountAction.LOGIN, user, actor=user)
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs):
@@ -36,7 +37,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     username = str((credentials or {}).get("username", ""))[:150]
     user = _user_model()._default_manager.filter(username__iexact=username).first() if username else None
     audit.record(
-        "login_failed",
+        AccountAction.LOGIN_FAILED,
         user,
         actor=None,
         object_type="accounts.user",
@@ -49,7 +50,7 @@ def on_logout(sender, request, user, **kwargs):
     if user is None:
         return
     reason = getattr(request, "_qc_session_end", "") if request is not None else ""
-    audit.record("session_expired" if reason else "logout", user, actor=user, message=reason)
+    audit.record(AccountAction.SESSION_EXPIRED if reason else AccountAction.LOGOUT, user, actor=user, message=reason)
 
 
 # --- users and groups -----------------------------------------------------------------------------
@@ -81,9 +82,9 @@ def user_saved(sender, instance, created, raw=False, update_fields=None, **kwarg
         changes["password"] = [HIDDEN, HIDDEN]
     if created:
         changes.pop("password", None)
-        audit.record("user_created", instance, changes=changes)
+        audit.record(AccountAction.USER_CREATED, instance, changes=changes)
     elif changes:
-        audit.record("user_changed", instance, changes=changes)
+        audit.record(AccountAction.USER_CHANGED, instance, changes=changes)
 
 
 def remember_group(sender, instance, raw=False, **kwargs):
@@ -96,9 +97,9 @@ def group_saved(sender, instance, created, raw=False, **kwargs):
         return
     changes = audit.diff(getattr(instance, "_audit_before", {}) or {}, {"name": instance.name})
     if created:
-        audit.record("group_created", instance, changes=changes)
+        audit.record(AccountAction.ROLE_CREATED, instance, changes=changes)
     elif changes:
-        audit.record("group_changed", instance, changes=changes)
+        audit.record(AccountAction.ROLE_CHANGED, instance, changes=changes)
 
 
 def _labels(queryset, kind):
@@ -147,19 +148,19 @@ def connect():
     pre_save.connect(remember_group, sender=Group, dispatch_uid="accounts.audit.group_pre")
     post_save.connect(group_saved, sender=Group, dispatch_uid="accounts.audit.group_post")
     m2m_changed.connect(
-        _m2m_handler("groups", "user_groups_changed", "group"),
+        _m2m_handler("groups", AccountAction.USER_ROLES_CHANGED, "group"),
         sender=User.groups.through,
         dispatch_uid="accounts.audit.user_groups",
         weak=False,
     )
     m2m_changed.connect(
-        _m2m_handler("user_permissions", "user_permissions_changed", "permission"),
+        _m2m_handler("user_permissions", AccountAction.USER_PERMISSIONS_CHANGED, "permission"),
         sender=User.user_permissions.through,
         dispatch_uid="accounts.audit.user_permissions",
         weak=False,
     )
     m2m_changed.connect(
-        _m2m_handler("permissions", "group_permissions_changed", "permission"),
+        _m2m_handler("permissions", AccountAction.ROLE_PERMISSIONS_CHANGED, "permission"),
         sender=Group.permissions.through,
         dispatch_uid="accounts.audit.group_permissions",
         weak=False,

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 from django_ratelimit.decorators import ratelimit
 
 from accounts import audit
+from accounts.audit_actions import AccountAction
 from accounts.forms import PasswordResetRequestForm, SetPasswordForm
 from qoricash import downloads
 
@@ -61,7 +62,12 @@ def ratelimited(request, exception=None):
         username = (request.POST.get("username") or request.POST.get("email") or "").strip()[:150]
         log.warning("Rate limit hit on %s for %r", request.path, username)
         audit.record(
-            "login_blocked", None, actor=None, object_type="accounts.user", object_repr=username, message=request.path
+            AccountAction.LOGIN_BLOCKED,
+            None,
+            actor=None,
+            object_type="accounts.user",
+            object_repr=username,
+            message=request.path,
         )
     try:
         body = render_to_string("429.html", request=request)
@@ -102,7 +108,10 @@ class PasswordResetView(AdminContextMixin, auth_views.PasswordResetView):
 
     def form_valid(self, form):
         audit.record(
-            "password_reset_requested", None, object_type="accounts.user", message=form.cleaned_data["email"][:254]
+            AccountAction.PASSWORD_RESET_REQUESTED,
+            None,
+            object_type="accounts.user",
+            message=form.cleaned_data["email"][:254],
         )
         return super().form_valid(form)
 
@@ -121,7 +130,7 @@ class SetPasswordView(AdminContextMixin, auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        audit.record("password_set", form.user, actor=form.user)
+        audit.record(AccountAction.PASSWORD_SET, form.user, actor=form.user)
         return response
 
 
@@ -155,7 +164,7 @@ def download_private_file(request, kind, pk):
         log.error("Private file missing on disk: %s (%s %s)", name, opts.label, pk)
         raise Http404
     # Recorded only once the file is known to exist: a 404 is not a download.
-    audit.record("file_download", obj, message=filename)
+    audit.record(AccountAction.FILE_DOWNLOADED, obj, message=filename)
     if path is not None:
         content_type = obj.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         response = FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=content_type)  # noqa: SIM115

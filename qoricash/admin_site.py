@@ -1,11 +1,13 @@
-"""The QoriCash admin site: Spanish branding, custom views and dashboard panels contributed by apps.
+"""The QoriCash admin site: Spanish branding, plus what apps contribute to it.
 
-Apps never import each other upwards to appear in the admin: each app's admin.py calls
-`site.register_view(...)` for its custom pages and `site.register_panel(...)` for blocks shown on
-the index, and the site only renders what the current user is allowed to see.
+Apps never import each other upwards to appear in the admin: from its `registry.register()` (called
+by the AppConfig's ready()) each app declares its custom pages (`register_view`), navigation links
+(`register_nav`), index panels (`register_panel`) and list buttons (`register_button`, also on
+another app's list), and the site only renders what the current user is allowed to see.
+Registering the same name twice replaces the first entry, so a repeated ready() is harmless.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.apps import apps as django_apps
 from django.contrib import admin
@@ -28,7 +30,6 @@ class CustomView:
     view: object
     name: str
     cacheable: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -39,6 +40,29 @@ class NavLink:
     url_name: str
     permission: str
     app_label: str
+
+
+@dataclass
+class Button:
+    """A link in the object tools of `model`'s list (label "app.model"), for holders of `permission`.
+
+    With keep_query the list's current filters and search travel along (an export of the same rows).
+    """
+
+    model: str
+    label: str
+    url_name: str
+    permission: str
+    keep_query: bool = False
+    element_id: str = ""
+    css_class: str = ""
+    title: str = ""
+    icon: str = ""
+
+
+def _replace(items, new, same):
+    items[:] = [item for item in items if not same(item, new)]
+    items.append(new)
 
 
 class QoriCashAdminSite(admin.AdminSite):
@@ -54,17 +78,42 @@ class QoriCashAdminSite(admin.AdminSite):
         self._panels: list[Panel] = []
         self._views: list[CustomView] = []
         self._nav: list[NavLink] = []
+        self._buttons: list[Button] = []
 
     def register_panel(self, template, build, order=100):
-        self._panels.append(Panel(template, build, order))
+        """A block on the index: `template` rendered with `ctx = build(request)` unless that is None."""
+        _replace(
+            self._panels, Panel(template, build, order), lambda a, b: (a.template, a.build) == (b.template, b.build)
+        )
 
     def register_view(self, route, view, name, cacheable=False):
         """Route a view under /admin/ behind the admin's login (permission checks stay in the view)."""
-        self._views.append(CustomView(route, view, name, cacheable))
+        _replace(self._views, CustomView(route, view, name, cacheable), lambda a, b: a.name == b.name)
 
     def register_nav(self, label, url_name, permission, app_label):
         """Show a custom page in the navigation, like a model, to users holding `permission`."""
-        self._nav.append(NavLink(label, url_name, permission, app_label))
+        _replace(self._nav, NavLink(label, url_name, permission, app_label), lambda a, b: a.url_name == b.url_name)
+
+    def register_button(self, model, label, url_name, permission, **options):
+        """Add a button to the object tools of `model`'s list ("app.model"); see `Button`."""
+        button = Button(model.lower(), label, url_name, permission, **options)
+        _replace(self._buttons, button, lambda a, b: (a.model, a.url_name) == (b.model, b.url_name))
+
+    def has_panel(self, template):
+        """Whether an app registered the index panel `template` (lets panels avoid showing twice)."""
+        return any(p.template == template for p in self._panels)
+
+    def buttons_for(self, request, model_label):
+        """The buttons of `model_label`'s list the user may use, as (button, href) pairs."""
+        out = []
+        for button in self._buttons:
+            if button.model != model_label or not request.user.has_perm(button.permission):
+                continue
+            href = reverse(f"admin:{button.url_name}", current_app=self.name)
+            if button.keep_query and request.GET:
+                href = f"{href}?{request.GET.urlencode()}"
+            out.append((button, href))
+        return out
 
     def get_app_list(self, request, app_label=None):
         app_list = super().get_app_list(request, app_label)

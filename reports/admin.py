@@ -1,4 +1,4 @@
-"""Reports in the admin: the TraderGoal admin, the report pages and the dashboard panels."""
+"""The TraderGoal admin (report pages, panels and buttons are declared in reports/registry.py)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -10,15 +10,8 @@ from django.utils.translation import pgettext
 
 from qoricash import money
 
-from . import services, views
+from . import services
 from .models import TraderGoal
-
-admin.site.register_view("reports/position/", views.position_view, "reports_position")
-admin.site.register_view("reports/position.xlsx", views.position_xlsx, "reports_position_xlsx")
-admin.site.register_view("reports/history.xlsx", views.history_xlsx, "reports_history_xlsx")
-admin.site.register_nav(_("Position"), "reports_position", "reports.view_position", "reports")
-admin.site.register_panel("reports/panels/today.html", views.dashboard_panel, order=20)
-admin.site.register_panel("reports/panels/goals.html", views.goals_panel, order=40)
 
 
 class TraderChoiceField(forms.ModelChoiceField):

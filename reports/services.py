@@ -1,10 +1,11 @@
 """Reports: the position, the dashboard figures and goal progress, computed in the database.
 
 One service computes each figure; the screen, the Excel files and the management commands all call
-it, so they can never disagree. Nothing here writes business data; `_audit_report` is the single
-hook through which every report view and export leaves its trace in the audit trail.
+it, so they can never disagree. The only writes are `save_trader_goal` (the one business action of
+this app) and `record_report_access`, through which every report view and export leaves its trace
+in the audit trail.
 
-Conventions (where the issue is silent, decided here and documented in the tests):
+Conventions (decided here and pinned by the tests):
 - Dates are Lima dates; an operation belongs to a day by its `created_at` in America/Lima.
 - The position covers non-cancelled operations; "open" means pending or in process.
 - net_usd = USD bought − USD sold: positive → "COMPRADOS EN", negative → "VENDIDOS EN", 0 → "NETEADOS".
@@ -32,6 +33,7 @@ from django.utils.translation import pgettext
 from operations.models import ExchangeRate, Operation, OperationStatus, OperationType
 from qoricash import money
 
+from .audit_actions import ReportAction
 from .models import TraderGoal
 
 LIMA = ZoneInfo("America/Lima")
@@ -695,7 +697,7 @@ def save_trader_goal(goal, actor, *, created: bool):
         raise
     after = audit.snapshot(goal, fields=("trader", "year", "month", "goal_pen", "set_by"))
     audit.record(
-        "goal_set" if created else "goal_changed",
+        ReportAction.GOAL_CREATED if created else ReportAction.GOAL_CHANGED,
         goal,
         actor=actor,
         changes=audit.diff(before, after),
@@ -706,14 +708,14 @@ def save_trader_goal(goal, actor, *, created: bool):
 # --- Audit ------------------------------------------------------------------------------------
 
 
-def _audit_report(user, action: str, detail: str):
-    """The single audit hook of every report view and export (web and command)."""
+def record_report_access(action: ReportAction, detail: str, *, by):
+    """The single audit hook of every report view and export (web and command; `by` None for a command)."""
     from accounts import audit
 
     audit.record(
         action,
-        actor=user,
+        actor=by,
         object_type="reports.report",
-        object_repr=action,
+        object_repr=action.value,
         message=detail,
     )

@@ -1,7 +1,7 @@
 """Report pages under /admin/ (routed by admin.site.register_view in reports/admin.py) and panels.
 
 Every view checks its permission itself, scopes operations with Operation.objects.visible_to and
-leaves one audit entry through services._audit_report.
+leaves one audit entry through services.record_report_access.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from clients.validators import mask
 from operations.models import Operation, OperationType
 
 from . import excel, services
+from .audit_actions import ReportAction
 from .models import TraderGoal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -117,7 +118,9 @@ def position_view(request):
         row.url = _safe_reverse("admin:operations_operation_change", row.id)
     can_view_profit = request.user.has_perm("reports.view_profit")
     query = period_query(date_from, date_to)
-    services._audit_report(request.user, "report_position_view", _("Position viewed: %(period)s") % {"period": query})
+    services.record_report_access(
+        ReportAction.POSITION_VIEWED, _("Position viewed: %(period)s") % {"period": query}, by=request.user
+    )
     yesterday = today - dt.timedelta(days=1)
     context = {
         **admin.site.each_context(request),
@@ -156,10 +159,10 @@ def position_xlsx(request):
     include_profit = request.user.has_perm("reports.view_profit")
     tmp, _result = _spool(lambda f: excel.write_position(position, f, include_profit=include_profit, rows=rows))
     filename = excel.position_filename(position)
-    services._audit_report(
-        request.user,
-        "report_position_export",
+    services.record_report_access(
+        ReportAction.POSITION_EXPORTED,
         _("Position Excel %(file)s: %(count)s operations") % {"file": filename, "count": position.count},
+        by=request.user,
     )
     return _xlsx_response(tmp, filename)
 
@@ -311,11 +314,11 @@ def history_xlsx(request):
     include_creator = request.user.has_perm("operations.view_all_operations")
     tmp, totals = _spool(lambda f: excel.write_history(masked_rows(rows, masker), f, include_creator=include_creator))
     filename = excel.history_filename()
-    services._audit_report(
-        request.user,
-        "report_history_export",
+    services.record_report_access(
+        ReportAction.HISTORY_EXPORTED,
         _("History Excel %(file)s: %(count)s operations; filters: %(query)s")
         % {"file": filename, "count": totals["rows"], "query": request.GET.urlencode() or "-"},
+        by=request.user,
     )
     return _xlsx_response(tmp, filename)
 

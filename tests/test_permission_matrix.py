@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import URLPattern, URLResolver, reverse
 
 from accounts import audit, matrix
+from accounts.audit_actions import AccountAction
 from accounts.roles import ROLE_PERMISSIONS
 from accounts.tests.factories import UserFactory
 
@@ -85,7 +86,7 @@ def _helpers():
 SAMPLES = {
     "accounts.user": lambda owner: UserFactory(username="sample_user", role="Trader"),
     "auth.group": lambda owner: Group.objects.get(name="Trader"),
-    "accounts.auditentry": lambda owner: audit.record("sample", owner, actor=owner),
+    "accounts.auditentry": lambda owner: audit.record(AccountAction.USER_CHANGED, owner, actor=owner),
     "clients.client": _client,
     "clients.bankaccount": _bank_account,
     "clients.clientdocument": lambda owner: _helpers().client_document(owner),
@@ -118,6 +119,8 @@ def _url_params():
 
 
 URL_PARAMS = _url_params()
+# Path parameters the test fills with the pk of the rule's sample object.
+ID_PARAMS = ("object_id", "pk", "id")
 
 
 def _url_for(rule, owner):
@@ -125,7 +128,7 @@ def _url_for(rule, owner):
     for name in URL_PARAMS.get(rule.name, []):
         if name in kwargs:
             continue
-        assert name in matrix.ID_PARAMS, f"admin:{rule.name} has a parameter {name!r} the matrix cannot fill"
+        assert name in ID_PARAMS, f"admin:{rule.name} has a parameter {name!r} the matrix cannot fill"
         assert rule.model, f"admin:{rule.name} needs an object: give its matrix rule model=..."
         assert rule.model in SAMPLES, f"no sample object for {rule.model}: add a builder to SAMPLES"
         kwargs[name] = SAMPLES[rule.model](owner).pk

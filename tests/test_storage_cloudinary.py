@@ -13,6 +13,7 @@ import pytest
 
 os.environ.setdefault("CLOUDINARY_URL", "cloudinary://123:abc@demo")
 
+from accounts.audit_actions import AccountAction
 from accounts.models import AuditEntry  # noqa: E402
 from qoricash import downloads  # noqa: E402
 from qoricash.storage import CloudinaryStorageError, PrivateCloudinaryStorage  # noqa: E402
@@ -103,7 +104,7 @@ def test_download_redirects_to_a_signed_expiring_url_and_is_audited(sdk, master_
     response = master_client.get(downloads.private_file_url(doc))
     assert response.status_code == 302
     _verify_download_url(response["Location"], doc.file.name)
-    assert AuditEntry.objects.get(action="file_download").actor == master
+    assert AuditEntry.objects.get(action=AccountAction.FILE_DOWNLOADED).actor == master
 
 
 @pytest.mark.django_db

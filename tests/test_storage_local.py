@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.template import Context, Template
 
+from accounts.audit_actions import AccountAction
 from accounts.models import AuditEntry
 from qoricash import downloads
 from qoricash.files import STORAGE_ERROR_MESSAGE, PrivateFileFormMixin, store_private_files
@@ -47,7 +48,7 @@ def test_master_download_streams_the_file_and_is_audited(master_client, master, 
     assert "dni" in response["Content-Disposition"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in response["Cache-Control"]
-    entry = AuditEntry.objects.get(action="file_download")
+    entry = AuditEntry.objects.get(action=AccountAction.FILE_DOWNLOADED)
     assert entry.actor == master
     assert entry.object_type == "clients.clientdocument" and entry.object_id == str(doc.pk)
 
@@ -61,7 +62,7 @@ def test_trader_gets_own_file_but_404_for_another_traders_client(trader_client, 
     assert trader_client.get("/admin/files/clientdocument/999999/").status_code == 404
     assert trader_client.get("/admin/files/unknown-kind/1/").status_code == 404
     # Only the successful download is in the audit.
-    assert AuditEntry.objects.filter(action="file_download").count() == 1
+    assert AuditEntry.objects.filter(action=AccountAction.FILE_DOWNLOADED).count() == 1
 
 
 @pytest.mark.django_db
@@ -173,4 +174,4 @@ def test_a_file_missing_on_disk_is_404_and_not_audited_as_a_download(master_clie
     doc = client_document(trader)
     os.remove(os.path.join(settings.MEDIA_ROOT, doc.file.name))
     assert master_client.get(downloads.private_file_url(doc)).status_code == 404
-    assert not AuditEntry.objects.filter(action="file_download").exists()
+    assert not AuditEntry.objects.filter(action=AccountAction.FILE_DOWNLOADED).exists()

@@ -7,6 +7,7 @@ import urllib.request
 
 import pytest
 
+from accounts.audit_actions import AccountAction
 from accounts.models import AuditEntry
 from qoricash import downloads
 from tests.storage_helpers import MAKERS, PDF, PNG, client_document, sha
@@ -118,7 +119,7 @@ def test_id_document_on_s3_needs_a_signed_url_and_is_audited(s3_storage, master_
     assert status == 200 and body == PDF
     # (moto does not verify presigned signatures, so tampering is not tested here; AWS does.)
     # The download is in the audit, with the Master as actor.
-    entry = AuditEntry.objects.get(action="file_download")
+    entry = AuditEntry.objects.get(action=AccountAction.FILE_DOWNLOADED)
     assert entry.actor == master and entry.object_id == str(doc.pk)
 
 
@@ -126,7 +127,7 @@ def test_id_document_on_s3_needs_a_signed_url_and_is_audited(s3_storage, master_
 def test_trader_gets_404_for_another_traders_file_on_s3(s3_storage, trader_client, other_trader):
     doc = client_document(other_trader)
     assert trader_client.get(downloads.private_file_url(doc)).status_code == 404
-    assert not AuditEntry.objects.filter(action="file_download").exists()
+    assert not AuditEntry.objects.filter(action=AccountAction.FILE_DOWNLOADED).exists()
 
 
 @pytest.mark.django_db

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
 from accounts import audit
+from accounts.audit_actions import AccountAction
 from accounts.models import AuditEntry
 from accounts.tests.factories import UserFactory
 
@@ -32,7 +33,7 @@ def test_login_failed_login_and_logout_are_recorded_without_password(client, tra
         REMOTE_ADDR="203.0.113.9",
         HTTP_USER_AGENT="pytest-browser",
     )
-    [failed] = _entries("login_failed")
+    [failed] = _entries(AccountAction.LOGIN_FAILED)
     assert failed.actor is None and failed.object_repr == trader.username
     assert failed.object_id == str(trader.pk)
     assert failed.ip == "203.0.113.9" and failed.user_agent == "pytest-browser"
@@ -42,17 +43,17 @@ def test_login_failed_login_and_logout_are_recorded_without_password(client, tra
     assert "wrong-password-123" not in dump and "*****" not in dump
 
     client.post("/admin/login/", {"username": trader.username, "password": PASSWORD})
-    [login] = _entries("login")
+    [login] = _entries(AccountAction.LOGIN)
     assert login.actor == trader
     client.post("/admin/logout/")
-    [logout] = _entries("logout")
+    [logout] = _entries(AccountAction.LOGOUT)
     assert logout.actor == trader
 
 
 @pytest.mark.django_db
 def test_unknown_username_is_recorded_as_typed(client, db):
     client.post("/admin/login/", {"username": "nadie", "password": "whatever-123456"})
-    [failed] = _entries("login_failed")
+    [failed] = _entries(AccountAction.LOGIN_FAILED)
     assert failed.object_repr == "nadie" and failed.object_id == ""
 
 
@@ -71,11 +72,11 @@ def test_user_change_through_admin_records_old_and_new_values(master_client, mas
     response = master_client.post(f"/admin/accounts/user/{user.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     mine = AuditEntry.objects.filter(object_type="accounts.user", object_id=str(user.pk))
-    changed = mine.get(action="user_changed")
+    changed = mine.get(action=AccountAction.USER_CHANGED)
     assert changed.actor == master
     assert changed.changes["email"] == ["ana@old.pe", "ana@new.pe"]
     # The form replaces the groups (Django removes, then adds): the last entry holds the final roles.
-    roles = mine.filter(action="user_groups_changed").order_by("id")
+    roles = mine.filter(action=AccountAction.USER_ROLES_CHANGED).order_by("id")
     assert roles.first().changes["groups"] == [[], ["Trader"]]  # at creation (factory)
     assert roles.last().changes["groups"] == [[], ["Operador"]]
     assert all(r.actor == master for r in roles[1:])
@@ -87,7 +88,7 @@ def test_group_permission_changes_are_recorded_with_before_and_after(master):
     before = AuditEntry.objects.count()
     perm = Permission.objects.get(codename="view_auditentry")
     group.permissions.add(perm)
-    entry = AuditEntry.objects.filter(action="group_permissions_changed").latest("id")
+    entry = AuditEntry.objects.filter(action=AccountAction.ROLE_PERMISSIONS_CHANGED).latest("id")
     old, new = entry.changes["permissions"]
     assert "accounts.view_auditentry" not in old and "accounts.view_auditentry" in new
     group.permissions.remove(perm)
@@ -101,7 +102,7 @@ def test_group_permission_changes_are_recorded_with_before_and_after(master):
 def test_password_change_is_recorded_without_any_hash(master):
     master.set_password("another-strong-password")
     master.save()
-    entry = AuditEntry.objects.filter(action="user_changed", object_id=str(master.pk)).latest("id")
+    entry = AuditEntry.objects.filter(action=AccountAction.USER_CHANGED, object_id=str(master.pk)).latest("id")
     assert entry.changes["password"] == ["••••••", "••••••"]
     assert "md5$" not in json.dumps(entry.changes)
 
@@ -109,7 +110,7 @@ def test_password_change_is_recorded_without_any_hash(master):
 @pytest.mark.django_db
 def test_last_login_alone_is_not_an_entry(client, trader):
     client.post("/admin/login/", {"username": trader.username, "password": PASSWORD})
-    assert not AuditEntry.objects.filter(action="user_changed", object_id=str(trader.pk)).exists()
+    assert not AuditEntry.objects.filter(action=AccountAction.USER_CHANGED, object_id=str(trader.pk)).exists()
 
 
 @pytest.mark.django_db
@@ -127,14 +128,14 @@ def test_client_email_edit_shows_old_and_new_in_the_audit_admin(master_client, m
 
 @pytest.mark.django_db
 def test_audit_admin_lists_filters_and_searches(master_client, trader):
-    audit.record("file_download", trader, actor=trader, message="dni.pdf")
-    audit.record("login", trader, actor=trader)
+    audit.record(AccountAction.FILE_DOWNLOADED, trader, actor=trader, message="dni.pdf")
+    audit.record(AccountAction.LOGIN, trader, actor=trader)
     base = "/admin/accounts/auditentry/"
     page = master_client.get(base)
     assert page.status_code == 200
     body = page.content.decode()
     assert "Archivo descargado" in body  # Spanish label of the action
-    assert master_client.get(base, {"action": "file_download"}).context["cl"].result_count == 1
+    assert master_client.get(base, {"action": AccountAction.FILE_DOWNLOADED}).context["cl"].result_count == 1
     assert master_client.get(base, {"q": "dni.pdf"}).context["cl"].result_count == 1
     assert master_client.get(base, {"object_type": "accounts.user"}).context["cl"].result_count >= 2
     assert master_client.get(base, {"actor__id__exact": trader.pk}).context["cl"].result_count == 2
@@ -146,7 +147,7 @@ def test_audit_admin_lists_filters_and_searches(master_client, trader):
 def test_nobody_can_add_change_or_delete_entries_through_the_admin(who, client, master):
     user = master if who == "master" else UserFactory(username="root", is_superuser=True)
     client.force_login(user)
-    entry = audit.record("login", user, actor=user)
+    entry = audit.record(AccountAction.LOGIN, user, actor=user)
     base = "/admin/accounts/auditentry/"
     assert client.get(base + "add/").status_code == 403
     assert client.post(base + "add/", {"action": "forged"}).status_code == 403
@@ -160,7 +161,7 @@ def test_nobody_can_add_change_or_delete_entries_through_the_admin(who, client, 
     bulk = client.post(base, {"action": "delete_selected", "_selected_action": [entry.pk]})
     assert bulk.status_code in (200, 302)
     entry.refresh_from_db()
-    assert entry.action == "login" and AuditEntry.objects.filter(pk=entry.pk).exists()
+    assert entry.action == AccountAction.LOGIN and AuditEntry.objects.filter(pk=entry.pk).exists()
 
 
 @pytest.mark.django_db
@@ -173,7 +174,7 @@ def test_operador_and_trader_cannot_see_the_audit(operador_client):
 def test_postgresql_trigger_rejects_update_and_delete(db):
     if connection.vendor != "postgresql":
         pytest.skip("the append-only trigger exists on PostgreSQL only (run with DATABASE_URL=postgres://...)")
-    entry = audit.record("login", None, message="original")
+    entry = audit.record(AccountAction.LOGIN, None, message="original")
     for statement in (
         "UPDATE accounts_auditentry SET message = 'forged' WHERE id = %s",
         "DELETE FROM accounts_auditentry WHERE id = %s",
@@ -187,4 +188,24 @@ def test_postgresql_trigger_rejects_update_and_delete(db):
     entry.refresh_from_db()
     assert entry.message == "original"
     # Appending still works.
-    audit.record("logout", None)
+    audit.record(AccountAction.LOGOUT, None)
+
+
+@pytest.mark.django_db
+def test_entries_stored_with_an_old_code_read_and_filter_as_the_current_action(master_client, trader):
+    old = AuditEntry.objects.create(action="file_download", actor=trader, message="voucher.pdf")
+    new = audit.record(AccountAction.FILE_DOWNLOADED, trader, actor=trader, message="dni.pdf")
+    assert audit.action_label(old.action) == audit.action_label(new.action) == AccountAction.FILE_DOWNLOADED.label
+    base = "/admin/accounts/auditentry/"
+    page = master_client.get(base, {"action": AccountAction.FILE_DOWNLOADED})
+    assert set(page.context["cl"].result_list) == {old, new}
+    choices = [c for c in page.context["cl"].filter_specs[0].lookup_choices]
+    assert [code for code, _label in choices].count(AccountAction.FILE_DOWNLOADED.value) == 1
+    assert "file_download" not in [code for code, _label in choices]
+    assert "Archivo descargado" in master_client.get(f"{base}{old.pk}/change/").content.decode()
+
+
+@pytest.mark.django_db
+def test_recording_an_unregistered_action_warns():
+    with pytest.warns(audit.UnregisteredAuditAction):
+        audit.record("made_up_action")

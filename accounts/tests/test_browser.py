@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.cache import cache
 
+from accounts.audit_actions import AccountAction
 from accounts.models import AuditEntry, User
 from accounts.tests.factories import UserFactory
 
@@ -71,8 +72,8 @@ def test_invitation_set_password_and_login(page, live_server, admin_login, scree
     admin_login(page, "rtorres", NEW_PASSWORD)
     assert page.url.rstrip("/").endswith("/admin")
     page.screenshot(path=screenshot_dir / "security-05-logged-in.png", full_page=True)
-    assert AuditEntry.objects.filter(action="password_set", actor=user).exists()
-    assert AuditEntry.objects.filter(action="login", actor=user).exists()
+    assert AuditEntry.objects.filter(action=AccountAction.PASSWORD_SET, actor=user).exists()
+    assert AuditEntry.objects.filter(action=AccountAction.LOGIN, actor=user).exists()
 
 
 def test_login_page_offers_forgot_password(page, live_server, screenshot_dir):

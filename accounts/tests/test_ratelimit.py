@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.test import RequestFactory
 
+from accounts.audit_actions import AccountAction
 from accounts.models import AuditEntry
 from qoricash.net import client_ip
 
@@ -54,8 +55,8 @@ def test_sixth_wrong_password_for_one_username_gets_429_then_login_works_after_w
     clock.now += 61
     ok = _post(client, trader.username, "a-strong-test-password")
     assert ok.status_code == 302 and ok["Location"] == "/admin/"
-    assert AuditEntry.objects.filter(action="login_blocked", object_repr=trader.username).count() == 2
-    assert AuditEntry.objects.filter(action="login", actor=trader).count() == 1
+    assert AuditEntry.objects.filter(action=AccountAction.LOGIN_BLOCKED, object_repr=trader.username).count() == 2
+    assert AuditEntry.objects.filter(action=AccountAction.LOGIN, actor=trader).count() == 1
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from accounts import audit
+from accounts.audit_actions import AccountAction
 from accounts.tests.factories import UserFactory
 
 XSS = '<script>alert("x")</script>'
@@ -67,12 +68,13 @@ def test_csrf_is_enforced_on_login_and_admin_forms(trader, master):
 @pytest.mark.django_db
 def test_user_names_with_script_are_escaped_in_admin_pages(master_client):
     evil = UserFactory(username="evil", first_name=XSS, last_name="<img src=x onerror=alert(1)>")
-    audit.record("login", evil, actor=evil, message=XSS)
+    audit.record(AccountAction.LOGIN, evil, actor=evil, message=XSS)
+    entry = audit.record(AccountAction.USER_CHANGED, evil, changes={"first_name": [XSS, XSS]})
     pages = [
         "/admin/accounts/user/",
         f"/admin/accounts/user/{evil.pk}/change/",
         "/admin/accounts/auditentry/",
-        f"/admin/accounts/auditentry/{audit.record('x', evil, changes={'first_name': [XSS, XSS]}).pk}/change/",
+        f"/admin/accounts/auditentry/{entry.pk}/change/",
     ]
     for url in pages:
         body = master_client.get(url).content.decode()

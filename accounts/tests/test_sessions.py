@@ -5,6 +5,7 @@ import time
 import pytest
 
 from accounts import middleware
+from accounts.audit_actions import AccountAction
 from accounts.models import AuditEntry
 from accounts.services import deactivate_user
 
@@ -32,7 +33,7 @@ def test_idle_session_ends_after_the_timeout(master_client, master, clock, setti
     clock.now += 31 * 60
     response = master_client.get(INDEX)
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
-    assert AuditEntry.objects.filter(action="session_expired", actor=master, message="idle").exists()
+    assert AuditEntry.objects.filter(action=AccountAction.SESSION_EXPIRED, actor=master, message="idle").exists()
 
 
 @pytest.mark.django_db

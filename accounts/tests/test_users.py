@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.cache import cache
 
+from accounts.audit_actions import AccountAction
 from accounts.models import AuditEntry, User
 from accounts.tests.factories import UserFactory
 
@@ -56,8 +57,8 @@ def test_master_invites_a_user_who_sets_the_password_once_and_logs_in(
     assert "Hola Rosa" in message.body and "nuevo" in message.body
     assert "password" not in message.body.lower()
     link = _link(message)
-    assert AuditEntry.objects.filter(action="invitation_sent", object_id=str(user.pk)).exists()
-    assert AuditEntry.objects.get(action="user_created", object_id=str(user.pk)).actor == master
+    assert AuditEntry.objects.filter(action=AccountAction.INVITATION_SENT, object_id=str(user.pk)).exists()
+    assert AuditEntry.objects.get(action=AccountAction.USER_CREATED, object_id=str(user.pk)).actor == master
 
     master_client.logout()
     page = client.get(link, follow=True)
@@ -69,7 +70,7 @@ def test_master_invites_a_user_who_sets_the_password_once_and_logs_in(
     assert "al menos 10 caracteres" in short.content.decode()
     done = client.post(set_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert done.status_code == 302 and done["Location"] == "/accounts/reset/done/"
-    assert AuditEntry.objects.filter(action="password_set", actor=user).exists()
+    assert AuditEntry.objects.filter(action=AccountAction.PASSWORD_SET, actor=user).exists()
     # The link is single-use.
     again = client.get(link, follow=True)
     assert "no es válido" in again.content.decode()

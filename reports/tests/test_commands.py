@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from accounts.models import AuditEntry
 from operations.models import OperationStatus
 from reports import excel
+from reports.audit_actions import ReportAction
 from reports.management.commands import export_history
 
 from .conftest import lima
@@ -58,7 +59,7 @@ def test_export_history_range_is_inclusive_lima_dates(ops, tmp_path):
     assert labels["TOTAL (sin canceladas)"][3:7] == (2, 1500, None, 5575)
     assert labels["CANCELADAS (no suman en los totales)"][3:5] == (1, 1000)
     entry = AuditEntry.objects.latest("id")
-    assert entry.action == "report_history_export" and entry.actor is None and "export_history" in entry.message
+    assert entry.action == ReportAction.HISTORY_EXPORTED and entry.actor is None and "export_history" in entry.message
 
 
 def test_export_history_status_and_trader_filters(ops, tmp_path, trader):
@@ -130,7 +131,7 @@ def test_export_position_writes_the_same_file_as_the_screen(make_op, tmp_path):
     assert values["Spread del volumen calzado"][4] == 300
     assert values["USD neto (comprados − vendidos)"][5] == "COMPRADOS EN"
     assert values["TOTAL COMPRAS"][2] == 10000 and values["TOTAL COMPRAS"][11] == 22500
-    assert AuditEntry.objects.latest("id").action == "report_position_export"
+    assert AuditEntry.objects.latest("id").action == ReportAction.POSITION_EXPORTED
 
 
 @pytest.mark.parametrize(

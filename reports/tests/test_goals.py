@@ -10,6 +10,7 @@ from django.urls import reverse
 from accounts.models import AuditEntry
 from accounts.tests.factories import UserFactory
 from reports import services
+from reports.audit_actions import ReportAction
 from reports.models import TraderGoal
 
 pytestmark = pytest.mark.django_db
@@ -36,19 +37,19 @@ def grant(user, codename):
 
 
 def test_master_sets_and_changes_a_goal_with_audit(master, trader, goal):
-    assert goal.set_by == master and AuditEntry.objects.filter(action="goal_set").count() == 1
+    assert goal.set_by == master and AuditEntry.objects.filter(action=ReportAction.GOAL_CREATED).count() == 1
     goal.goal_pen = D("250.00")
     services.save_trader_goal(goal, master, created=False)
     goal.refresh_from_db()
     assert goal.goal_pen == D("250.00")
-    assert AuditEntry.objects.get(action="goal_changed").changes["goal_pen"] == ["100.00", "250.00"]
+    assert AuditEntry.objects.get(action=ReportAction.GOAL_CHANGED).changes["goal_pen"] == ["100.00", "250.00"]
 
 
 def test_creating_needs_add_tradergoal(trader, operador):
     for actor in (trader, operador, None):
         with pytest.raises(PermissionDenied, match="No tiene permiso para fijar metas"):
             services.save_trader_goal(new_goal(trader), actor, created=True)
-    assert not TraderGoal.objects.exists() and not AuditEntry.objects.filter(action="goal_set").exists()
+    assert not TraderGoal.objects.exists() and not AuditEntry.objects.filter(action=ReportAction.GOAL_CREATED).exists()
 
 
 def test_changing_needs_change_tradergoal(master, trader, goal):
@@ -85,7 +86,7 @@ def test_trader_year_and_month_never_change(master, trader, other_trader, goal, 
         services.save_trader_goal(goal, master, created=False)
     stored = TraderGoal.objects.get()
     assert (stored.trader, stored.year, stored.month, stored.goal_pen) == (trader, 2026, 11, D("100.00"))
-    assert not AuditEntry.objects.filter(action="goal_changed").exists()
+    assert not AuditEntry.objects.filter(action=ReportAction.GOAL_CHANGED).exists()
 
 
 @pytest.mark.parametrize(
@@ -125,7 +126,7 @@ def test_a_duplicate_trader_and_month_is_a_spanish_validation_error(master, trad
     assert exc.value.messages == [f"{trader} ya tiene una meta para Noviembre 2026; cambie esa meta."]
     # The savepoint kept the surrounding transaction usable, and only the first goal exists.
     assert list(TraderGoal.objects.values_list("goal_pen", flat=True)) == [D("100.00")]
-    assert AuditEntry.objects.filter(action="goal_set").count() == 1
+    assert AuditEntry.objects.filter(action=ReportAction.GOAL_CREATED).count() == 1
 
 
 def test_admin_shows_a_service_refusal_as_a_message(master_client, trader, goal, monkeypatch):

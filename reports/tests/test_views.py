@@ -14,6 +14,7 @@ from accounts.models import AuditEntry
 from operations.models import Operation, OperationStatus
 from operations.tests.factories import ExchangeRateFactory
 from reports import excel, views
+from reports.audit_actions import ReportAction
 from reports.models import TraderGoal
 
 from .conftest import lima
@@ -128,8 +129,10 @@ def test_position_view_is_audited(master_client, acceptance_day):
     master_client.get(POSITION, {"date": "2026-11-20"})
     master_client.get(POSITION_XLSX, {"date": "2026-11-20"})
     actions = list(AuditEntry.objects.order_by("id").values_list("action", "actor__username", "message"))
-    assert actions[-2][:2] == ("report_position_view", "m_master") and "2026-11-20" in actions[-2][2]
-    assert actions[-1][:2] == ("report_position_export", "m_master") and "Posicion_2026-11-20.xlsx" in actions[-1][2]
+    assert actions[-2][:2] == (ReportAction.POSITION_VIEWED, "m_master") and "2026-11-20" in actions[-2][2]
+    assert (
+        actions[-1][:2] == (ReportAction.POSITION_EXPORTED, "m_master") and "Posicion_2026-11-20.xlsx" in actions[-1][2]
+    )
 
 
 def test_position_query_count_does_not_depend_on_operations(master_client, make_op, django_assert_max_num_queries):
@@ -261,7 +264,7 @@ def test_history_export_is_audited_with_its_filters(master_client, make_op):
     make_op("buy", at=lima(2026, 11, 20, 9))
     master_client.get(HISTORY_XLSX, {"q": "EXP"})
     entry = AuditEntry.objects.latest("id")
-    assert entry.action == "report_history_export" and "q=EXP" in entry.message
+    assert entry.action == ReportAction.HISTORY_EXPORTED and "q=EXP" in entry.message
 
 
 NOT_OFFERED = "Valor de filtro que la lista no ofrece: {}. No se exportó nada; elija de nuevo los filtros en la lista."
@@ -273,7 +276,7 @@ def _export_refused(response, message):
     assert response.redirect_chain == [(changelist, 302)]
     assert response.status_code == 200 and "Content-Disposition" not in response
     assert [str(m) for m in response.context["messages"]] == [message]
-    assert not AuditEntry.objects.filter(action="report_history_export").exists()
+    assert not AuditEntry.objects.filter(action=ReportAction.HISTORY_EXPORTED).exists()
 
 
 @pytest.mark.parametrize(
@@ -450,7 +453,7 @@ def test_master_sets_a_goal_for_an_eligible_trader_only(master_client, master, t
     assert response.status_code == 302
     goal = TraderGoal.objects.get()
     assert goal.set_by == master and goal.goal_pen == Decimal("1500.00")
-    entry = AuditEntry.objects.filter(action="goal_set").get()
+    entry = AuditEntry.objects.filter(action=ReportAction.GOAL_CREATED).get()
     assert entry.object_id == str(goal.pk) and entry.actor == master
 
     response = master_client.post(add, {"trader": operador.pk, "year": 2026, "month": 11, "goal_pen": "10"})
@@ -468,7 +471,7 @@ def test_changing_a_goal_changes_only_the_amount_and_is_audited(master_client, m
     assert response.status_code == 302
     goal.refresh_from_db()
     assert (goal.goal_pen, goal.trader, goal.month) == (Decimal("250.00"), trader, 11)
-    entry = AuditEntry.objects.filter(action="goal_changed").get()
+    entry = AuditEntry.objects.filter(action=ReportAction.GOAL_CHANGED).get()
     assert entry.changes["goal_pen"] == ["100.00", "250.00"]
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext
 from operations.models import Operation, OperationStatus
 from qoricash import money
 from reports import excel, services
+from reports.audit_actions import ReportAction
 
 from ._common import atomic_output, check_output, parse_date
 
@@ -91,7 +92,7 @@ class Command(BaseCommand):
             "trader": options["trader"] or "*",
             "path": path,
         }
-        services._audit_report(None, "report_history_export", detail)
+        services.record_report_access(ReportAction.HISTORY_EXPORTED, detail, by=None)
         if verbose:
             self.stdout.write(
                 self.style.SUCCESS(

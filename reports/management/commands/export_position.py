@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from operations.models import Operation, OperationType
 from reports import excel, services
+from reports.audit_actions import ReportAction
 
 from ._common import atomic_output, check_output, parse_date
 
@@ -27,11 +28,11 @@ class Command(BaseCommand):
         )
         with atomic_output(path) as handle:
             excel.write_position(position, handle, include_profit=True, rows=rows)
-        services._audit_report(
-            None,
-            "report_position_export",
+        services.record_report_access(
+            ReportAction.POSITION_EXPORTED,
             _("export_position command: %(date)s, %(count)s operations → %(path)s")
             % {"date": day.isoformat(), "count": position.count, "path": path},
+            by=None,
         )
         if options["verbosity"] > 0:
             self.stdout.write(

@@ -1,0 +1,53 @@
+"""Everything the reports app contributes to the project, declared once (called from ReportsConfig.ready)."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from accounts import audit, matrix
+from accounts.roles import MASTER, OPERADOR, TRADER, register_defaults
+
+from .audit_actions import LEGACY_CODES, ReportAction
+
+
+def register():
+    from . import views
+
+    register_defaults(
+        MASTER,
+        {
+            "reports.view_position",
+            "reports.export_history",
+            "reports.view_profit",
+            "reports.view_tradergoal",
+            "reports.add_tradergoal",
+            "reports.change_tradergoal",
+        },
+    )
+    register_defaults(OPERADOR, {"reports.view_position", "reports.export_history"})
+    register_defaults(TRADER, {"reports.export_history", "reports.view_tradergoal"})
+
+    audit.register_actions(ReportAction, legacy=LEGACY_CODES)
+
+    admin.site.register_view("reports/position/", views.position_view, "reports_position")
+    admin.site.register_view("reports/position.xlsx", views.position_xlsx, "reports_position_xlsx")
+    admin.site.register_view("reports/history.xlsx", views.history_xlsx, "reports_history_xlsx")
+    admin.site.register_nav(_("Position"), "reports_position", "reports.view_position", "reports")
+    admin.site.register_panel("reports/panels/today.html", views.dashboard_panel, order=20)
+    admin.site.register_panel("reports/panels/goals.html", views.goals_panel, order=40)
+    # The operations list exports exactly its current rows (same filters and search).
+    admin.site.register_button(
+        "operations.operation",
+        pgettext_lazy("report", "Export Excel"),
+        "reports_history_xlsx",
+        "reports.export_history",
+        keep_query=True,
+        element_id="qc-export-history",
+        css_class="qc-export-history",
+        title=pgettext_lazy("report", "Exports exactly the rows selected by the current filters and search"),
+        icon="⤓",
+    )
+
+    matrix.rule("reports_position", ("reports.view_position",), label="posición", group="reports")
+    matrix.rule("reports_position_xlsx", ("reports.view_position",), label="posición en Excel", group="reports")
+    matrix.rule("reports_history_xlsx", ("reports.export_history",), label="historial en Excel", group="reports")
