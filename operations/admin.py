@@ -8,37 +8,34 @@ becomes an admin message; nothing here decides a business rule on its own.
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import matrix
-from clients.models import client_search_filter
+from clients.models import Currency, client_search_filter
 from operations import forms as op_forms
-from operations import services, views
+from operations import policy, services, views
 from operations.models import (
     Deposit,
     ExchangeRate,
     HouseBankAccount,
+    Movement,
     Operation,
     OperationEvent,
+    OperationStatus,
     Payout,
     mask_snapshot,
 )
-from operations.services import OperationError
 from operations.views import duration
-from qoricash import context, money
-
-try:  # the security issue's permission-checked download link
-    from qoricash.downloads import private_file_link
-except ImportError:  # pragma: no cover - until it exists, show name and size only
-    private_file_link = None
-
+from qoricash import context, display
+from qoricash.admin_services import ServiceAdminMixin, row_error_key
+from qoricash.downloads import private_file_link
 
 # --- Index panels and custom views -------------------------------------------------------------------
 admin.site.register_panel("operations/panels/returned.html", views.returned_panel, order=3)
@@ -110,16 +107,6 @@ matrix.rule(
 )
 
 
-def human_size(size):
-    if size is None:
-        return "—"
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / 1048576:.1f} MB"
-
-
 def status_badge(op):
     return format_html('<span class="op-badge op-badge-{}">{}</span>', op.status, op.get_status_display())
 
@@ -128,22 +115,14 @@ def type_badge(op):
     return format_html('<span class="op-type op-type-{}">{}</span>', op.type, op.get_type_display())
 
 
-def usd(value):
-    return f"US$ {money.fmt(value)}" if value is not None else "—"
-
-
-def pen(value):
-    return f"S/ {money.fmt(value)}" if value is not None else "—"
-
-
-def when(value):
-    return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else "—"
-
-
 def person(user):
-    if user is None:
-        return "—"
-    return user.get_full_name() or user.username
+    return user.display_name if user is not None else display.EMPTY
+
+
+def number(value, places=2):
+    """A right-aligned figure of a list column."""
+    text = display.rate(value) if places == 4 else display.money(value)
+    return format_html('<span class="op-num">{}</span>', text)
 
 
 class OperatorFilter(admin.RelatedOnlyFieldListFilter):
@@ -176,7 +155,7 @@ class CreatedFilter(admin.DateFieldListFilter):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(ServiceAdminMixin, admin.ModelAdmin):
     """Append-only: Master adds a new rate; nobody edits or deletes one."""
 
     form = op_forms.ExchangeRateForm
@@ -192,23 +171,23 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("effective at"), ordering="effective_at")
     def effective(self, obj):
-        return when(obj.effective_at)
+        return display.datetime(obj.effective_at)
 
     @admin.display(description=_("buy rate (compra)"), ordering="buy")
     def buy_display(self, obj):
-        return money.fmt(obj.buy, places=4)
+        return display.rate(obj.buy)
 
     @admin.display(description=_("sell rate (venta)"), ordering="sell")
     def sell_display(self, obj):
-        return money.fmt(obj.sell, places=4)
+        return display.rate(obj.sell)
 
     @admin.display(description=_("base rate"), ordering="base")
     def base_display(self, obj):
-        return money.fmt(obj.base, places=4)
+        return display.rate(obj.base)
 
     @admin.display(description=_("spread (sell − buy)"))
     def spread(self, obj):
-        return money.fmt(obj.sell - obj.buy, places=4)
+        return display.rate(obj.sell - obj.buy)
 
     @admin.display(description=_("current"))
     def is_current(self, obj):
@@ -217,7 +196,7 @@ class ExchangeRateAdmin(admin.ModelAdmin):
         return ""
 
     def get_queryset(self, request):
-        current = services.current_rate()
+        current = ExchangeRate.objects.current()
         flag = ExpressionWrapper(Q(pk=current.pk if current else None), output_field=BooleanField())
         return super().get_queryset(request).annotate(_is_current=flag)
 
@@ -236,26 +215,21 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        rate = services.publish_rate(
-            request.user, base=obj.base, buy=obj.buy, sell=obj.sell, effective_at=obj.effective_at
+    def save_via_service(self, request, form, formsets, change):
+        rate = form.instance
+        saved = services.publish_rate(
+            by=request.user, base=rate.base, buy=rate.buy, sell=rate.sell, effective_at=rate.effective_at
         )
-        obj.pk, obj.set_by = rate.pk, rate.set_by
-        obj._state.adding = False
-
-    def add_view(self, request, form_url="", extra_context=None):
-        try:
-            return super().add_view(request, form_url, extra_context)
-        except OperationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        rate.pk, rate.set_by = saved.pk, saved.set_by
+        rate._state.adding = False
+        return saved
 
 
 # --- House accounts -------------------------------------------------------------------------------------
 
 
 @admin.register(HouseBankAccount)
-class HouseBankAccountAdmin(admin.ModelAdmin):
+class HouseBankAccountAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = op_forms.HouseBankAccountForm
     list_display = ("bank", "currency", "number", "cci", "holder", "is_active")
     list_filter = ("currency", "bank", "is_active")
@@ -270,35 +244,35 @@ class HouseBankAccountAdmin(admin.ModelAdmin):
         # Deposits and payouts reference the account: its identity stays, only holder/CCI/active change.
         return ("bank", "currency", "number") if obj else ()
 
-    def save_model(self, request, obj, form, change):
-        services.save_house_account(request.user, obj, changed=form.changed_data if change else None)
+    def save_via_service(self, request, form, formsets, change):
+        return services.save_house_account(form.instance, by=request.user)
 
     @admin.action(description=_("Deactivate selected accounts"), permissions=["change"])
     def deactivate_selected(self, request, queryset):
-        n = services.set_house_accounts_active(request.user, queryset, False)
+        n = services.set_house_accounts_active(queryset, False, by=request.user)
         self.message_user(request, gettext("%(n)s accounts deactivated.") % {"n": n}, messages.SUCCESS)
 
     @admin.action(description=_("Activate selected accounts"), permissions=["change"])
     def activate_selected(self, request, queryset):
-        n = services.set_house_accounts_active(request.user, queryset, True)
+        n = services.set_house_accounts_active(queryset, True, by=request.user)
         self.message_user(request, gettext("%(n)s accounts activated.") % {"n": n}, messages.SUCCESS)
 
 
 # --- Operation inlines ----------------------------------------------------------------------------------
 
 
-class _ChildInline(admin.TabularInline):
-    """Deposits/payouts of the operation. Never deleted: a mistaken row is voided ("Anular" opens a
+class MovementInline(admin.TabularInline):
+    """Deposits or payouts of the operation. Never deleted: a mistaken row is voided ("Anular" opens a
     confirmation page asking why); a voided row stays listed, greyed, with its voucher."""
 
     extra = 0
     can_delete = False
-    editable_check = None  # services.can_edit_deposits / can_edit_payouts
+    formset = op_forms.MovementFormSet
     editable_fields = ()
     readonly_always = ("voucher", "registered", "void_state")
 
     def _editable(self, request, obj):
-        return obj is not None and self.editable_check(request.user, obj)
+        return obj is not None and policy.can_edit_movements(request.user, obj, self.model)
 
     def get_queryset(self, request):
         return (
@@ -318,34 +292,41 @@ class _ChildInline(admin.TabularInline):
             return self.readonly_always
         return self.get_fields(request, obj)
 
+    def get_max_num(self, request, obj=None, **kwargs):
+        # Voided rows stay listed but do not count towards the limit.
+        limit = self.model.max_per_operation
+        if limit is None:
+            return super().get_max_num(request, obj, **kwargs)
+        return limit + (self.model.objects.filter(operation=obj).voided().count() if obj is not None else 0)
+
     @admin.display(description=_("amount"))
     def amount_display(self, obj):
-        return format_html('<span class="op-num">{}</span>', money.fmt(obj.amount))
+        return number(obj.amount)
 
     @admin.display(description=_("registered"))
     def registered(self, obj):
         if not obj or not obj.pk:
-            return "—"
-        return f"{person(obj.created_by)} · {when(obj.created_at)}"
+            return display.EMPTY
+        return f"{person(obj.created_by)} · {display.datetime(obj.created_at)}"
 
     @admin.display(description=_("voiding"))
     def void_state(self, obj):
         """'Anulado' with who, when and why; or the 'Anular' link when this user may void the row now."""
         if not obj or not obj.pk:
-            return "—"
+            return display.EMPTY
         if obj.is_voided:
             return format_html(
                 '<span class="op-voided">{}</span><div class="op-void-detail">{} · {}</div>'
                 '<div class="op-void-reason">{}</div>',
                 gettext("Voided"),
                 person(obj.voided_by),
-                when(obj.voided_at),
+                display.datetime(obj.voided_at),
                 obj.void_reason,
             )
         user = context.get().user  # display methods get no request (see OperationAdmin._snapshot)
-        if user is not None and services.void_refusal(user, obj.operation, obj) is None:
+        if user is not None and policy.void_refusal(user, obj) is None:
             return format_html('<a class="op-void-link" href="{}">{}</a>', views.void_url(obj), gettext("Void"))
-        return "—"
+        return display.EMPTY
 
     def get_extra(self, request, obj=None, **kwargs):
         if not self._editable(request, obj):
@@ -354,8 +335,7 @@ class _ChildInline(admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         if self._editable(request, obj):
-            attrs = {"operation": obj, "user": request.user, "refusals": getattr(request, "_op_row_refusals", {})}
-            kwargs["form"] = type(self.form.__name__, (self.form,), attrs)
+            kwargs["form"] = type(self.form.__name__, (self.form,), {"operation": obj})
         return super().get_formset(request, obj, **kwargs)
 
     def has_add_permission(self, request, obj=None):
@@ -370,36 +350,24 @@ class _ChildInline(admin.TabularInline):
     @admin.display(description=_("voucher on file"))
     def voucher(self, obj):
         if not obj or not obj.pk or not obj.file:
-            return "—"
-        text = f"{obj.original_name or gettext('voucher')} ({human_size(obj.size)})"
-        if private_file_link is not None:
-            return private_file_link(obj, text)
-        return text
+            return display.EMPTY
+        return private_file_link(obj, f"{obj.original_name or gettext('voucher')} ({display.filesize(obj.size)})")
 
 
-class DepositInline(_ChildInline):
+class DepositInline(MovementInline):
     model = Deposit
     form = op_forms.DepositForm
     editable_fields = ("amount", "bank_reference", "client_account", "house_account", "file")
-    editable_check = staticmethod(services.can_edit_deposits)
     verbose_name = _("client deposit")
     verbose_name_plural = _("client deposits (abonos): what the client sent to the house")
 
 
-class PayoutInline(_ChildInline):
+class PayoutInline(MovementInline):
     model = Payout
     form = op_forms.PayoutForm
-    formset = op_forms.PayoutFormSet
     editable_fields = ("amount", "client_account", "house_account", "file")
-    editable_check = staticmethod(services.can_edit_payouts)
-    max_num = Payout.MAX_PER_OPERATION
     verbose_name = _("payout to client")
     verbose_name_plural = _("payouts to the client (at most 4), each with its voucher")
-
-    def get_max_num(self, request, obj=None, **kwargs):
-        # Voided payouts stay listed but do not count towards the 4.
-        voided = obj.payouts.voided().count() if obj is not None and obj.pk else 0
-        return Payout.MAX_PER_OPERATION + voided
 
 
 class OperationEventInline(admin.TabularInline):
@@ -426,7 +394,7 @@ class OperationEventInline(admin.TabularInline):
 
     @admin.display(description=_("when"))
     def at_display(self, obj):
-        return timezone.localtime(obj.at).strftime("%d/%m/%Y %H:%M:%S")
+        return display.datetime(obj.at, seconds=True)
 
     @admin.display(description=_("by"))
     def by_display(self, obj):
@@ -449,7 +417,7 @@ class OperationEventInline(admin.TabularInline):
 
 
 @admin.register(Operation)
-class OperationAdmin(admin.ModelAdmin):
+class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
     list_display = (
         "code_display",
         "client_name",
@@ -512,15 +480,15 @@ class OperationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("USD"), ordering="amount_usd")
     def usd_display(self, obj):
-        return format_html('<span class="op-num">{}</span>', money.fmt(obj.amount_usd))
+        return number(obj.amount_usd)
 
     @admin.display(description=_("T.C."), ordering="rate")
     def rate_display(self, obj):
-        return format_html('<span class="op-num">{}</span>', money.fmt(obj.rate, places=4))
+        return number(obj.rate, places=4)
 
     @admin.display(description=_("PEN"), ordering="amount_pen")
     def pen_display(self, obj):
-        return format_html('<span class="op-num">{}</span>', money.fmt(obj.amount_pen))
+        return number(obj.amount_pen)
 
     @admin.display(description=_("status"), ordering="status")
     def status_display(self, obj):
@@ -528,9 +496,7 @@ class OperationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj):
-        return format_html(
-            '<span class="op-nowrap">{}</span>', timezone.localtime(obj.created_at).strftime("%d/%m/%y %H:%M")
-        )
+        return format_html('<span class="op-nowrap">{}</span>', display.datetime(obj.created_at))
 
     @admin.display(description=_("account executive"), ordering="trader__first_name")
     def trader_name(self, obj):
@@ -615,9 +581,9 @@ class OperationAdmin(admin.ModelAdmin):
                 (_("Client's accounts"), {"fields": ("source_account", "destination_account")}),
                 (None, {"fields": ("notes",)}),
             ]
-        usd_field = "amount_usd" if services.can_edit_amount(request.user, obj) else "usd_ro"
+        usd_field = "amount_usd" if policy.can_edit_amount(request.user, obj) else "usd_ro"
         amounts = ["type_display", usd_field, "rate_ro", "pen_ro"]
-        if request.user.has_perm("reports.view_profit") or services.is_supervisor(request.user):
+        if request.user.has_perm("reports.view_profit") or policy.is_supervisor(request.user):
             amounts += ["base_rate_ro", "profit_ro"]
         sets = [
             (None, {"fields": ("client_link", tuple(amounts[:2]), tuple(amounts[2:4]))}),
@@ -661,9 +627,9 @@ class OperationAdmin(admin.ModelAdmin):
             "completed_ro",
             "cancelled_ro",
         ]
-        if not services.can_edit_amount(request.user, obj):
+        if not policy.can_edit_amount(request.user, obj):
             fields.append("amount_usd")
-        if not services.can_edit_notes(request.user, obj):
+        if not policy.can_edit_notes(request.user, obj):
             fields.append("notes")
         return fields
 
@@ -682,23 +648,23 @@ class OperationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("amount USD"))
     def usd_ro(self, obj):
-        return usd(obj.amount_usd)
+        return display.money(obj.amount_usd, Currency.USD)
 
     @admin.display(description=_("exchange rate"))
     def rate_ro(self, obj):
-        return money.fmt(obj.rate, places=4)
+        return display.rate(obj.rate)
 
     @admin.display(description=_("amount PEN"))
     def pen_ro(self, obj):
-        return pen(obj.amount_pen)
+        return display.money(obj.amount_pen, Currency.PEN)
 
     @admin.display(description=_("base rate"))
     def base_rate_ro(self, obj):
-        return money.fmt(obj.base_rate, places=4)
+        return display.rate(obj.base_rate)
 
     @admin.display(description=_("profit PEN"))
     def profit_ro(self, obj):
-        return pen(obj.profit_pen)
+        return display.money(obj.profit_pen, Currency.PEN)
 
     @admin.display(description=_("account executive"))
     def trader_ro(self, obj):
@@ -710,17 +676,17 @@ class OperationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("created at"))
     def created_at_ro(self, obj):
-        return when(obj.created_at)
+        return display.datetime(obj.created_at)
 
     @admin.display(description=_("operator"))
     def operator_ro(self, obj):
-        if obj.assigned_operator is None and obj.status == "in_process":
+        if obj.assigned_operator is None and obj.status == OperationStatus.IN_PROCESS:
             return gettext("Unassigned (a supervisor must process it)")
         return person(obj.assigned_operator)
 
     @admin.display(description=_("sent to process at"))
     def sent_ro(self, obj):
-        return when(obj.sent_to_process_at)
+        return display.datetime(obj.sent_to_process_at)
 
     @admin.display(description=_("processed by"))
     def processed_by_ro(self, obj):
@@ -728,11 +694,11 @@ class OperationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("completed at"))
     def completed_ro(self, obj):
-        return when(obj.completed_at)
+        return display.datetime(obj.completed_at)
 
     @admin.display(description=_("cancelled at"))
     def cancelled_ro(self, obj):
-        return when(obj.cancelled_at)
+        return display.datetime(obj.cancelled_at)
 
     @admin.display(description=_("client"))
     def client_link(self, obj):
@@ -769,17 +735,7 @@ class OperationAdmin(admin.ModelAdmin):
             context.update(views.change_form_context(request, op))
         else:
             context.update(views.add_form_context(request))
-        try:
-            return super().changeform_view(request, object_id, form_url, context)
-        except OperationError as exc:  # refused while saving (storage down, a race lost): nothing was saved
-            prefix = getattr(exc, "form_prefix", None)
-            if prefix and not hasattr(request, "_op_row_refusals"):
-                # Show it on the deposit/payout row, with what the user typed: the page is built again
-                # from the same POST, and that row's validation now carries the refusal (saves nothing).
-                request._op_row_refusals = {prefix: exc}
-                return self.changeform_view(request, object_id, form_url, extra_context)
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        return super().changeform_view(request, object_id, form_url, context)
 
     def message_user(self, request, message, *args, **kwargs):
         # Django's Spanish messages assume a masculine model name ("El operación …").
@@ -814,56 +770,56 @@ class OperationAdmin(admin.ModelAdmin):
         return views.transition(request, self, str(pk), action)
 
     def void_view(self, request, kind, pk):
-        return views.void_child(request, self, kind, pk)
+        return views.void_movement(request, self, kind, pk)
 
     # --- saving through the services ---
-    def save_model(self, request, obj, form, change):
+    def save_via_service(self, request, form, formsets, change):
+        by = request.user
         if not change:
-            terms = form.terms
+            data = form.cleaned_data
             op = services.create_operation(
-                request.user,
-                client=terms["client"],
-                type=terms["type"],
-                amount_usd=terms["amount_usd"],
-                rate=terms["rate"],
-                source_account=terms["source_account"],
-                destination_account=terms["destination_account"],
-                notes=form.cleaned_data.get("notes", ""),
+                by=by,
+                client=data["client"],
+                type=data["type"],
+                amount_usd=data["amount_usd"],
+                rate=data.get("rate"),
+                source_account=data["source_account"],
+                destination_account=data["destination_account"],
+                notes=data.get("notes", ""),
             )
-            for field in Operation._meta.concrete_fields:
-                setattr(obj, field.attname, getattr(op, field.attname))
-            obj._state.adding = False
-            return
-        if "amount_usd" in form.changed_data:
-            services.update_amount(request.user, obj, form.cleaned_data["amount_usd"])
-        if "notes" in form.changed_data:
-            services.update_notes(request.user, obj, form.cleaned_data["notes"])
-
-    def save_formset(self, request, form, formset, change):
-        # Rows are written by the services below; the admin's change message reads these lists.
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        model = formset.model
-        if model not in (Deposit, Payout):
-            return
-        add, update = (
-            (services.add_deposit, services.update_deposit)
-            if model is Deposit
-            else (services.add_payout, services.update_payout)
-        )
+            for field in Operation._meta.concrete_fields:  # the admin logs and redirects to form.instance
+                setattr(form.instance, field.attname, getattr(op, field.attname))
+            form.instance._state.adding = False
+            return op
         op = form.instance
+        if "amount_usd" in form.changed_data:
+            services.update_amount(op, by=by, amount_usd=form.cleaned_data["amount_usd"])
+        if "notes" in form.changed_data:
+            services.update_notes(op, by=by, notes=form.cleaned_data["notes"])
+        for formset in formsets:
+            if issubclass(formset.model, Movement):
+                self._save_movements(formset, op, by)
+        return op
+
+    @staticmethod
+    def _save_movements(formset, op, by):
+        """Each changed deposit/payout row through the service; a refusal is shown on its row."""
+        # The admin's change message reads these lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for row in formset.forms:  # no deleted forms: rows are voided on their own page, never deleted
             if not row.has_changed():
                 continue
             try:
                 if row.instance.pk:
                     fields = {k: row.cleaned_data.get(k) for k in row.changed_data if k in row.cleaned_data}
-                    formset.changed_objects.append((update(request.user, row.instance, **fields), row.changed_data))
+                    saved = services.update_movement(row.instance, by=by, **fields)
+                    formset.changed_objects.append((saved, row.changed_data))
                 else:
                     fields = {k: v for k, v in row.cleaned_data.items() if k not in ("DELETE", "id", "operation")}
-                    formset.new_objects.append(add(request.user, op, **fields))
-            except OperationError as exc:
-                exc.form_prefix = row.prefix  # changeform_view shows it on this row
-                raise
+                    formset.new_objects.append(services.add_movement(op, formset.model, by=by, **fields))
+            except ValidationError as exc:
+                errors = exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.error_list}
+                raise ValidationError({row_error_key(row, key): value for key, value in errors.items()}) from exc
 
     def response_add(self, request, obj, post_url_continue=None):
         # After creating, staff continue on the operation to register the deposits.

@@ -74,7 +74,7 @@ def _seed_rates(master, rng, now):
         created += 1
     # Today's rate, published through the service like the Master would.
     services.publish_rate(
-        master,
+        by=master,
         base=base,
         buy=base - Decimal("0.0150"),
         sell=base + Decimal("0.0150"),
@@ -150,7 +150,7 @@ def _one(rng, client, op_type, when, rate_row, target, master, operador, houses,
     if rng.random() < 0.2:  # a negotiated rate for a good client
         rate += Decimal("0.0050") if op_type == OperationType.BUY else Decimal("-0.0050")
     op = services.create_operation(
-        owner,
+        by=owner,
         client=client,
         type=op_type,
         amount_usd=amount,
@@ -174,9 +174,9 @@ def _one(rng, client, op_type, when, rate_row, target, master, operador, houses,
     events_at = {EventAction.CREATED: when}
     if target == OperationStatus.CANCELLED and rng.random() < 0.7:
         services.cancel_operation(
-            owner,
             op,
-            rng.choice(["El cliente desistió", "Tipo de cambio no aceptado", "Cliente no transfirió a tiempo"]),
+            by=owner,
+            reason=rng.choice(["El cliente desistió", "Tipo de cambio no aceptado", "Cliente no transfirió a tiempo"]),
         )
         Operation.objects.filter(pk=op.pk).update(cancelled_at=sent)
         events_at[EventAction.CANCELLED] = sent
@@ -187,22 +187,23 @@ def _one(rng, client, op_type, when, rate_row, target, master, operador, houses,
         return op
     house_in = houses[op.client_sends_currency]
     with_voucher = rng.random() < 0.6
-    services.add_deposit(
-        owner,
+    services.add_movement(
         op,
+        Deposit,
+        by=owner,
         amount=op.client_sends_amount,
         client_account=source,
         house_account=house_in,
         bank_reference=str(rng.randint(10_000_000, 99_999_999)),
         file=ContentFile(PDF, name="constancia-abono.pdf") if with_voucher else None,
     )
-    services.send_to_process(owner, op)
+    services.send_to_process(op, by=owner)
     op.refresh_from_db()
     events_at.update({EventAction.DEPOSIT_ADDED: when + timedelta(minutes=2), EventAction.SENT_TO_PROCESS: sent})
     Operation.objects.filter(pk=op.pk).update(sent_to_process_at=sent)
     Deposit.objects.filter(operation=op).update(created_at=when + timedelta(minutes=2))
     if target == OperationStatus.CANCELLED:  # cancelled by the Master while in process
-        services.cancel_operation(master, op, "Abono observado por el banco")
+        services.cancel_operation(op, by=master, reason="Abono observado por el banco")
         Operation.objects.filter(pk=op.pk).update(cancelled_at=done)
         events_at[EventAction.CANCELLED] = done
         _move(op, when, events_at)
@@ -211,15 +212,16 @@ def _one(rng, client, op_type, when, rate_row, target, master, operador, houses,
         _move(op, when, events_at)
         return op
     worker = op.assigned_operator or master
-    services.add_payout(
-        worker,
+    services.add_movement(
         op,
+        Payout,
+        by=worker,
         amount=op.client_receives_amount,
         client_account=destination,
         house_account=houses[op.client_receives_currency],
         file=ContentFile(PNG, name="constancia-pago.png"),
     )
-    services.complete_operation(worker, op, notify=False)
+    services.complete_operation(op, by=worker, notify=False)
     events_at.update({EventAction.PAYOUT_ADDED: done - timedelta(minutes=1), EventAction.COMPLETED: done})
     Operation.objects.filter(pk=op.pk).update(completed_at=done)
     Payout.objects.filter(operation=op).update(created_at=done - timedelta(minutes=1))
@@ -237,7 +239,7 @@ def _returned(rng, clients, master, houses, now):
         client,
         OperationType.BUY,
         when,
-        services.current_rate(),
+        ExchangeRate.objects.current(),
         OperationStatus.IN_PROCESS,
         master,
         None,
@@ -246,9 +248,9 @@ def _returned(rng, clients, master, houses, now):
         in_process_for=25,
     )
     services.return_to_pending(
-        op.assigned_operator or master,
         op,
-        "El abono no figura en el estado de cuenta del banco: verifique el número de operación con el cliente.",
+        by=op.assigned_operator or master,
+        reason="El abono no figura en el estado de cuenta del banco: verifique el número de operación con el cliente.",
         notify=False,
     )
     OperationEvent.objects.filter(operation=op, action=EventAction.RETURNED).update(at=now - timedelta(minutes=12))
@@ -294,7 +296,7 @@ def seed(stdout=None):
             when = now - timedelta(minutes=6 * (len(plan) - n) + 45)
             if target == OperationStatus.IN_PROCESS:
                 minutes = in_process_minutes.pop()
-        rate_row = ExchangeRate.objects.current(at=when) or services.current_rate()
+        rate_row = ExchangeRate.objects.current(at=when) or ExchangeRate.objects.current()
         op_type = OperationType.BUY if rng.random() < 0.55 else OperationType.SELL
         created.append(
             _one(rng, rng.choice(clients), op_type, when, rate_row, target, master, operador, houses, now, minutes)

@@ -17,8 +17,10 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
+
+from qoricash import display
 
 log = logging.getLogger(__name__)
 
@@ -42,32 +44,25 @@ def recipients(op):
     return to, cc
 
 
-def _amount(value, currency):
-    from operations.models import money_label
-
-    return money_label(value, currency)
-
-
 def _context(op):
     from clients.models import Currency
     from operations.models import HouseBankAccount, OperationType, mask_snapshot
-    from qoricash import money
 
     sends, receives = op.client_sends_currency, op.client_receives_currency
     return {
         "op": op,
         "client_name": op.client.display_name,
         "type_label": _("COMPRA USD") if op.type == OperationType.BUY else _("VENTA USD"),
-        "amount_usd": _amount(op.amount_usd, Currency.USD),
-        "amount_pen": _amount(op.amount_pen, Currency.PEN),
-        "rate": money.fmt(op.rate, places=4),
-        "sends": _amount(op.client_sends_amount, sends),
-        "receives": _amount(op.client_receives_amount, receives),
+        "amount_usd": display.money(op.amount_usd, Currency.USD),
+        "amount_pen": display.money(op.amount_pen, Currency.PEN),
+        "rate": display.rate(op.rate),
+        "sends": display.money(op.client_sends_amount, sends),
+        "receives": display.money(op.client_receives_amount, receives),
         "source": mask_snapshot(op.source_snapshot),
         "destination": mask_snapshot(op.destination_snapshot),
-        "created_at": timezone.localtime(op.created_at),
-        "completed_at": timezone.localtime(op.completed_at) if op.completed_at else None,
-        "executive": executive(op).get_full_name() or executive(op).username,
+        "created_at": display.datetime(op.created_at),
+        "completed_at": display.datetime(op.completed_at),
+        "executive": executive(op).display_name,
         "executive_email": executive(op).email,
         "house_accounts": list(HouseBankAccount.objects.filter(is_active=True, currency=sends)),
     }
@@ -124,11 +119,11 @@ def _send_returned(op_id, event_id):
         with translation.override(settings.LANGUAGE_CODE):
             ctx = {
                 **_context(op),
-                "trader_name": trader.get_full_name() or trader.username,
-                "returned_by": event.by.get_full_name() or event.by.username,
-                "returned_at": timezone.localtime(event.at),
+                "trader_name": trader.display_name,
+                "returned_by": event.by.display_name,
+                "returned_at": display.datetime(event.at),
                 "reason": event.reason,
-                "deposits_total": _amount(op.deposits_total, op.client_sends_currency),
+                "deposits_total": display.money(op.deposits_total, op.client_sends_currency),
             }
             subject = _("Operation #%(code)s returned to Pendiente - QoriCash Trading") % {"code": op.code}
             text = render_to_string("operations/email/returned_operation.txt", ctx)

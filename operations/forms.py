@@ -1,22 +1,18 @@
-"""Admin forms of operations. They validate by calling the same service checks the services run
-again inside their transaction, so a refusal shows next to the right field and nothing is saved.
+"""Admin forms of operations: widgets, labels and the choices a user may pick. The rules are the
+model's (validators, constraints) and the services'; a service's refusal is put on these forms by
+qoricash.admin_services.ServiceAdminMixin, with the user's input kept.
 """
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import BankAccount, Client
-from operations import services
 from operations.models import Deposit, ExchangeRate, HouseBankAccount, Operation, OperationType, Payout
-from operations.services import OperationError
-from qoricash import money
-
-
-def _attach(form, exc, fallback=None):
-    """Put an OperationError on its field when the form has it, else on the whole form."""
-    field = exc.field if exc.field in form.fields else fallback
-    form.add_error(field, exc.message)
+from operations.services import parse_id
+from operations.transitions import REASON_NONE, REASON_REQUIRED
+from qoricash import display
 
 
 class AccountChoiceField(forms.ModelChoiceField):
@@ -64,16 +60,6 @@ class ExchangeRateForm(forms.ModelForm):
         for name in ("buy", "sell", "base"):
             if name in self.fields:
                 self.fields[name].widget.attrs.update({"step": "0.0001", "inputmode": "decimal", "autocomplete": "off"})
-
-    def clean(self):
-        cleaned = super().clean()
-        effective_at = cleaned.get("effective_at")
-        if effective_at:
-            try:
-                services.check_effective_at(effective_at)
-            except OperationError as exc:
-                _attach(self, exc)
-        return cleaned
 
 
 # --- House accounts ----------------------------------------------------------------------------------
@@ -127,7 +113,6 @@ class OperationAddForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.terms = None
         self._drop_client_that_is_not_an_id()
         self.fields["type"].choices = OperationType.choices  # no empty radio
         # Only Activo clients of the user's portfolio (the autocomplete is scoped the same way).
@@ -136,13 +121,15 @@ class OperationAddForm(forms.ModelForm):
         self.fields["amount_usd"].widget.attrs.update(
             {"step": "0.01", "min": "0.01", "inputmode": "decimal", "autocomplete": "off"}
         )
-        self.fields["amount_usd"].help_text = _("Maximum US$ %(max)s.") % {"max": money.fmt(services.max_usd())}
+        self.fields["amount_usd"].help_text = _("Maximum US$ %(max)s.") % {
+            "max": display.money(settings.OPERATION_MAX_USD)
+        }
         self.fields["rate"].widget.attrs.update({"step": "0.0001", "inputmode": "decimal", "autocomplete": "off"})
         # Only accounts of the chosen (visible, active) client are acceptable; the page's script
         # narrows the lists by currency as the type changes.
         accounts = BankAccount.objects.filter(is_active=True, client__in=Client.objects.visible_to(self.user))
         client_id = self.data.get(self.add_prefix("client")) if self.is_bound else self.initial.get("client")
-        client_id = services.parse_id(client_id.pk if hasattr(client_id, "pk") else client_id)
+        client_id = parse_id(client_id.pk if hasattr(client_id, "pk") else client_id)
         accounts = accounts.filter(client_id=client_id) if client_id else accounts.none()
         for name in ("source_account", "destination_account"):
             self.fields[name].queryset = accounts.order_by("currency", "bank", "id")
@@ -157,31 +144,13 @@ class OperationAddForm(forms.ModelForm):
         key = self.add_prefix("client")
         if self.is_bound:
             raw = self.data.get(key)
-            if raw not in (None, "") and services.parse_id(raw) is None:
+            if raw not in (None, "") and parse_id(raw) is None:
                 self.data = self.data.copy()
                 self.data[key] = "0"
         else:
             raw = self.initial.get("client")
-            if raw not in (None, "") and not hasattr(raw, "pk") and services.parse_id(raw) is None:
+            if raw not in (None, "") and not hasattr(raw, "pk") and parse_id(raw) is None:
                 del self.initial["client"]
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        try:
-            self.terms = services.prepare_operation(
-                self.user,
-                client=cleaned.get("client"),
-                type=cleaned.get("type"),
-                amount_usd=cleaned.get("amount_usd"),
-                rate=cleaned.get("rate"),
-                source_account=cleaned.get("source_account"),
-                destination_account=cleaned.get("destination_account"),
-            )
-        except OperationError as exc:
-            _attach(self, exc)
-        return cleaned
 
 
 class OperationChangeForm(forms.ModelForm):
@@ -204,28 +173,14 @@ class OperationChangeForm(forms.ModelForm):
                 {"step": "0.01", "min": "0.01", "inputmode": "decimal", "autocomplete": "off"}
             )
 
-    def clean_amount_usd(self):
-        value = self.cleaned_data.get("amount_usd")
-        if "amount_usd" in self.changed_data:
-            if not services.can_edit_amount(self.user, self.instance):
-                raise forms.ValidationError(_("You are not allowed to change this operation's amount."))
-            try:
-                value = services._amount(value, "amount_usd", _("The amount in USD"), maximum=services.max_usd())
-            except OperationError as exc:
-                raise forms.ValidationError(exc.message)
-        return value
-
 
 # --- Deposits and payouts (inline forms) -------------------------------------------------------------
 
 
-class _ChildForm(forms.ModelForm):
-    """Common to deposit and payout rows: accounts limited to the operation's client and currency."""
+class MovementForm(forms.ModelForm):
+    """A deposit or payout row: accounts limited to the operation's client and the kind's currency."""
 
     operation = None  # set per request by the inline
-    user = None
-    refusals = {}  # {form prefix: OperationError} a service raised while saving this row (shown again)
-    currency_attr = ""  # "client_sends_currency" or "client_receives_currency"
     # Column headers, and the field names the admin stores (untranslated) in the history page's
     # change messages ("Cambios en Importe y Comprobante para abono del cliente …"): capitalised
     # msgids of their own, translated when the history is shown.
@@ -239,10 +194,13 @@ class _ChildForm(forms.ModelForm):
         for name, label in self.field_labels.items():
             if name in self.fields:
                 self.fields[name].label = label
+        if "amount" in self.fields:
+            self.fields["amount"].widget.attrs.update({"step": "0.01", "min": "0.01", "inputmode": "decimal"})
         op = self.operation
         if op is None:
             return
-        currency = getattr(op, self.currency_attr)
+        side = self._meta.model.side
+        currency = getattr(op, f"client_{side}_currency")
         accounts = BankAccount.objects.filter(client=op.client, currency=currency, is_active=True)
         houses = HouseBankAccount.objects.filter(currency=currency, is_active=True)
         if self.instance.pk:  # keep showing what was chosen, even if deactivated since
@@ -255,35 +213,13 @@ class _ChildForm(forms.ModelForm):
                 field.disabled = True
         if not self.instance.pk:
             # The usual case: one transfer from/to the operation's own account.
-            default = (
-                op.source_account_id if self.currency_attr == "client_sends_currency" else op.destination_account_id
-            )
-            self.fields["client_account"].initial = default
+            own = op.source_account_id if side == "sends" else op.destination_account_id
+            self.fields["client_account"].initial = own
             if houses.count() == 1:
                 self.fields["house_account"].initial = houses.first().pk
-        self.fields["amount"].widget.attrs.update({"step": "0.01", "min": "0.01", "inputmode": "decimal"})
-
-    def clean(self):
-        cleaned = super().clean()
-        refusal = self.refusals.get(self.prefix)
-        if refusal is not None:
-            _attach(self, refusal)
-        return cleaned
-
-    def _service_check(self, cleaner):
-        if self.operation is None or not self.has_changed():
-            return
-        fields = {k: self.cleaned_data.get(k) for k in self.changed_data if k in self.cleaned_data}
-        if not self.instance.pk:
-            fields = dict(self.cleaned_data)
-        try:
-            cleaner(self.operation, fields, current=self.instance if self.instance.pk else None)
-        except OperationError as exc:
-            _attach(self, exc)
 
 
-class DepositForm(_ChildForm):
-    currency_attr = "client_sends_currency"
+class DepositForm(MovementForm):
     field_labels = {
         "amount": _("Amount"),
         "bank_reference": _("Bank operation number"),
@@ -297,15 +233,8 @@ class DepositForm(_ChildForm):
         fields = ("amount", "bank_reference", "client_account", "house_account", "file")
         widgets = {"file": VoucherInput}
 
-    def clean(self):
-        cleaned = super().clean()
-        if not self.errors:
-            self._service_check(services.clean_deposit_fields)
-        return cleaned
 
-
-class PayoutForm(_ChildForm):
-    currency_attr = "client_receives_currency"
+class PayoutForm(MovementForm):
     field_labels = {
         "amount": _("Amount"),
         "client_account": _("Client destination account"),
@@ -318,28 +247,26 @@ class PayoutForm(_ChildForm):
         fields = ("amount", "client_account", "house_account", "file")
         widgets = {"file": VoucherInput}
 
-    def clean(self):
-        cleaned = super().clean()
-        if not self.errors:
-            self._service_check(services.clean_payout_fields)
-        return cleaned
 
-
-class PayoutFormSet(forms.BaseInlineFormSet):
+class MovementFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
+        limit = self.model.max_per_operation
+        if limit is None:
+            return
         kept = [f for f in self.forms if f.has_changed() or f.instance.pk]
         kept = [f for f in kept if not (f.instance.pk and f.instance.is_voided)]  # voided ones do not count
-        if len(kept) > Payout.MAX_PER_OPERATION:
-            raise forms.ValidationError(
-                _("An operation admits at most %(max)s payouts.") % {"max": Payout.MAX_PER_OPERATION}
-            )
+        if len(kept) > limit:
+            raise forms.ValidationError(_("An operation admits at most %(max)s payouts.") % {"max": limit})
 
 
 # --- Transitions ---------------------------------------------------------------------------------------
 
 
 class TransitionForm(forms.Form):
+    """What a transition's confirmation page asks: the choices and the reason its entry declares; the
+    cleaned data are the keywords of its service function."""
+
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
     )
@@ -347,20 +274,19 @@ class TransitionForm(forms.Form):
     def __init__(self, *args, transition, operation, **kwargs):
         super().__init__(*args, **kwargs)
         self.transition = transition
-        if transition.needs_reason:
+        if transition.reason == REASON_NONE:
+            del self.fields["reason"]
+        elif transition.reason == REASON_REQUIRED:
             self.fields["reason"].required = True
             self.fields["reason"].help_text = _("Required: it is kept in the operation's history.")
         else:
             self.fields["reason"].label = _("Comment (optional)")
-        if transition.name == "reassign":
-            candidates = services.reassign_targets(operation)  # never empty here: refused before
-            self.fields["operator"] = forms.ModelChoiceField(
-                label=_("New operator"),
-                queryset=candidates.order_by("first_name", "last_name", "username"),
+        for choice in transition.choices:
+            self.fields[choice.name] = forms.ModelChoiceField(
+                label=choice.label,
+                queryset=choice.options(operation),
             )
-            self.order_fields(["operator", "reason"])
-        if transition.name in ("send_to_process", "complete"):
-            del self.fields["reason"]
+        self.order_fields([c.name for c in transition.choices])
 
 
 class VoidForm(forms.Form):

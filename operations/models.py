@@ -1,15 +1,13 @@
-from decimal import Decimal
-
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Case, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from clients.models import Bank, BankAccount, Client, Currency
+from operations.validators import AmountValidator, RateValidator, amount_messages, rate_messages
 from qoricash import money
 from qoricash.files import PrivateFile, private_upload_to, validate_upload
 
@@ -32,8 +30,10 @@ def money_label(amount, currency=None):
     return f"{'US$' if currency == Currency.USD else 'S/'} {text}"
 
 
-def rate_bounds():
-    return money.rate(settings.RATE_MIN), money.rate(settings.RATE_MAX)
+def rate_field(verbose_name):
+    return models.DecimalField(
+        verbose_name, max_digits=8, decimal_places=4, validators=[RateValidator()], error_messages=rate_messages()
+    )
 
 
 class ExchangeRateQuerySet(models.QuerySet):
@@ -44,13 +44,21 @@ class ExchangeRateQuerySet(models.QuerySet):
     def current(self, at=None):
         return self.effective(at).order_by("-effective_at", "-id").first()
 
+    def scheduled(self, at=None):
+        """The next rate published to start later than `at` (default now), if any."""
+        return self.filter(effective_at__gt=at or timezone.now()).order_by("effective_at", "id").first()
+
+    def latest_published(self):
+        """The rate with the latest start, in force or scheduled: a new one may not start before it."""
+        return self.order_by("-effective_at", "-id").first()
+
 
 class ExchangeRate(models.Model):
     """Append-only: a new rate is a new row; the current rate is the latest one."""
 
-    base = models.DecimalField(_("base rate"), max_digits=8, decimal_places=4)
-    buy = models.DecimalField(_("buy rate (compra)"), max_digits=8, decimal_places=4)
-    sell = models.DecimalField(_("sell rate (venta)"), max_digits=8, decimal_places=4)
+    base = rate_field(_("base rate"))
+    buy = rate_field(_("buy rate (compra)"))
+    sell = rate_field(_("sell rate (venta)"))
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=pgettext_lazy("exchange rate", "set by"),
@@ -66,8 +74,8 @@ class ExchangeRate(models.Model):
         verbose_name_plural = _("exchange rates")
         ordering = ["-effective_at", "-id"]
         constraints = [
-            # full_clean validates it too: its message is the one users see when the order is wrong
-            # (clean() does not repeat it, so the form shows one message, not two).
+            # full_clean validates it too (after the fields, and not for a rate that already has an
+            # error): its message is the one users see when the order is wrong.
             models.CheckConstraint(
                 condition=Q(buy__lte=models.F("base")) & Q(base__lte=models.F("sell")),
                 name="rate_buy_base_sell_order",
@@ -77,18 +85,6 @@ class ExchangeRate(models.Model):
 
     def __str__(self):
         return f"C {self.buy} / V {self.sell} (base {self.base})"
-
-    def clean(self):
-        # The order buy ≤ base ≤ sell is the CheckConstraint's (validated after clean, and skipped
-        # when a rate already has an error here).
-        low, high = rate_bounds()
-        errors = {}
-        for name in ("base", "buy", "sell"):
-            value = getattr(self, name)
-            if value is not None and not (low <= value <= high):
-                errors[name] = [_("The rate must be between %(low)s and %(high)s.") % {"low": low, "high": high}]
-        if errors:
-            raise ValidationError(errors)
 
 
 class HouseBankAccount(models.Model):
@@ -151,6 +147,11 @@ class CodeCounter(models.Model):
         return counter.last_value
 
 
+def operators():
+    """Active users holding operations.process_operation (superusers only when granted it explicitly)."""
+    return get_user_model().objects.with_perm("operations.process_operation", include_superusers=False)
+
+
 class OperationQuerySet(models.QuerySet):
     def visible_to(self, user):
         """A user without view_all_operations sees only operations of clients it owns."""
@@ -165,6 +166,43 @@ class OperationQuerySet(models.QuerySet):
 
     def in_process(self):
         return self.filter(status=OperationStatus.IN_PROCESS)
+
+    def operator_queue(self, user):
+        """En proceso operations `user` should work on: its own; a supervisor sees all of them."""
+        qs = (
+            self.in_process()
+            .select_related("client", "trader", "assigned_operator")
+            .order_by("sent_to_process_at", "id")
+        )
+        if user.has_perm("operations.supervise_operation"):
+            return qs
+        if user.has_perm("operations.process_operation"):
+            return qs.filter(assigned_operator=user)
+        return qs.none()
+
+    def returned_to(self, user):
+        """Pendiente operations of `user`'s own clients whose last status change was a return (En proceso
+        → Pendiente): the trader must fix them and send them again, or cancel them. Newest return first;
+        each carries `returned_event_id` (the RETURNED event, for its reason, author and time).
+
+        "Last status change" rather than "last event": registering or fixing a deposit after the return
+        does not hide the operation; sending it again or cancelling it does.
+        """
+        if not (user and user.is_authenticated and user.has_perm("operations.add_operation")):
+            return self.none()
+        last_move = OperationEvent.objects.filter(operation=OuterRef("pk")).exclude(to_status="").order_by("-at", "-id")
+        return (
+            self.visible_to(user)
+            .filter(client__owner=user, status=OperationStatus.PENDING)
+            .annotate(
+                last_move_action=Subquery(last_move.values("action")[:1]),
+                returned_event_id=Subquery(last_move.values("pk")[:1]),
+                returned_at=Subquery(last_move.values("at")[:1]),
+            )
+            .filter(last_move_action=EventAction.RETURNED)
+            .select_related("client")
+            .order_by("-returned_at", "-id")
+        )
 
     def queue_first(self):
         """En proceso first, then newest: the order staff work in."""
@@ -187,9 +225,13 @@ class Operation(models.Model):
     )
     type = models.CharField(_("type"), max_length=4, choices=OperationType.choices)
     amount_usd = models.DecimalField(
-        _("amount USD"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+        _("amount USD"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[AmountValidator(_("The amount in USD"), "OPERATION_MAX_USD")],
+        error_messages=amount_messages(_("The amount in USD")),
     )
-    rate = models.DecimalField(_("exchange rate"), max_digits=8, decimal_places=4)
+    rate = rate_field(_("exchange rate"))
     base_rate = models.DecimalField(_("base rate"), max_digits=8, decimal_places=4, editable=False)
     amount_pen = models.DecimalField(_("amount PEN"), max_digits=16, decimal_places=2, editable=False)
     profit_pen = models.DecimalField(_("profit PEN"), max_digits=16, decimal_places=2, editable=False)
@@ -305,6 +347,10 @@ class Operation(models.Model):
         spread = (rate - base_rate) if op_type == OperationType.SELL else (base_rate - rate)
         return money.cents(amount_usd * rate), money.cents(amount_usd * spread)
 
+    def reassign_targets(self):
+        """Active operators this operation could be reassigned to: every one but its current operator."""
+        return operators().exclude(pk=self.assigned_operator_id)
+
     def recompute(self):
         self.amount_pen, self.profit_pen = self.compute_amounts(self.type, self.amount_usd, self.rate, self.base_rate)
 
@@ -341,7 +387,7 @@ class Operation(models.Model):
         )
 
 
-class OperationChildQuerySet(models.QuerySet):
+class MovementQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Deposits and payouts follow their operation's portfolio rule (downloads, lists)."""
         return self.filter(operation__in=Operation.objects.visible_to(user))
@@ -354,10 +400,47 @@ class OperationChildQuerySet(models.QuerySet):
         return self.filter(voided_at__isnull=False)
 
 
-class Voidable(models.Model):
-    """Deposits and payouts are never deleted: a mistaken one is voided (anulado), with who, when and
-    why. A voided row stays listed and its voucher downloadable, but it no longer counts anywhere."""
+def movement_amount(label):
+    return models.DecimalField(
+        _("amount"),
+        max_digits=16,
+        decimal_places=2,
+        validators=[AmountValidator(label)],
+        error_messages=amount_messages(label),
+    )
 
+
+def movement_client_account(verbose_name):
+    return models.ForeignKey(BankAccount, verbose_name=verbose_name, on_delete=models.PROTECT, related_name="+")
+
+
+def movement_house_account(verbose_name):
+    return models.ForeignKey(HouseBankAccount, verbose_name=verbose_name, on_delete=models.PROTECT, related_name="+")
+
+
+class Movement(PrivateFile):
+    """A money movement of an operation between a client's account and a house account: a deposit
+    (the client pays the house) or a payout (the house pays the client). Each kind declares its
+    amount and accounts (their labels differ) and which side of the operation it settles.
+
+    Never deleted: a mistaken one is voided (anulado), with who, when and why. A voided row stays
+    listed and its voucher downloadable, but it no longer counts anywhere."""
+
+    # Which side of the operation this kind settles: "sends" (deposits) or "receives" (payouts).
+    side = ""
+    # At most this many rows that count per operation (None: no limit).
+    max_per_operation = None
+
+    operation = models.ForeignKey(
+        Operation, verbose_name=_("operation"), on_delete=models.PROTECT, related_name="%(class)ss"
+    )
+    file = models.FileField(
+        _("voucher"), upload_to=private_upload_to, max_length=255, blank=True, validators=[validate_upload]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True, editable=False)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -370,107 +453,70 @@ class Voidable(models.Model):
     )
     void_reason = models.TextField(_("reason for voiding"), blank=True, editable=False)
 
+    objects = MovementQuerySet.as_manager()
+
     class Meta:
         abstract = True
+        ordering = ["operation_id", "id"]
+        constraints = [
+            # Voided means both when and by whom; not voided means neither.
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True, voided_by__isnull=True)
+                | Q(voided_at__isnull=False, voided_by__isnull=False),
+                name="%(class)s_voided_when_and_by",
+            )
+        ]
+
+    def __str__(self):
+        # No words: the admin stores this text untranslated in its history ("S/ 1,234.50 · 12345678").
+        text = money_label(self.amount, self.currency if self.operation_id else None)
+        reference = getattr(self, "bank_reference", "")
+        return f"{text} · {reference}" if reference else text
 
     @property
     def is_voided(self):
         return self.voided_at is not None
 
+    @property
+    def currency(self):
+        return getattr(self.operation, f"client_{self.side}_currency")
 
-def voided_consistency(name):
-    """Voided means both when and by whom; not voided means neither."""
-    return models.CheckConstraint(
-        condition=Q(voided_at__isnull=True, voided_by__isnull=True)
-        | Q(voided_at__isnull=False, voided_by__isnull=False),
-        name=name,
-    )
+    @classmethod
+    def kind(cls):
+        """ "deposit" / "payout": the name URLs, events and audit actions use for this kind."""
+        return cls._meta.model_name
 
 
-class Deposit(Voidable, PrivateFile):
+class Deposit(Movement):
     """Abono del cliente: money the client sent to one of the house's accounts."""
 
+    side = "sends"
     upload_folder = "vouchers/deposits"
 
-    operation = models.ForeignKey(
-        Operation, verbose_name=_("operation"), on_delete=models.PROTECT, related_name="deposits"
-    )
-    amount = models.DecimalField(
-        _("amount"), max_digits=16, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
-    )
+    amount = movement_amount(_("The deposit amount"))
     bank_reference = models.CharField(_("bank operation number"), max_length=40, blank=True)
-    client_account = models.ForeignKey(
-        BankAccount, verbose_name=_("client account charged"), on_delete=models.PROTECT, related_name="+"
-    )
-    house_account = models.ForeignKey(
-        HouseBankAccount, verbose_name=_("house account credited"), on_delete=models.PROTECT, related_name="+"
-    )
-    file = models.FileField(
-        _("voucher"), upload_to=private_upload_to, max_length=255, blank=True, validators=[validate_upload]
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    client_account = movement_client_account(_("client account charged"))
+    house_account = movement_house_account(_("house account credited"))
 
-    objects = OperationChildQuerySet.as_manager()
-
-    class Meta:
+    class Meta(Movement.Meta):
         verbose_name = _("client deposit")
         verbose_name_plural = _("client deposits")
-        ordering = ["operation_id", "id"]
-        constraints = [voided_consistency("deposit_voided_when_and_by")]
-
-    def __str__(self):
-        # No words: the admin stores this text untranslated in its history ("S/ 1,234.50 · 12345678").
-        text = money_label(self.amount, self.currency if self.operation_id else None)
-        return f"{text} · {self.bank_reference}" if self.bank_reference else text
-
-    @property
-    def currency(self):
-        return self.operation.client_sends_currency
 
 
-class Payout(Voidable, PrivateFile):
+class Payout(Movement):
     """Pago al cliente: money the house paid into the client's account."""
 
-    MAX_PER_OPERATION = 4
+    side = "receives"
+    max_per_operation = 4
     upload_folder = "vouchers/payouts"
 
-    operation = models.ForeignKey(
-        Operation, verbose_name=_("operation"), on_delete=models.PROTECT, related_name="payouts"
-    )
-    amount = models.DecimalField(
-        _("amount"), max_digits=16, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
-    )
-    client_account = models.ForeignKey(
-        BankAccount, verbose_name=_("client destination account"), on_delete=models.PROTECT, related_name="+"
-    )
-    house_account = models.ForeignKey(
-        HouseBankAccount, verbose_name=_("house account paying"), on_delete=models.PROTECT, related_name="+"
-    )
-    file = models.FileField(
-        _("voucher"), upload_to=private_upload_to, max_length=255, blank=True, validators=[validate_upload]
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    amount = movement_amount(_("The payout amount"))
+    client_account = movement_client_account(_("client destination account"))
+    house_account = movement_house_account(_("house account paying"))
 
-    objects = OperationChildQuerySet.as_manager()
-
-    class Meta:
+    class Meta(Movement.Meta):
         verbose_name = _("payout to client")
         verbose_name_plural = _("payouts to client")
-        ordering = ["operation_id", "id"]
-        constraints = [voided_consistency("payout_voided_when_and_by")]
-
-    def __str__(self):
-        return money_label(self.amount, self.currency if self.operation_id else None)
-
-    @property
-    def currency(self):
-        return self.operation.client_receives_currency
 
 
 class EventAction(models.TextChoices):
@@ -514,3 +560,25 @@ class OperationEvent(models.Model):
 
     def __str__(self):
         return f"{self.operation_id} {self.action}"
+
+
+class AuditAction(models.TextChoices):
+    """What operations records in the audit trail; the labels are what the audit page shows."""
+
+    RATE_PUBLISHED = "exchangerate.create", pgettext_lazy("audit", "Exchange rate published")
+    HOUSE_ACCOUNT_CREATED = "housebankaccount.create", pgettext_lazy("audit", "House account created")
+    HOUSE_ACCOUNT_CHANGED = "housebankaccount.change", pgettext_lazy("audit", "House account changed")
+    OPERATION_CREATED = "operation.create", pgettext_lazy("audit", "Operation created")
+    AMOUNT_CHANGED = "operation.update_amount", pgettext_lazy("audit", "Operation amount changed")
+    NOTES_CHANGED = "operation.update_notes", pgettext_lazy("audit", "Operation notes changed")
+    DEPOSIT_ADDED = "operation.deposit_add", pgettext_lazy("audit", "Client deposit registered")
+    DEPOSIT_CHANGED = "operation.deposit_change", pgettext_lazy("audit", "Client deposit changed")
+    DEPOSIT_VOIDED = "operation.deposit_void", pgettext_lazy("audit", "Client deposit voided")
+    PAYOUT_ADDED = "operation.payout_add", pgettext_lazy("audit", "Payout to client registered")
+    PAYOUT_CHANGED = "operation.payout_change", pgettext_lazy("audit", "Payout to client changed")
+    PAYOUT_VOIDED = "operation.payout_void", pgettext_lazy("audit", "Payout to client voided")
+    SENT_TO_PROCESS = "operation.send_to_process", pgettext_lazy("audit", "Operation sent to process")
+    RETURNED = "operation.return_to_pending", pgettext_lazy("audit", "Operation returned to Pendiente")
+    COMPLETED = "operation.complete", pgettext_lazy("audit", "Operation completed")
+    CANCELLED = "operation.cancel", pgettext_lazy("audit", "Operation cancelled")
+    REASSIGNED = "operation.reassign_operator", pgettext_lazy("audit", "Operation reassigned to another operator")

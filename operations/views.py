@@ -8,7 +8,7 @@ calls `operations.services` for anything that changes data.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -16,23 +16,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clients.models import Client, Currency
-from operations import services
+from operations import policy, services
 from operations.forms import TransitionForm, VoidForm
-from operations.models import (
-    Deposit,
-    EventAction,
-    ExchangeRate,
-    Operation,
-    OperationEvent,
-    OperationType,
-    Payout,
-)
-from operations.services import OperationError
-from qoricash import money
+from operations.models import Deposit, EventAction, ExchangeRate, Operation, OperationEvent, OperationType, Payout
+from operations.transitions import TRANSITIONS, allowed_transitions
+from qoricash import display
 
 QUEUE_ROWS = 50
 
@@ -51,11 +44,11 @@ def duration(delta):
     return f"{days} d {hours} h"
 
 
-def _amount(value, currency):
-    if value in (None, ""):
-        return "—"
-    symbol = "US$" if currency == Currency.USD else "S/"
-    return f"{symbol} {money.fmt(value)}"
+def refusal_text(exc):
+    """The Spanish text of a service refusal (ValidationError or PermissionDenied)."""
+    if exc is None:
+        return None
+    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
 
 
 # --- Event descriptions (history inline) -------------------------------------------------------------------
@@ -66,17 +59,17 @@ def describe_event(ev):
     op, data, action = ev.operation, ev.data or {}, ev.action
     if action == EventAction.CREATED:
         return _("US$ %(usd)s × %(rate)s = S/ %(pen)s") % {
-            "usd": money.fmt(data.get("amount_usd", op.amount_usd)),
-            "rate": money.fmt(data.get("rate", op.rate), places=4),
-            "pen": money.fmt(data.get("amount_pen", op.amount_pen)),
+            "usd": display.money(data.get("amount_usd", op.amount_usd)),
+            "rate": display.rate(data.get("rate", op.rate)),
+            "pen": display.money(data.get("amount_pen", op.amount_pen)),
         }
     if action == EventAction.AMOUNT_CHANGED:
         usd, pen = data.get("amount_usd", ["", ""]), data.get("amount_pen", ["", ""])
         return _("USD %(old)s → %(new)s (PEN %(old_pen)s → %(new_pen)s)") % {
-            "old": money.fmt(usd[0]),
-            "new": money.fmt(usd[1]),
-            "old_pen": money.fmt(pen[0]),
-            "new_pen": money.fmt(pen[1]),
+            "old": display.money(usd[0]),
+            "new": display.money(usd[1]),
+            "old_pen": display.money(pen[0]),
+            "new_pen": display.money(pen[1]),
         }
     if action in (
         EventAction.DEPOSIT_ADDED,
@@ -87,7 +80,7 @@ def describe_event(ev):
         EventAction.PAYOUT_VOIDED,
     ):
         currency = op.client_sends_currency if action.startswith("deposit") else op.client_receives_currency
-        parts = [_amount(data.get("amount"), currency)]
+        parts = [display.money(data.get("amount"), currency)]
         if data.get("bank_reference"):
             parts.append(_("op. no. %(ref)s") % {"ref": data["bank_reference"]})
         if data.get("voucher"):
@@ -114,7 +107,9 @@ def describe_event(ev):
     if action == EventAction.RETURNED:
         return _("Operator: %(user)s") % {"user": data.get("operator") or "—"}
     if action == EventAction.COMPLETED:
-        return _("Payouts: %(amount)s") % {"amount": _amount(data.get("payouts_total"), op.client_receives_currency)}
+        return _("Payouts: %(amount)s") % {
+            "amount": display.money(data.get("payouts_total"), op.client_receives_currency)
+        }
     if action == EventAction.REASSIGNED:
         return f"{data.get('from') or '—'} → {data.get('to') or '—'}"
     return ""
@@ -127,10 +122,10 @@ def _balance(expected, registered, currency):
     missing = expected - registered
     return {
         "currency": currency,
-        "expected": _amount(expected, currency),
-        "registered": _amount(registered, currency),
+        "expected": display.money(expected, currency),
+        "registered": display.money(registered, currency),
         "ok": missing == 0,
-        "missing": _amount(abs(missing), currency),
+        "missing": display.money(abs(missing), currency),
         "over": missing < 0,
     }
 
@@ -142,14 +137,13 @@ def change_form_context(request, op):
             "label": t.label,
             "url": reverse("admin:operations_operation_transition", args=[op.pk, t.name]),
         }
-        for t in services.allowed_transitions(request.user, op)
+        for t in allowed_transitions(request.user, op)
     ]
     user = request.user
     editable = (
-        services.can_edit_amount(user, op)
-        or services.can_edit_notes(user, op)
-        or services.can_edit_deposits(user, op)
-        or services.can_edit_payouts(user, op)
+        policy.can_edit_amount(user, op)
+        or policy.can_edit_notes(user, op)
+        or any(policy.can_edit_movements(user, op, model) for model in (Deposit, Payout))
     )
     hide_save = {} if editable else {"show_save": False, "show_save_and_continue": False}
     return {
@@ -160,13 +154,13 @@ def change_form_context(request, op):
         "op_receives": _balance(op.client_receives_amount, op.payouts_total, op.client_receives_currency),
         "op_time_in_process": duration(op.time_in_process()) if op.time_in_process() else None,
         "op_over_sla": op.is_over_sla(),
-        "op_preview": {"rate": str(op.rate), "type": op.type} if services.can_edit_amount(request.user, op) else None,
+        "op_preview": {"rate": str(op.rate), "type": op.type} if policy.can_edit_amount(request.user, op) else None,
         "sla_minutes": settings.OPERATION_SLA_MINUTES,
     }
 
 
 def add_form_context(request):
-    current = services.current_rate()
+    current = ExchangeRate.objects.current()
     return {
         "op_rates": {"buy": str(current.buy), "sell": str(current.sell)} if current else None,
         "op_rate_set_at": current.effective_at if current else None,
@@ -200,52 +194,24 @@ def client_accounts(request):
 # --- Transition confirmation pages ---------------------------------------------------------------------------
 
 
-def _success_message(action, op):
-    messages_by_action = {
-        "send_to_process": _("Operation %(code)s sent to process."),
-        "return_to_pending": _("Operation %(code)s returned to Pendiente."),
-        "complete": _("Operation %(code)s completed."),
-        "cancel": _("Operation %(code)s cancelled."),
-        "reassign": _("Operation %(code)s reassigned to %(operator)s."),
-    }
-    text = messages_by_action[action] % {"code": op.code, "operator": op.assigned_operator or "—"}
-    if action == "send_to_process":
-        if op.assigned_operator:
-            text += " " + _("Assigned to %(user)s.") % {"user": op.assigned_operator}
-        else:
-            text += " " + _("No operator is available: a supervisor must process it.")
-    return text
-
-
 @require_http_methods(["GET", "POST"])
 def transition(request, model_admin, object_id, action):
-    """GET: a confirmation page (with the reason where one is required). POST: run the transition."""
-    if action not in services.TRANSITION_NAMES:
+    """GET: a confirmation page (with what the transition asks for). POST: run the transition."""
+    t = TRANSITIONS.get(action)
+    if t is None:
         raise Http404
     op = model_admin.get_object(request, unquote(object_id))  # 404 when not visible
-    t = services.transition(action)
     change_url = reverse("admin:operations_operation_change", args=[op.pk])
-    refused = services.refusal(t, op, request.user)
+    refused = refusal_text(t.refusal(op, request.user))
     form = TransitionForm(request.POST if request.method == "POST" else None, transition=t, operation=op)
     if request.method == "POST" and not refused and form.is_valid():
         try:
-            op = services.run_transition(
-                action,
-                request.user,
-                op,
-                reason=form.cleaned_data.get("reason", ""),
-                operator=form.cleaned_data.get("operator"),
-            )
-        except OperationError as exc:
-            form.add_error(None, exc.message)
+            op = t.run(op, by=request.user, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, refusal_text(exc))
         else:
-            messages.success(request, _success_message(action, op))
+            messages.success(request, t.done(op))
             return HttpResponseRedirect(change_url)
-    problem = None
-    if action == "send_to_process":
-        problem = services.deposit_problem(op)
-    elif action == "complete":
-        problem = services.payout_problem(op)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": f"{t.label}: {op.code}",
@@ -254,18 +220,16 @@ def transition(request, model_admin, object_id, action):
         "op": op,
         "form": form,
         "transition": t,
-        "problem": problem.message if problem else None,
+        "problem": refusal_text(t.problem(op)),
         "refused": refused,
         "change_url": change_url,
-        "usd": money.fmt(op.amount_usd),
-        "rate": money.fmt(op.rate, places=4),
-        "pen": money.fmt(op.amount_pen),
-        "trader_name": op.trader.get_full_name() or op.trader.username,
-        "operator_name": (op.assigned_operator.get_full_name() or op.assigned_operator.username)
-        if op.assigned_operator
-        else None,
-        "sends": _amount(op.client_sends_amount, op.client_sends_currency),
-        "receives": _amount(op.client_receives_amount, op.client_receives_currency),
+        "usd": display.money(op.amount_usd),
+        "rate": display.rate(op.rate),
+        "pen": display.money(op.amount_pen),
+        "trader_name": op.trader.display_name,
+        "operator_name": op.assigned_operator.display_name if op.assigned_operator else None,
+        "sends": display.money(op.client_sends_amount, op.client_sends_currency),
+        "receives": display.money(op.client_receives_amount, op.client_receives_currency),
         "media": model_admin.media,
         "has_view_permission": True,
     }
@@ -276,21 +240,26 @@ def transition(request, model_admin, object_id, action):
 
 # --- Voiding a deposit or a payout ------------------------------------------------------------------------
 
-VOIDABLE = {"deposit": Deposit, "payout": Payout}
+MOVEMENTS = {model.kind(): model for model in (Deposit, Payout)}
+VOIDED_MESSAGES = {
+    Deposit: _lazy("Deposit of %(amount)s voided: it no longer counts for operation %(code)s."),
+    Payout: _lazy("Payout of %(amount)s voided: it no longer counts for operation %(code)s."),
+}
+VOID_LABELS = {Deposit: _lazy("Void deposit"), Payout: _lazy("Void payout")}
 
 
 def void_url(row):
-    return reverse("admin:operations_operation_void", kwargs={"kind": row._meta.model_name, "pk": row.pk})
+    return reverse("admin:operations_operation_void", kwargs={"kind": row.kind(), "pk": row.pk})
 
 
 @require_http_methods(["GET", "POST"])
-def void_child(request, model_admin, kind, pk):
+def void_movement(request, model_admin, kind, pk):
     """GET: a confirmation page asking for the reason. POST: void the deposit/payout through the service.
 
     Rows of operations the user cannot see are a 404; a row the user may not void now (status, role,
     already voided) is a 403 page that says why. Nothing is ever deleted.
     """
-    model = VOIDABLE.get(kind)
+    model = MOVEMENTS.get(kind)
     if model is None:
         raise Http404
     row = (
@@ -303,24 +272,18 @@ def void_child(request, model_admin, kind, pk):
         raise Http404
     op = row.operation
     change_url = reverse("admin:operations_operation_change", args=[op.pk])
-    refused = services.void_refusal(request.user, op, row)
+    refused = refusal_text(policy.void_refusal(request.user, row))
     form = VoidForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and not refused and form.is_valid():
         try:
-            row = (services.void_deposit if model is Deposit else services.void_payout)(
-                request.user, row, form.cleaned_data["reason"]
-            )
-        except OperationError as exc:
-            form.add_error(None, exc.message)
+            row = services.void_movement(row, by=request.user, reason=form.cleaned_data["reason"])
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, refusal_text(exc))
         else:
-            if model is Deposit:
-                text = _("Deposit of %(amount)s voided: it no longer counts for operation %(code)s.")
-            else:
-                text = _("Payout of %(amount)s voided: it no longer counts for operation %(code)s.")
-            messages.success(request, text % {"amount": money.fmt(row.amount), "code": op.code})
+            text = VOIDED_MESSAGES[model] % {"amount": display.money(row.amount), "code": op.code}
+            messages.success(request, text)
             return HttpResponseRedirect(change_url)
-    currency = op.client_sends_currency if model is Deposit else op.client_receives_currency
-    label = _("Void deposit") if model is Deposit else _("Void payout")
+    label = VOID_LABELS[model]
     context = {
         **model_admin.admin_site.each_context(request),
         "title": f"{label}: {op.code}",
@@ -330,11 +293,11 @@ def void_child(request, model_admin, kind, pk):
         "op": op,
         "row": row,
         "kind": kind,
-        "amount": _amount(row.amount, currency),
+        "amount": display.money(row.amount, row.currency),
         "form": form,
         "refused": refused,
         "change_url": change_url,
-        "registered_by": row.created_by.get_full_name() or row.created_by.username,
+        "registered_by": row.created_by.display_name,
         "media": model_admin.media,
         "has_view_permission": True,
     }
@@ -344,14 +307,10 @@ def void_child(request, model_admin, kind, pk):
 # --- Operator queue ------------------------------------------------------------------------------------------
 
 
-def _may_see_queue(user):
-    return services.is_supervisor(user) or user.has_perm("operations.process_operation")
-
-
 def queue_rows(user, now=None):
     now = now or timezone.now()
     rows = []
-    for op in services.operator_queue(user)[:QUEUE_ROWS]:
+    for op in Operation.objects.operator_queue(user)[:QUEUE_ROWS]:
         spent = op.time_in_process(now)
         minutes = int(spent.total_seconds() // 60) if spent else 0
         rows.append(
@@ -362,13 +321,13 @@ def queue_rows(user, now=None):
                 "client": op.client.display_name,
                 "type": op.get_type_display(),
                 "type_code": op.type,
-                "usd": money.fmt(op.amount_usd),
-                "rate": money.fmt(op.rate, places=4),
-                "pen": money.fmt(op.amount_pen),
+                "usd": display.money(op.amount_usd),
+                "rate": display.rate(op.rate),
+                "pen": display.money(op.amount_pen),
                 "minutes": minutes,
                 "over_sla": op.is_over_sla(now),
-                "operator": str(op.assigned_operator) if op.assigned_operator else None,
-                "trader": str(op.trader),
+                "operator": op.assigned_operator.display_name if op.assigned_operator else None,
+                "trader": op.trader.display_name,
             }
         )
     return rows
@@ -376,12 +335,12 @@ def queue_rows(user, now=None):
 
 def queue_panel(request):
     user = request.user
-    if not _may_see_queue(user):
+    if not policy.may_see_queue(user):
         return None
     rows = queue_rows(user)
     return {
         "rows": rows,
-        "supervisor": services.is_supervisor(user),
+        "supervisor": policy.is_supervisor(user),
         "sla_minutes": settings.OPERATION_SLA_MINUTES,
         "refresh_url": reverse("admin:operations_queue"),
         "refresh_seconds": 30,
@@ -394,11 +353,11 @@ def queue_panel(request):
 def queue_fragment(request):
     """The queue's rows as an HTML fragment plus their ids (the panel's 30-second refresh)."""
     user = request.user
-    if not _may_see_queue(user):
+    if not policy.may_see_queue(user):
         raise PermissionDenied
     ctx = {
         "rows": queue_rows(user),
-        "supervisor": services.is_supervisor(user),
+        "supervisor": policy.is_supervisor(user),
         "sla_minutes": settings.OPERATION_SLA_MINUTES,
     }
     html = render_to_string("operations/panels/_queue_rows.html", ctx, request=request)
@@ -423,7 +382,7 @@ def returned_panel(request):
     user = request.user
     if not user.has_perm("operations.add_operation"):
         return None
-    qs = services.returned_operations(user)
+    qs = Operation.objects.returned_to(user)
     ops = list(qs[:RETURNED_ROWS])
     if not ops:
         return None
@@ -438,9 +397,9 @@ def returned_panel(request):
                 "client": op.client.display_name,
                 "type": op.get_type_display(),
                 "type_code": op.type,
-                "usd": money.fmt(op.amount_usd),
+                "usd": display.money(op.amount_usd),
                 "reason": event.reason if event else "",
-                "by": (event.by.get_full_name() or event.by.username) if event else "—",
+                "by": event.by.display_name if event else display.EMPTY,
                 "at": event.at if event else None,
             }
         )
@@ -466,16 +425,16 @@ def rates_panel(request):
         if rate is None:
             return None
         return {
-            "buy": money.fmt(rate.buy, places=4),
-            "sell": money.fmt(rate.sell, places=4),
-            "base": money.fmt(rate.base, places=4),
-            "set_by": rate.set_by.get_full_name() or rate.set_by.username,
+            "buy": display.rate(rate.buy),
+            "sell": display.rate(rate.sell),
+            "base": display.rate(rate.base),
+            "set_by": rate.set_by.display_name,
             "effective_at": rate.effective_at,
         }
 
     return {
-        "current": shown(services.current_rate(now)),
-        "scheduled": shown(ExchangeRate.objects.filter(effective_at__gt=now).order_by("effective_at").first()),
+        "current": shown(ExchangeRate.objects.current(now)),
+        "scheduled": shown(ExchangeRate.objects.scheduled(now)),
         "add_url": reverse("admin:operations_exchangerate_add")
         if user.has_perm("operations.add_exchangerate")
         else None,

@@ -3,12 +3,13 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from clients.models import Currency
 from clients.tests.factories import PDF_BYTES, PNG_BYTES, active_client
 from operations import services
-from operations.models import OperationType
+from operations.models import Deposit, OperationType, Payout
 from operations.tests.factories import ExchangeRateFactory, HouseBankAccountFactory
 
 
@@ -57,7 +58,7 @@ def make_operation(rate, trader, client_of_trader):
         client = client or client_of_trader
         source, destination = accounts_for(client, op_type)
         return services.create_operation(
-            user or client.owner,
+            by=user or client.owner,
             client=client,
             type=op_type,
             amount_usd=amount_usd,
@@ -76,9 +77,10 @@ def fund(houses):
 
     def do(user, op, amount=None, file=True, reference="OP123456"):
         account = op.client.accounts.get(currency=op.client_sends_currency)
-        return services.add_deposit(
-            user,
+        return services.add_movement(
             op,
+            Deposit,
+            by=user,
             amount=amount if amount is not None else op.client_sends_amount,
             client_account=account,
             house_account=houses[op.client_sends_currency],
@@ -95,9 +97,10 @@ def pay(houses):
 
     def do(user, op, amount=None, file=True):
         account = op.client.accounts.get(currency=op.client_receives_currency)
-        return services.add_payout(
-            user,
+        return services.add_movement(
             op,
+            Payout,
+            by=user,
             amount=amount if amount is not None else op.client_receives_amount,
             client_account=account,
             house_account=houses[op.client_receives_currency],
@@ -112,7 +115,7 @@ def in_process_op(make_operation, fund, trader, operador):
     """A Compra sent to process and assigned to the `operador` fixture (the only operator)."""
     op = make_operation()
     fund(trader, op)
-    op = services.send_to_process(trader, op)
+    op = services.send_to_process(op, by=trader)
     assert op.assigned_operator == operador
     return op
 
@@ -146,3 +149,21 @@ def inline_prefix(response, model):
         if inline.formset.model is model:
             return inline.formset.prefix
     raise AssertionError(f"no inline for {model}")
+
+
+# A service refuses with one of these two (the service contract).
+REFUSED = (ValidationError, PermissionDenied)
+
+
+def text_of(exc):
+    """The Spanish text of a refusal."""
+    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+def field_of(exc):
+    """The one field a refusal names (None when it is about the whole action)."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        fields = [f for f in exc.error_dict if f != NON_FIELD_ERRORS]
+        assert len(fields) <= 1, fields
+        return fields[0] if fields else None
+    return None

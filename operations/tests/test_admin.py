@@ -21,6 +21,7 @@ from operations.models import (
 )
 from operations.tests.conftest import accounts_for, change_form_data, inline_prefix, pdf, png
 from operations.tests.factories import OperationFactory
+from operations.transitions import TRANSITIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +132,7 @@ class TestIsolation:
         assert post.status_code == 404
         theirs.refresh_from_db()
         assert theirs.amount_usd == Decimal("1000.00")
-        for action in services.TRANSITION_NAMES:
+        for action in TRANSITIONS:
             url = reverse("admin:operations_operation_transition", args=[theirs.pk, action])
             assert trader_client.post(url, {"reason": "x"}).status_code == 404
 
@@ -258,6 +259,7 @@ class TestAdd:
     def test_account_deactivated_between_the_form_check_and_the_save(
         self, trader_client, rate, client_of_trader, monkeypatch
     ):
+        """The service refuses on fresh rows; the admin shows its refusal on the field, with the input kept."""
         from clients.models import BankAccount
         from operations.forms import OperationAddForm
 
@@ -265,14 +267,16 @@ class TestAdd:
 
         def clean_then_someone_deactivates(form):
             cleaned = checked(form)
-            BankAccount.objects.filter(pk=form.terms["destination_account"].pk).update(is_active=False)
+            BankAccount.objects.filter(pk=cleaned["destination_account"].pk).update(is_active=False)
             return cleaned
 
         monkeypatch.setattr(OperationAddForm, "clean", clean_then_someone_deactivates)
-        response = self.post(trader_client, client_of_trader)
-        assert response.status_code == 302  # back to the form with the reason, nothing saved
-        followed = trader_client.get(response.url)
-        assert any("no está activa" in str(m) for m in followed.context["messages"])
+        response = self.post(trader_client, client_of_trader, amount_usd="1234.56", notes="Cliente frecuente")
+        assert response.status_code == 200  # the same form again, nothing saved
+        form = response.context["adminform"].form
+        assert "no está activa" in str(form.errors["destination_account"])
+        html = response.content.decode()
+        assert 'value="1234.56"' in html and "Cliente frecuente" in html  # what the user typed is kept
         assert not Operation.objects.exists()
 
     def test_no_rate_published(self, trader_client, client_of_trader):
@@ -719,7 +723,7 @@ class TestVoidingAdmin:
     ):
         op = make_operation()
         deposit = fund(trader, op)
-        services.void_deposit(trader, deposit, "Monto equivocado")
+        services.void_movement(deposit, by=trader, reason="Monto equivocado")
         page = trader_client.get(change_url(op))
         html = page.content.decode()
         assert 'class="op-voided">Anulado<' in html and "Monto equivocado" in html
@@ -761,13 +765,13 @@ class TestVoidingAdmin:
     def test_operator_voids_a_payout_and_may_register_a_fourth_that_counts(
         self, operador_client, in_process_op, pay, operador, houses
     ):
-        for _ in range(Payout.MAX_PER_OPERATION):
+        for _ in range(Payout.max_per_operation):
             pay(operador, in_process_op, amount="1")
         first = in_process_op.payouts.order_by("id").first()
         response = operador_client.post(void_url(first), {"reason": "Cuenta equivocada"})
         assert response.status_code == 302
         page = operador_client.get(change_url(in_process_op))
-        assert inline_of(page, Payout).formset.max_num == Payout.MAX_PER_OPERATION + 1
+        assert inline_of(page, Payout).formset.max_num == Payout.max_per_operation + 1
         data = change_form_data(page)
         prefix = inline_prefix(page, Payout)
         data.update(

@@ -10,14 +10,14 @@ import threading
 from collections import Counter
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
 from clients.tests.factories import active_client
 from operations import services
-from operations.models import EventAction, Operation, OperationStatus, OperationType
-from operations.services import OperationError
-from operations.tests.conftest import accounts_for, png
+from operations.models import EventAction, Operation, OperationStatus, OperationType, Payout
+from operations.tests.conftest import accounts_for, field_of, png
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -80,7 +80,7 @@ def test_100_parallel_creations_get_100_distinct_codes(rate, trader, capsys):
         client = clients[i % len(clients)]
         source, destination = accounts_for(client, OperationType.BUY)
         op = services.create_operation(
-            trader,
+            by=trader,
             client=client,
             type=OperationType.BUY,
             amount_usd="100.00",
@@ -102,9 +102,10 @@ def test_100_parallel_creations_get_100_distinct_codes(rate, trader, capsys):
 
 def test_20_parallel_completes_exactly_one_succeeds(in_process_op, operador, houses, capsys):
     account = in_process_op.client.accounts.get(currency=in_process_op.client_receives_currency)
-    services.add_payout(
-        operador,
+    services.add_movement(
         in_process_op,
+        Payout,
+        by=operador,
         amount=in_process_op.client_receives_amount,
         client_account=account,
         house_account=houses[in_process_op.client_receives_currency],
@@ -112,10 +113,10 @@ def test_20_parallel_completes_exactly_one_succeeds(in_process_op, operador, hou
     )
 
     results, errors, threads = run_parallel(
-        20, lambda i: services.complete_operation(operador, in_process_op.pk, notify=False)
+        20, lambda i: services.complete_operation(in_process_op.pk, by=operador, notify=False)
     )
     assert len(results) == 1, f"{len(results)} completions succeeded"
-    assert len(errors) == 19 and all(isinstance(e, OperationError) for _i, e in errors)
+    assert len(errors) == 19 and all(isinstance(e, ValidationError) for _i, e in errors)
     assert all("Completada" in str(e) for _i, e in errors)
     in_process_op.refresh_from_db()
     assert in_process_op.status == OperationStatus.COMPLETED and in_process_op.processed_by == operador
@@ -130,8 +131,8 @@ def test_parallel_send_to_process_and_cancel_one_wins(make_operation, fund, trad
 
     def act(i):
         if i % 2:
-            return services.send_to_process(trader, op.pk).status
-        return services.cancel_operation(master, op.pk, "carrera").status
+            return services.send_to_process(op.pk, by=trader).status
+        return services.cancel_operation(op.pk, by=master, reason="carrera").status
 
     results, errors, _threads = run_parallel(20, act)
     assert len(results) + len(errors) == 20
@@ -147,8 +148,13 @@ def test_parallel_payouts_never_exceed_four(in_process_op, operador, houses):
     house = houses[in_process_op.client_receives_currency]
 
     def add(i):
-        return services.add_payout(
-            operador, in_process_op.pk and in_process_op, amount="1.00", client_account=account, house_account=house
+        return services.add_movement(
+            in_process_op.pk and in_process_op,
+            Payout,
+            by=operador,
+            amount="1.00",
+            client_account=account,
+            house_account=house,
         )
 
     results, errors, _threads = run_parallel(20, add)
@@ -164,7 +170,7 @@ def test_parallel_assignment_uses_every_operator(make_operation, fund, trader, o
         op = make_operation()
         fund(trader, op)
         ops.append(op)
-    results, errors, _threads = run_parallel(20, lambda i: services.send_to_process(trader, ops[i].pk))
+    results, errors, _threads = run_parallel(20, lambda i: services.send_to_process(ops[i].pk, by=trader))
     assert errors == []
     load = Counter(op.assigned_operator_id for _i, op in results)
     assert load == {operador.pk: 5, **{o.pk: 5 for o in others}}
@@ -198,7 +204,7 @@ def test_creation_waits_for_a_deactivation_in_flight_and_is_refused(rate, trader
     def create():
         try:
             outcome["op"] = services.create_operation(
-                trader,
+                by=trader,
                 client=client,
                 type=OperationType.BUY,
                 amount_usd="100.00",
@@ -232,5 +238,5 @@ def test_creation_waits_for_a_deactivation_in_flight_and_is_refused(rate, trader
     deactivator.join(30)
     creator.join(30)
     assert "op" not in outcome, "an operation was registered for a client deactivated meanwhile"
-    assert isinstance(outcome.get("error"), OperationError) and outcome["error"].field == "client"
+    assert isinstance(outcome.get("error"), ValidationError) and field_of(outcome["error"]) == "client"
     assert not Operation.objects.exists()

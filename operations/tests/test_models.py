@@ -81,9 +81,15 @@ class TestExchangeRate:
         ok = ExchangeRate(
             base=Decimal("3.72"), buy=Decimal("3.70"), sell=Decimal("3.75"), set_by=master, effective_at=timezone.now()
         )
-        ok.clean()
+        ok.full_clean()
         with pytest.raises(ValidationError) as exc:
-            ExchangeRate(base=Decimal("3.72"), buy=Decimal("2.4999"), sell=Decimal("5.0001"), set_by=master).clean()
+            ExchangeRate(
+                base=Decimal("3.72"),
+                buy=Decimal("2.4999"),
+                sell=Decimal("5.0001"),
+                set_by=master,
+                effective_at=timezone.now(),
+            ).full_clean()
         assert set(exc.value.message_dict) == {"buy", "sell"}
         # The order buy ≤ base ≤ sell is the CheckConstraint's, validated by full_clean, once, in Spanish.
         with translation.override("es"), pytest.raises(ValidationError) as exc:

@@ -9,7 +9,7 @@ from accounts.models import AuditEntry
 from accounts.tests.factories import UserFactory
 from clients.models import ClientStatus, Currency
 from clients.tests.factories import BankAccountFactory, ClientFactory, active_client
-from operations import services
+from operations import policy, services
 from operations.models import (
     CodeCounter,
     Deposit,
@@ -19,10 +19,12 @@ from operations.models import (
     OperationStatus,
     OperationType,
     Payout,
+    operators,
 )
-from operations.services import OperationError
-from operations.tests.conftest import accounts_for, pdf, png
+from operations.services import creation
+from operations.tests.conftest import REFUSED, accounts_for, field_of, pdf, png, text_of
 from operations.tests.factories import ExchangeRateFactory, HouseBankAccountFactory, OperationFactory
+from operations.transitions import TRANSITIONS, allowed_transitions
 
 BUY, SELL = OperationType.BUY, OperationType.SELL
 pytestmark = pytest.mark.django_db
@@ -37,7 +39,7 @@ def events(op):
 
 class TestPublishRate:
     def test_master_publishes_and_it_is_audited(self, master):
-        rate = services.publish_rate(master, base="3.7200", buy="3.7000", sell="3.7500")
+        rate = services.publish_rate(by=master, base="3.7200", buy="3.7000", sell="3.7500")
         assert ExchangeRate.objects.current() == rate and rate.set_by == master
         assert AuditEntry.objects.filter(action="exchangerate.create", object_id=str(rate.pk)).exists()
 
@@ -52,26 +54,30 @@ class TestPublishRate:
         ],
     )
     def test_refusals(self, master, base, buy, sell, fragment):
-        with pytest.raises(OperationError) as exc:
-            services.publish_rate(master, base=base, buy=buy, sell=sell)
-        assert fragment in exc.value.message
+        with pytest.raises(REFUSED) as exc:
+            services.publish_rate(by=master, base=base, buy=buy, sell=sell)
+        assert fragment in text_of(exc.value)
         assert not ExchangeRate.objects.exists()
 
     def test_trader_cannot_publish(self, trader):
-        with pytest.raises(OperationError):
-            services.publish_rate(trader, base="3.72", buy="3.70", sell="3.75")
+        with pytest.raises(REFUSED):
+            services.publish_rate(by=trader, base="3.72", buy="3.70", sell="3.75")
 
     def test_no_back_dating_before_latest(self, master):
         from datetime import timedelta
 
         from django.utils import timezone
 
-        services.publish_rate(master, base="3.72", buy="3.70", sell="3.75")
-        with pytest.raises(OperationError) as exc:
+        services.publish_rate(by=master, base="3.72", buy="3.70", sell="3.75")
+        with pytest.raises(REFUSED) as exc:
             services.publish_rate(
-                master, base="3.72", buy="3.70", sell="3.75", effective_at=timezone.now() - timedelta(hours=1)
+                by=master,
+                base="3.72",
+                buy="3.70",
+                sell="3.75",
+                effective_at=timezone.now() - timedelta(hours=1),
             )
-        assert "no puede ser anterior" in exc.value.message
+        assert "no puede ser anterior" in text_of(exc.value)
 
 
 # --- Creation ------------------------------------------------------------------------------------------------
@@ -114,9 +120,9 @@ class TestCreate:
 
     @pytest.mark.parametrize("value", ["2.4999", "5.0001", "0", "-3.7"])
     def test_rate_out_of_bounds(self, make_operation, value):
-        with pytest.raises(OperationError) as exc:
+        with pytest.raises(REFUSED) as exc:
             make_operation(SELL, "10.00", rate_value=value)
-        assert exc.value.field == "rate"
+        assert field_of(exc.value) == "rate"
         assert not Operation.objects.exists()
 
     @pytest.mark.parametrize(
@@ -131,31 +137,36 @@ class TestCreate:
         ],
     )
     def test_amount_checks(self, make_operation, amount, field_msg):
-        with pytest.raises(OperationError) as exc:
+        with pytest.raises(REFUSED) as exc:
             make_operation(BUY, amount)
-        assert field_msg in exc.value.message and exc.value.field == "amount_usd"
+        assert field_msg in text_of(exc.value) and field_of(exc.value) == "amount_usd"
 
     def test_maximum_is_configurable_and_inclusive(self, make_operation, settings):
         settings.OPERATION_MAX_USD = "2000.00"
         assert make_operation(BUY, "2000.00").amount_usd == Decimal("2000.00")
-        with pytest.raises(OperationError):
+        with pytest.raises(REFUSED):
             make_operation(BUY, "2000.01")
 
     def test_no_published_rate(self, trader, client_of_trader):
         usd, pen = accounts_for(client_of_trader, BUY)
-        with pytest.raises(OperationError) as exc:
+        with pytest.raises(REFUSED) as exc:
             services.create_operation(
-                trader, client=client_of_trader, type=BUY, amount_usd="10", source_account=usd, destination_account=pen
+                by=trader,
+                client=client_of_trader,
+                type=BUY,
+                amount_usd="10",
+                source_account=usd,
+                destination_account=pen,
             )
-        assert "tipo de cambio" in exc.value.message
+        assert "tipo de cambio" in text_of(exc.value)
 
     def test_inactive_client_refused(self, make_operation, trader):
         client = ClientFactory(owner=trader, status=ClientStatus.INACTIVE)
         BankAccountFactory(client=client, currency=Currency.USD)
         BankAccountFactory(client=client, currency=Currency.PEN)
-        with pytest.raises(OperationError) as exc:
+        with pytest.raises(REFUSED) as exc:
             make_operation(client=client)
-        assert exc.value.field == "client" and "no está Activo" in exc.value.message
+        assert field_of(exc.value) == "client" and "no está Activo" in text_of(exc.value)
 
     def test_client_or_account_deactivated_after_the_form_check_is_refused(self, rate, trader, client_of_trader):
         """The admin validates with prepare_operation, then saves with create_operation: in between the
@@ -164,18 +175,18 @@ class TestCreate:
 
         usd, pen = accounts_for(client_of_trader, BUY)
         base = {"client": client_of_trader, "type": BUY, "amount_usd": "10"}
-        services.prepare_operation(trader, source_account=usd, destination_account=pen, **base)  # the form's check
+        services.prepare_operation(by=trader, source_account=usd, destination_account=pen, **base)  # the form's check
         BankAccount.objects.filter(pk=pen.pk).update(is_active=False)
         assert pen.is_active  # stale
-        with pytest.raises(OperationError) as exc:
-            services.create_operation(trader, source_account=usd, destination_account=pen, **base)
-        assert exc.value.field == "destination_account" and "no está activa" in exc.value.message
+        with pytest.raises(REFUSED) as exc:
+            services.create_operation(by=trader, source_account=usd, destination_account=pen, **base)
+        assert field_of(exc.value) == "destination_account" and "no está activa" in text_of(exc.value)
         BankAccount.objects.filter(pk=pen.pk).update(is_active=True)
         Client.objects.filter(pk=client_of_trader.pk).update(status=ClientStatus.INACTIVE)
         assert client_of_trader.is_active  # stale
-        with pytest.raises(OperationError) as exc:
-            services.create_operation(trader, source_account=usd, destination_account=pen, **base)
-        assert exc.value.field == "client" and "no está Activo" in exc.value.message
+        with pytest.raises(REFUSED) as exc:
+            services.create_operation(by=trader, source_account=usd, destination_account=pen, **base)
+        assert field_of(exc.value) == "client" and "no está Activo" in text_of(exc.value)
         assert not Operation.objects.exists()
 
     def test_create_locks_the_client_row_before_checking(self, rate, trader, client_of_trader, monkeypatch):
@@ -184,7 +195,7 @@ class TestCreate:
         from clients.models import Client
 
         calls = []
-        original_lock, original_prepare = QuerySet.select_for_update, services.prepare_operation
+        original_lock, original_prepare = QuerySet.select_for_update, creation.prepare_operation
 
         def spy_lock(qs, *args, **kwargs):
             calls.append(("lock", qs.model))
@@ -195,55 +206,64 @@ class TestCreate:
             return original_prepare(*args, **kwargs)
 
         monkeypatch.setattr(QuerySet, "select_for_update", spy_lock)
-        monkeypatch.setattr(services, "prepare_operation", spy_prepare)
+        monkeypatch.setattr(creation, "prepare_operation", spy_prepare)
         usd, pen = accounts_for(client_of_trader, BUY)
         services.create_operation(
-            trader, client=client_of_trader, type=BUY, amount_usd="10", source_account=usd, destination_account=pen
+            by=trader,
+            client=client_of_trader,
+            type=BUY,
+            amount_usd="10",
+            source_account=usd,
+            destination_account=pen,
         )
         assert calls.index(("lock", Client)) < calls.index(("check", None))
 
     def test_other_traders_client_refused(self, make_operation, trader, other_trader):
-        with pytest.raises(OperationError) as exc:
+        with pytest.raises(REFUSED) as exc:
             make_operation(client=active_client(owner=other_trader), user=trader)
-        assert exc.value.field == "client"
+        assert field_of(exc.value) == "client"
 
     def test_master_creates_for_any_client_trader_is_owner(self, make_operation, master, other_trader):
         op = make_operation(client=active_client(owner=other_trader), user=master)
         assert op.created_by == master and op.trader == other_trader
 
     def test_operador_cannot_create(self, make_operation, operador):
-        with pytest.raises(OperationError):
+        with pytest.raises(REFUSED):
             make_operation(user=operador)
 
     def test_accounts_must_match_client_and_currency(self, rate, trader, client_of_trader, other_trader):
         usd, pen = accounts_for(client_of_trader, BUY)
         base = {"client": client_of_trader, "type": BUY, "amount_usd": "10"}
-        with pytest.raises(OperationError) as exc:  # swapped currencies
-            services.create_operation(trader, source_account=pen, destination_account=usd, **base)
-        assert exc.value.field == "source_account" and "USD" in exc.value.message
+        with pytest.raises(REFUSED) as exc:  # swapped currencies
+            services.create_operation(by=trader, source_account=pen, destination_account=usd, **base)
+        assert field_of(exc.value) == "source_account" and "USD" in text_of(exc.value)
         foreign = active_client(owner=other_trader).accounts.get(currency=Currency.PEN)
-        with pytest.raises(OperationError) as exc:
-            services.create_operation(trader, source_account=usd, destination_account=foreign, **base)
-        assert exc.value.field == "destination_account" and "no pertenece" in exc.value.message
+        with pytest.raises(REFUSED) as exc:
+            services.create_operation(by=trader, source_account=usd, destination_account=foreign, **base)
+        assert field_of(exc.value) == "destination_account" and "no pertenece" in text_of(exc.value)
         pen.is_active = False
         pen.save()
-        with pytest.raises(OperationError) as exc:
-            services.create_operation(trader, source_account=usd, destination_account=pen, **base)
-        assert "no está activa" in exc.value.message
+        with pytest.raises(REFUSED) as exc:
+            services.create_operation(by=trader, source_account=usd, destination_account=pen, **base)
+        assert "no está activa" in text_of(exc.value)
         assert not Operation.objects.exists()
 
     @pytest.mark.parametrize("value", ["²", "①", "-3", "", None])
     def test_ids_that_are_not_ascii_numbers_are_refused_in_spanish(self, rate, trader, client_of_trader, value):
         usd, pen = accounts_for(client_of_trader, BUY)
         base = {"type": BUY, "amount_usd": "10"}
-        with pytest.raises(OperationError) as exc:
-            services.create_operation(trader, client=value, source_account=usd, destination_account=pen, **base)
-        assert exc.value.field == "client"
-        with pytest.raises(OperationError) as exc:
+        with pytest.raises(REFUSED) as exc:
+            services.create_operation(by=trader, client=value, source_account=usd, destination_account=pen, **base)
+        assert field_of(exc.value) == "client"
+        with pytest.raises(REFUSED) as exc:
             services.create_operation(
-                trader, client=str(client_of_trader.pk), source_account=value, destination_account=pen, **base
+                by=trader,
+                client=str(client_of_trader.pk),
+                source_account=value,
+                destination_account=pen,
+                **base,
             )
-        assert exc.value.field == "source_account"
+        assert field_of(exc.value) == "source_account"
         assert not Operation.objects.exists()
 
     def test_parse_id(self):
@@ -281,7 +301,7 @@ class TestCreate:
         assert "e-mail failed" in caplog.text
 
     def test_no_email_when_the_transaction_rolls_back(self, make_operation, django_capture_on_commit_callbacks):
-        with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(OperationError):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(REFUSED):
             make_operation(BUY, "0")
         assert callbacks == [] and mail.outbox == []
 
@@ -292,7 +312,7 @@ class TestCreate:
 class TestUpdateAmount:
     def test_pending_recomputes_and_records_old_and_new(self, make_operation, trader):
         op = make_operation(SELL, "100.00")
-        op = services.update_amount(trader, op, "200.50")
+        op = services.update_amount(op, by=trader, amount_usd="200.50")
         assert op.amount_usd == Decimal("200.50") and op.amount_pen == Decimal("751.88")
         ev = op.events.get(action=EventAction.AMOUNT_CHANGED)
         assert ev.data["amount_usd"] == ["100.00", "200.50"]
@@ -302,7 +322,7 @@ class TestUpdateAmount:
 
     def test_same_amount_is_a_no_op(self, make_operation, trader):
         op = make_operation()
-        services.update_amount(trader, op, "1000")
+        services.update_amount(op, by=trader, amount_usd="1000")
         assert events(op) == [EventAction.CREATED]
 
     def test_refused_for_other_trader_operador_and_after_pending(
@@ -310,23 +330,23 @@ class TestUpdateAmount:
     ):
         op = make_operation()
         for user in (other_trader, operador):
-            with pytest.raises(OperationError):
-                services.update_amount(user, op, "5")
-        with pytest.raises(OperationError) as exc:
-            services.update_amount(trader, in_process_op, "5")
-        assert "Pendiente" in exc.value.message
+            with pytest.raises(REFUSED):
+                services.update_amount(op, by=user, amount_usd="5")
+        with pytest.raises(REFUSED) as exc:
+            services.update_amount(in_process_op, by=trader, amount_usd="5")
+        assert "Pendiente" in text_of(exc.value)
         op.refresh_from_db()
         assert op.amount_usd == Decimal("1000.00")
 
     def test_master_may_edit(self, make_operation, master):
-        assert services.update_amount(master, make_operation(), "7").amount_usd == Decimal("7.00")
+        assert services.update_amount(make_operation(), by=master, amount_usd="7").amount_usd == Decimal("7.00")
 
     def test_notes(self, make_operation, trader, other_trader):
         op = make_operation()
-        services.update_notes(trader, op, "Cliente llamará a las 3")
+        services.update_notes(op, by=trader, notes="Cliente llamará a las 3")
         assert op.events.filter(action=EventAction.NOTES_CHANGED).exists()
-        with pytest.raises(OperationError):
-            services.update_notes(other_trader, op, "x")
+        with pytest.raises(REFUSED):
+            services.update_notes(op, by=other_trader, notes="x")
 
 
 # --- Deposits and payouts ----------------------------------------------------------------------------------
@@ -348,24 +368,24 @@ class TestStorageFailure:
         op = make_operation()
         kept = fund(trader, op, amount="10.00")
         break_storage(monkeypatch)
-        with pytest.raises(OperationError) as exc:
+        with pytest.raises(REFUSED) as exc:
             fund(trader, op)
-        assert exc.value.field == "file" and "No se pudo guardar el archivo" in exc.value.message
-        with pytest.raises(OperationError) as exc:
-            services.update_deposit(trader, kept, file=png())
-        assert exc.value.field == "file"
+        assert field_of(exc.value) == "file" and "No se pudo guardar el archivo" in text_of(exc.value)
+        with pytest.raises(REFUSED) as exc:
+            services.update_movement(kept, by=trader, file=png())
+        assert field_of(exc.value) == "file"
         assert list(op.deposits.all()) == [kept]
         assert events(op) == ["created", "deposit_added"]
 
     def test_payout_add_and_update(self, in_process_op, pay, operador, monkeypatch):
         kept = pay(operador, in_process_op, amount="1.00")
         break_storage(monkeypatch)
-        with pytest.raises(OperationError) as exc:
+        with pytest.raises(REFUSED) as exc:
             pay(operador, in_process_op)
-        assert exc.value.field == "file" and "No se pudo guardar el archivo" in exc.value.message
-        with pytest.raises(OperationError) as exc:
-            services.update_payout(operador, kept, file=pdf())
-        assert exc.value.field == "file"
+        assert field_of(exc.value) == "file" and "No se pudo guardar el archivo" in text_of(exc.value)
+        with pytest.raises(REFUSED) as exc:
+            services.update_movement(kept, by=operador, file=pdf())
+        assert field_of(exc.value) == "file"
         assert list(in_process_op.payouts.all()) == [kept]
         assert events(in_process_op)[-1] == "payout_added"
 
@@ -374,15 +394,22 @@ class TestDeposits:
     def test_add_update_void(self, make_operation, trader, houses):
         op = make_operation()
         usd = op.client.accounts.get(currency=Currency.USD)
-        d = services.add_deposit(
-            trader, op, amount="400", client_account=usd, house_account=houses["USD"], bank_reference="123", file=pdf()
+        d = services.add_movement(
+            op,
+            Deposit,
+            by=trader,
+            amount="400",
+            client_account=usd,
+            house_account=houses["USD"],
+            bank_reference="123",
+            file=pdf(),
         )
         assert d.size > 0 and len(d.sha256) == 64 and d.content_type == "application/pdf"
         assert d.original_name == "voucher.pdf"
-        services.update_deposit(trader, d, amount="450.00")
+        services.update_movement(d, by=trader, amount="450.00")
         d.refresh_from_db()
         assert d.amount == Decimal("450.00")
-        services.void_deposit(trader, d, "Monto equivocado")
+        services.void_movement(d, by=trader, reason="Monto equivocado")
         d.refresh_from_db()  # never deleted: the row, its voucher and its facts stay
         assert d.is_voided and d.voided_by == trader and d.void_reason == "Monto equivocado"
         assert d.file and d.sha256 and op.deposits.get() == d
@@ -399,44 +426,60 @@ class TestDeposits:
         op = make_operation(BUY)
         pen = op.client.accounts.get(currency=Currency.PEN)
         usd = op.client.accounts.get(currency=Currency.USD)
-        with pytest.raises(OperationError) as exc:
-            services.add_deposit(
-                trader, op, amount="1", client_account=pen, house_account=houses["USD"], bank_reference="1"
+        with pytest.raises(REFUSED) as exc:
+            services.add_movement(
+                op,
+                Deposit,
+                by=trader,
+                amount="1",
+                client_account=pen,
+                house_account=houses["USD"],
+                bank_reference="1",
             )
-        assert exc.value.field == "client_account"
-        with pytest.raises(OperationError) as exc:
-            services.add_deposit(
-                trader, op, amount="1", client_account=usd, house_account=houses["PEN"], bank_reference="1"
+        assert field_of(exc.value) == "client_account"
+        with pytest.raises(REFUSED) as exc:
+            services.add_movement(
+                op,
+                Deposit,
+                by=trader,
+                amount="1",
+                client_account=usd,
+                house_account=houses["PEN"],
+                bank_reference="1",
             )
-        assert exc.value.field == "house_account"
+        assert field_of(exc.value) == "house_account"
         foreign = active_client(owner=other_trader).accounts.get(currency=Currency.USD)
-        with pytest.raises(OperationError):
-            services.add_deposit(trader, op, amount="1", client_account=foreign, house_account=houses["USD"])
+        with pytest.raises(REFUSED):
+            services.add_movement(
+                op, Deposit, by=trader, amount="1", client_account=foreign, house_account=houses["USD"]
+            )
         houses["USD"].is_active = False
         houses["USD"].save()
-        with pytest.raises(OperationError):
-            services.add_deposit(trader, op, amount="1", client_account=usd, house_account=houses["USD"])
+        with pytest.raises(REFUSED):
+            services.add_movement(op, Deposit, by=trader, amount="1", client_account=usd, house_account=houses["USD"])
         assert not op.deposits.exists()
 
     def test_bad_voucher_refused(self, make_operation, trader, houses):
         op = make_operation()
         usd = op.client.accounts.get(currency=Currency.USD)
         exe = SimpleUploadedFile("voucher.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
-        with pytest.raises(OperationError) as exc:
-            services.add_deposit(trader, op, amount="1", client_account=usd, house_account=houses["USD"], file=exe)
-        assert exc.value.field == "file" and "PDF" in exc.value.message
+        with pytest.raises(REFUSED) as exc:
+            services.add_movement(
+                op, Deposit, by=trader, amount="1", client_account=usd, house_account=houses["USD"], file=exe
+            )
+        assert field_of(exc.value) == "file" and "PDF" in text_of(exc.value)
 
     def test_only_creator_trader_or_master_and_only_pending(
         self, make_operation, in_process_op, fund, trader, other_trader, operador, master
     ):
         op = make_operation()
         for user in (other_trader, operador):
-            with pytest.raises(OperationError):
+            with pytest.raises(REFUSED):
                 fund(user, op)
         fund(master, op, amount="1.00")
-        with pytest.raises(OperationError) as exc:
+        with pytest.raises(REFUSED) as exc:
             fund(trader, in_process_op)
-        assert "Pendiente" in exc.value.message
+        assert "Pendiente" in text_of(exc.value)
 
 
 class TestPayouts:
@@ -445,35 +488,41 @@ class TestPayouts:
     ):
         other_operator = UserFactory(role="Operador")
         for user in (trader, other_operator):
-            with pytest.raises(OperationError):
+            with pytest.raises(REFUSED):
                 pay(user, in_process_op, amount="1")
         pay(operador, in_process_op, amount="1")
         pay(master, in_process_op, amount="1")
-        with pytest.raises(OperationError) as exc:
+        with pytest.raises(REFUSED) as exc:
             pay(master, make_operation(), amount="1")
-        assert "En proceso" in exc.value.message
+        assert "En proceso" in text_of(exc.value)
 
     def test_at_most_four(self, in_process_op, pay, operador):
-        for _ in range(Payout.MAX_PER_OPERATION):
+        for _ in range(Payout.max_per_operation):
             pay(operador, in_process_op, amount="1")
-        with pytest.raises(OperationError) as exc:
+        with pytest.raises(REFUSED) as exc:
             pay(operador, in_process_op, amount="1")
-        assert "como máximo 4" in exc.value.message
+        assert "como máximo 4" in text_of(exc.value)
         assert in_process_op.payouts.count() == 4
 
     def test_payout_currency(self, in_process_op, operador, houses):
         usd = in_process_op.client.accounts.get(currency=Currency.USD)  # a Compra pays PEN
-        with pytest.raises(OperationError):
-            services.add_payout(
-                operador, in_process_op, amount="1", client_account=usd, house_account=houses["PEN"], file=png()
+        with pytest.raises(REFUSED):
+            services.add_movement(
+                in_process_op,
+                Payout,
+                by=operador,
+                amount="1",
+                client_account=usd,
+                house_account=houses["PEN"],
+                file=png(),
             )
 
     def test_update_and_void(self, in_process_op, pay, operador):
         p = pay(operador, in_process_op, amount="10")
-        services.update_payout(operador, p, amount="11", file=png("new.png"))
+        services.update_movement(p, by=operador, amount="11", file=png("new.png"))
         p.refresh_from_db()
         assert p.amount == Decimal("11.00") and p.original_name == "new.png"
-        services.void_payout(operador, p, "Cuenta equivocada")
+        services.void_movement(p, by=operador, reason="Cuenta equivocada")
         p.refresh_from_db()
         assert p.is_voided and p.voided_by == operador and in_process_op.payouts.get() == p
         assert in_process_op.payouts_total == Decimal("0")
@@ -490,33 +539,33 @@ class TestVoiding:
     def test_reason_required_and_voided_rows_are_final(self, make_operation, fund, trader):
         op = make_operation()
         d = fund(trader, op)
-        with pytest.raises(OperationError) as exc:
-            services.void_deposit(trader, d, "  ")
-        assert exc.value.field == "reason" and not Deposit.objects.voided().exists()
-        services.void_deposit(trader, d, "Duplicado")
+        with pytest.raises(REFUSED) as exc:
+            services.void_movement(d, by=trader, reason="  ")
+        assert field_of(exc.value) == "reason" and not Deposit.objects.voided().exists()
+        services.void_movement(d, by=trader, reason="Duplicado")
         for action in (
-            lambda: services.void_deposit(trader, d, "otra vez"),
-            lambda: services.update_deposit(trader, d, amount="1.00"),
+            lambda: services.void_movement(d, by=trader, reason="otra vez"),
+            lambda: services.update_movement(d, by=trader, amount="1.00"),
         ):
-            with pytest.raises(OperationError) as exc:
+            with pytest.raises(REFUSED) as exc:
                 action()
-            assert "fue anulado" in exc.value.message
+            assert "fue anulado" in text_of(exc.value)
         assert events(op).count("deposit_voided") == 1
 
     def test_same_rules_as_registering(self, make_operation, in_process_op, fund, pay, trader, other_trader, operador):
         op = make_operation()
         d = fund(trader, op)
         for user in (other_trader, operador):
-            with pytest.raises(OperationError):
-                services.void_deposit(user, d, "x")
+            with pytest.raises(REFUSED):
+                services.void_movement(d, by=user, reason="x")
         deposit_in_process = in_process_op.deposits.get()
-        with pytest.raises(OperationError) as exc:
-            services.void_deposit(trader, deposit_in_process, "x")
-        assert "Pendiente" in exc.value.message
+        with pytest.raises(REFUSED) as exc:
+            services.void_movement(deposit_in_process, by=trader, reason="x")
+        assert "Pendiente" in text_of(exc.value)
         p = pay(operador, in_process_op, amount="1")
         for user in (trader, UserFactory(role="Operador")):
-            with pytest.raises(OperationError):
-                services.void_payout(user, p, "x")
+            with pytest.raises(REFUSED):
+                services.void_movement(p, by=user, reason="x")
         assert not Deposit.objects.voided().exists() and not Payout.objects.voided().exists()
 
     def test_voided_deposits_do_not_count_to_send_to_process(self, make_operation, fund, trader):
@@ -524,41 +573,41 @@ class TestVoiding:
         wrong = fund(trader, op, amount="1000.00", file=False, reference="")  # no voucher nor reference
         problem = services.deposit_problem(op)
         assert "abono 1 " in problem.message
-        services.void_deposit(trader, wrong, "Sin comprobante")
+        services.void_movement(wrong, by=trader, reason="Sin comprobante")
         assert "Registre los abonos" in services.deposit_problem(op).message  # none that counts
         fund(trader, op, amount="400.00")
         fund(trader, op, amount="600.00", file=False, reference="")
         assert "abono 3 " in services.deposit_problem(op).message  # numbered as listed, voided one included
         extra = op.deposits.order_by("id").last()
-        services.void_deposit(trader, extra, "Sin comprobante")
+        services.void_movement(extra, by=trader, reason="Sin comprobante")
         assert "suman US$ 400.00" in services.deposit_problem(op).message
         fund(trader, op, amount="600.00")
         assert services.deposit_problem(op) is None
-        sent = services.send_to_process(trader, op)
+        sent = services.send_to_process(op, by=trader)
         assert sent.events.get(action="sent_to_process").data["deposits_total"] == "1000.00"
 
     def test_voided_payouts_do_not_count_to_complete_nor_to_the_four(self, in_process_op, pay, operador, master):
-        for _ in range(Payout.MAX_PER_OPERATION):
+        for _ in range(Payout.max_per_operation):
             pay(operador, in_process_op, amount="1")
-        with pytest.raises(OperationError):
+        with pytest.raises(REFUSED):
             pay(operador, in_process_op, amount="1")
         first, second, *_rest = in_process_op.payouts.order_by("id")
-        services.void_payout(operador, first, "Error")
-        services.void_payout(master, second, "Error")
+        services.void_movement(first, by=operador, reason="Error")
+        services.void_movement(second, by=master, reason="Error")
         pay(operador, in_process_op, amount=str(in_process_op.client_receives_amount - 3))  # 3 count
         pay(operador, in_process_op, amount="1")  # 4 count: allowed, 6 rows
-        with pytest.raises(OperationError):
+        with pytest.raises(REFUSED):
             pay(operador, in_process_op, amount="1")  # a 5th that would count: refused
         assert in_process_op.payouts.count() == 6 and in_process_op.payouts.not_voided().count() == 4
         assert in_process_op.payouts_total == in_process_op.client_receives_amount
         assert services.payout_problem(in_process_op) is None
-        done = services.complete_operation(operador, in_process_op, notify=False)
+        done = services.complete_operation(in_process_op, by=operador, notify=False)
         assert done.events.get(action="completed").data["payouts_total"] == str(in_process_op.client_receives_amount)
 
     def test_a_voided_payout_without_voucher_does_not_block_completion(self, in_process_op, pay, operador):
         no_voucher = pay(operador, in_process_op, amount="5", file=False)
         assert "no tiene comprobante" in services.payout_problem(in_process_op).message
-        services.void_payout(operador, no_voucher, "Sin comprobante")
+        services.void_movement(no_voucher, by=operador, reason="Sin comprobante")
         pay(operador, in_process_op)
         assert services.payout_problem(in_process_op) is None
 
@@ -578,7 +627,7 @@ class TestSendToProcess:
     def test_ok_assigns_operator_and_stamps(self, make_operation, fund, trader, operador):
         op = make_operation()
         fund(trader, op)
-        op = services.send_to_process(trader, op)
+        op = services.send_to_process(op, by=trader)
         assert op.status == OperationStatus.IN_PROCESS and op.assigned_operator == operador
         assert op.sent_to_process_at is not None
         ev = op.events.get(action="sent_to_process")
@@ -588,15 +637,15 @@ class TestSendToProcess:
     def test_venta_needs_pen_deposits(self, make_operation, fund, trader):
         op = make_operation(SELL, "100.00")  # the client sends S/ 375.00
         fund(trader, op, amount="375.00")
-        assert services.send_to_process(trader, op).status == OperationStatus.IN_PROCESS
+        assert services.send_to_process(op, by=trader).status == OperationStatus.IN_PROCESS
 
     @pytest.mark.parametrize("amount, gap", [("999.99", "faltan US$ 0.01"), ("1000.01", "sobran US$ 0.01")])
     def test_sum_off_by_one_cent(self, make_operation, fund, trader, amount, gap):
         op = make_operation(BUY, "1000.00")
         fund(trader, op, amount=amount)
-        with pytest.raises(OperationError) as exc:
-            services.send_to_process(trader, op)
-        assert gap in exc.value.message
+        with pytest.raises(REFUSED) as exc:
+            services.send_to_process(op, by=trader)
+        assert gap in text_of(exc.value)
         op.refresh_from_db()
         assert op.status == OperationStatus.PENDING and op.assigned_operator is None
 
@@ -605,37 +654,37 @@ class TestSendToProcess:
         fund(trader, op, amount="333.33")
         fund(trader, op, amount="333.33")
         fund(trader, op, amount="333.34")
-        assert services.send_to_process(trader, op).status == OperationStatus.IN_PROCESS
+        assert services.send_to_process(op, by=trader).status == OperationStatus.IN_PROCESS
 
     def test_no_deposits(self, make_operation, trader):
-        with pytest.raises(OperationError) as exc:
-            services.send_to_process(trader, make_operation())
-        assert "abonos" in exc.value.message
+        with pytest.raises(REFUSED) as exc:
+            services.send_to_process(make_operation(), by=trader)
+        assert "abonos" in text_of(exc.value)
 
     def test_deposit_needs_voucher_or_reference(self, make_operation, fund, trader):
         op = make_operation()
         fund(trader, op, file=False, reference="")
-        with pytest.raises(OperationError) as exc:
-            services.send_to_process(trader, op)
-        assert "ni comprobante ni número de operación" in exc.value.message
+        with pytest.raises(REFUSED) as exc:
+            services.send_to_process(op, by=trader)
+        assert "ni comprobante ni número de operación" in text_of(exc.value)
 
     def test_reference_alone_is_enough(self, make_operation, fund, trader):
         op = make_operation()
         fund(trader, op, file=False, reference="00123")
-        assert services.send_to_process(trader, op).status == OperationStatus.IN_PROCESS
+        assert services.send_to_process(op, by=trader).status == OperationStatus.IN_PROCESS
 
     def test_wrong_user(self, make_operation, fund, trader, other_trader, operador):
         op = make_operation()
         fund(trader, op)
         for user in (other_trader, operador):
-            with pytest.raises(OperationError) as exc:
-                services.send_to_process(user, op)
-            assert "no tiene permiso" in exc.value.message.lower()
+            with pytest.raises(REFUSED) as exc:
+                services.send_to_process(op, by=user)
+            assert "no tiene permiso" in text_of(exc.value).lower()
 
     def test_wrong_status(self, in_process_op, trader):
-        with pytest.raises(OperationError) as exc:
-            services.send_to_process(trader, in_process_op)
-        assert "En proceso" in exc.value.message
+        with pytest.raises(REFUSED) as exc:
+            services.send_to_process(in_process_op, by=trader)
+        assert "En proceso" in text_of(exc.value)
 
     def test_balanced_assignment_fewest_in_process_lowest_id(self, make_operation, fund, trader, operador):
         op2 = UserFactory(role="Operador")
@@ -644,7 +693,7 @@ class TestSendToProcess:
         for _ in range(3):
             op = make_operation()
             fund(trader, op)
-            assigned.append(services.send_to_process(trader, op).assigned_operator)
+            assigned.append(services.send_to_process(op, by=trader).assigned_operator)
         assert assigned == [operador, op2, operador]  # tie → lowest id; then fewest
 
     def test_candidates_by_permission_not_group(self, make_operation, fund, trader, operador):
@@ -653,23 +702,23 @@ class TestSendToProcess:
         superuser = UserFactory(is_superuser=True)
         direct = UserFactory()
         direct.user_permissions.add(Permission.objects.get(codename="process_operation"))
-        assert set(services.operator_candidates()) == {direct}
-        assert superuser not in services.operator_candidates()
+        assert set(operators()) == {direct}
+        assert superuser not in operators()
         op = make_operation()
         fund(trader, op)
-        assert services.send_to_process(trader, op).assigned_operator == direct
+        assert services.send_to_process(op, by=trader).assigned_operator == direct
 
     def test_nobody_to_assign(self, make_operation, fund, trader, master, operador, pay):
         operador.is_active = False
         operador.save()
         op = make_operation()
         fund(trader, op)
-        op = services.send_to_process(trader, op)
+        op = services.send_to_process(op, by=trader)
         assert op.status == OperationStatus.IN_PROCESS and op.assigned_operator is None
-        with pytest.raises(OperationError):
+        with pytest.raises(REFUSED):
             pay(operador, op)
         pay(master, op)
-        assert services.complete_operation(master, op).processed_by == master
+        assert services.complete_operation(op, by=master).processed_by == master
 
 
 class TestComplete:
@@ -678,7 +727,7 @@ class TestComplete:
     ):
         pay(operador, in_process_op)
         with django_capture_on_commit_callbacks(execute=True):
-            op = services.complete_operation(operador, in_process_op)
+            op = services.complete_operation(in_process_op, by=operador)
         assert op.status == OperationStatus.COMPLETED and op.completed_at and op.processed_by == operador
         assert op.assigned_operator == operador  # kept for history
         msg = mail.outbox[-1]
@@ -688,58 +737,60 @@ class TestComplete:
 
     def test_missing_voucher(self, in_process_op, pay, operador):
         pay(operador, in_process_op, file=False)
-        with pytest.raises(OperationError) as exc:
-            services.complete_operation(operador, in_process_op)
-        assert "no tiene comprobante" in exc.value.message
+        with pytest.raises(REFUSED) as exc:
+            services.complete_operation(in_process_op, by=operador)
+        assert "no tiene comprobante" in text_of(exc.value)
 
     @pytest.mark.parametrize("delta", ["-0.01", "0.01"])
     def test_sum_off_by_one_cent(self, in_process_op, pay, operador, delta):
         pay(operador, in_process_op, amount=in_process_op.client_receives_amount + Decimal(delta))
-        with pytest.raises(OperationError) as exc:
-            services.complete_operation(operador, in_process_op)
-        assert "S/ 0.01" in exc.value.message
+        with pytest.raises(REFUSED) as exc:
+            services.complete_operation(in_process_op, by=operador)
+        assert "S/ 0.01" in text_of(exc.value)
         in_process_op.refresh_from_db()
         assert in_process_op.status == OperationStatus.IN_PROCESS
 
     def test_no_payouts(self, in_process_op, operador):
-        with pytest.raises(OperationError):
-            services.complete_operation(operador, in_process_op)
+        with pytest.raises(REFUSED):
+            services.complete_operation(in_process_op, by=operador)
 
     def test_wrong_users(self, in_process_op, pay, operador, trader, other_trader):
         pay(operador, in_process_op)
         other_operator = UserFactory(role="Operador")
         for user in (trader, other_trader, other_operator):
-            with pytest.raises(OperationError):
-                services.complete_operation(user, in_process_op)
+            with pytest.raises(REFUSED):
+                services.complete_operation(in_process_op, by=user)
         in_process_op.refresh_from_db()
         assert in_process_op.status == OperationStatus.IN_PROCESS
 
     def test_master_completes_and_is_recorded(self, in_process_op, pay, master):
         pay(master, in_process_op)
-        assert services.complete_operation(master, in_process_op).processed_by == master
+        assert services.complete_operation(in_process_op, by=master).processed_by == master
 
     def test_wrong_status(self, make_operation, trader, master):
-        with pytest.raises(OperationError):
-            services.complete_operation(master, make_operation())
+        with pytest.raises(REFUSED):
+            services.complete_operation(make_operation(), by=master)
 
     def test_final_statuses_refuse_everything(self, in_process_op, pay, operador, master, trader):
         pay(operador, in_process_op)
-        services.complete_operation(operador, in_process_op)
-        for name in services.TRANSITION_NAMES:
-            with pytest.raises(OperationError):
-                services.run_transition(name, master, in_process_op, reason="x", operator=operador)
-        with pytest.raises(OperationError):
-            services.update_amount(master, in_process_op, "1")
-        with pytest.raises(OperationError):
+        services.complete_operation(in_process_op, by=operador)
+        for t in TRANSITIONS.values():
+            data = {"reason": "x"} if t.reason != "none" else {}
+            data |= {choice.name: operador for choice in t.choices}
+            with pytest.raises(REFUSED):
+                t.run(in_process_op, by=master, **data)
+        with pytest.raises(REFUSED):
+            services.update_amount(in_process_op, by=master, amount_usd="1")
+        with pytest.raises(REFUSED):
             pay(master, in_process_op)
 
 
 class TestReturnCancelReassign:
     def test_return_needs_reason_and_clears_assignment(self, in_process_op, operador):
-        with pytest.raises(OperationError) as exc:
-            services.return_to_pending(operador, in_process_op, "   ")
-        assert "motivo" in exc.value.message
-        op = services.return_to_pending(operador, in_process_op, "El abono no llegó")
+        with pytest.raises(REFUSED) as exc:
+            services.return_to_pending(in_process_op, by=operador, reason="   ")
+        assert "motivo" in text_of(exc.value)
+        op = services.return_to_pending(in_process_op, by=operador, reason="El abono no llegó")
         assert op.status == OperationStatus.PENDING and op.assigned_operator is None
         assert op.sent_to_process_at is None
         ev = op.events.get(action="returned_to_pending")
@@ -747,58 +798,58 @@ class TestReturnCancelReassign:
 
     def test_return_refused_for_trader_and_other_operator(self, in_process_op, trader):
         for user in (trader, UserFactory(role="Operador")):
-            with pytest.raises(OperationError):
-                services.return_to_pending(user, in_process_op, "x")
+            with pytest.raises(REFUSED):
+                services.return_to_pending(in_process_op, by=user, reason="x")
 
     def test_cancel_pending_by_trader_with_reason(self, make_operation, trader):
         op = make_operation()
-        with pytest.raises(OperationError):
-            services.cancel_operation(trader, op, "")
-        op = services.cancel_operation(trader, op, "El cliente desistió")
+        with pytest.raises(REFUSED):
+            services.cancel_operation(op, by=trader, reason="")
+        op = services.cancel_operation(op, by=trader, reason="El cliente desistió")
         assert op.status == OperationStatus.CANCELLED and op.cancelled_at
         assert op.events.get(action="cancelled").reason == "El cliente desistió"
 
     def test_cancel_pending_refused_for_other_trader_and_operador(self, make_operation, other_trader, operador):
         op = make_operation()
         for user in (other_trader, operador):
-            with pytest.raises(OperationError):
-                services.cancel_operation(user, op, "x")
+            with pytest.raises(REFUSED):
+                services.cancel_operation(op, by=user, reason="x")
 
     def test_cancel_in_process_master_only(self, in_process_op, trader, operador, master):
         for user in (trader, operador):
-            with pytest.raises(OperationError):
-                services.cancel_operation(user, in_process_op, "x")
-        op = services.cancel_operation(master, in_process_op, "Fraude")
+            with pytest.raises(REFUSED):
+                services.cancel_operation(in_process_op, by=user, reason="x")
+        op = services.cancel_operation(in_process_op, by=master, reason="Fraude")
         ev = op.events.get(action="cancelled")
         assert (ev.from_status, ev.to_status) == ("in_process", "cancelled")
 
     def test_reassign(self, in_process_op, master, operador, trader):
         other = UserFactory(role="Operador")
-        op = services.reassign_operator(master, in_process_op, other, "Turno tarde")
+        op = services.reassign_operator(in_process_op, by=master, operator=other, reason="Turno tarde")
         assert op.assigned_operator == other
         ev = op.events.get(action="operator_reassigned")
         assert ev.data == {"from": str(operador), "to": str(other)}
-        with pytest.raises(OperationError):  # already assigned
-            services.reassign_operator(master, op, other)
-        with pytest.raises(OperationError):  # not an operator
-            services.reassign_operator(master, op, trader)
-        with pytest.raises(OperationError):  # only supervisors
-            services.reassign_operator(operador, op, operador)
+        with pytest.raises(REFUSED):  # already assigned
+            services.reassign_operator(op, by=master, operator=other)
+        with pytest.raises(REFUSED):  # not an operator
+            services.reassign_operator(op, by=master, operator=trader)
+        with pytest.raises(REFUSED):  # only supervisors
+            services.reassign_operator(op, by=operador, operator=operador)
 
     def test_reassign_only_in_process(self, make_operation, master, operador):
-        with pytest.raises(OperationError):
-            services.reassign_operator(master, make_operation(), operador)
+        with pytest.raises(REFUSED):
+            services.reassign_operator(make_operation(), by=master, operator=operador)
 
     def test_resend_after_return(self, in_process_op, operador, trader):
-        services.return_to_pending(operador, in_process_op, "Revisar")
-        op = services.send_to_process(trader, in_process_op)
+        services.return_to_pending(in_process_op, by=operador, reason="Revisar")
+        op = services.send_to_process(in_process_op, by=trader)
         assert op.status == OperationStatus.IN_PROCESS and op.assigned_operator == operador
 
 
 class TestAllowedTransitions:
     def names(self, user, op):
         op.refresh_from_db()
-        return [t.name for t in services.allowed_transitions(user, op)]
+        return [t.name for t in allowed_transitions(user, op)]
 
     def test_matrix(self, make_operation, in_process_op, trader, other_trader, operador, master):
         pending = make_operation()
@@ -826,35 +877,47 @@ class TestClientReassigned:
         return op
 
     def test_new_owner_acts_and_trader_stays_the_historical_executive(self, moved, trader, other_trader, houses):
-        assert [t.name for t in services.allowed_transitions(other_trader, moved)] == ["send_to_process", "cancel"]
-        assert services.can_edit_amount(other_trader, moved) and services.can_edit_deposits(other_trader, moved)
-        services.update_amount(other_trader, moved, "1000.00")  # same amount: allowed, a no-op
+        assert [t.name for t in allowed_transitions(other_trader, moved)] == ["send_to_process", "cancel"]
+        assert policy.can_edit_amount(other_trader, moved) and policy.can_edit_movements(other_trader, moved, Deposit)
+        services.update_amount(moved, by=other_trader, amount_usd="1000.00")  # same amount: allowed, a no-op
         usd = moved.client.accounts.get(currency=Currency.USD)
-        services.add_deposit(
-            other_trader, moved, amount="2700.00", client_account=usd, house_account=houses["USD"], bank_reference="9"
+        services.add_movement(
+            moved,
+            Deposit,
+            by=other_trader,
+            amount="2700.00",
+            client_account=usd,
+            house_account=houses["USD"],
+            bank_reference="9",
         )
-        services.update_amount(other_trader, moved, "3700.00")
-        op = services.send_to_process(other_trader, moved)
+        services.update_amount(moved, by=other_trader, amount_usd="3700.00")
+        op = services.send_to_process(moved, by=other_trader)
         assert op.status == OperationStatus.IN_PROCESS
         assert op.trader == trader  # reports and goals keep the executive at creation
         assert op.events.get(action=EventAction.SENT_TO_PROCESS).by == other_trader
 
     def test_previous_trader_is_refused_everything(self, moved, trader, houses):
-        assert services.allowed_transitions(trader, moved) == []
-        assert not services.can_edit_amount(trader, moved)
-        assert not services.can_edit_deposits(trader, moved) and not services.can_edit_notes(trader, moved)
+        assert allowed_transitions(trader, moved) == []
+        assert not policy.can_edit_amount(trader, moved)
+        assert not policy.can_edit_movements(trader, moved, Deposit) and not policy.can_edit_notes(trader, moved)
         usd = moved.client.accounts.get(currency=Currency.USD)
         refused = [
-            lambda: services.send_to_process(trader, moved),
-            lambda: services.cancel_operation(trader, moved, "ya no es mío"),
-            lambda: services.update_amount(trader, moved, "5.00"),
-            lambda: services.update_notes(trader, moved, "x"),
-            lambda: services.add_deposit(
-                trader, moved, amount="1", client_account=usd, house_account=houses["USD"], bank_reference="1"
+            lambda: services.send_to_process(moved, by=trader),
+            lambda: services.cancel_operation(moved, by=trader, reason="ya no es mío"),
+            lambda: services.update_amount(moved, by=trader, amount_usd="5.00"),
+            lambda: services.update_notes(moved, by=trader, notes="x"),
+            lambda: services.add_movement(
+                moved,
+                Deposit,
+                by=trader,
+                amount="1",
+                client_account=usd,
+                house_account=houses["USD"],
+                bank_reference="1",
             ),
         ]
         for action in refused:
-            with pytest.raises(OperationError):
+            with pytest.raises(REFUSED):
                 action()
         moved.refresh_from_db()
         assert moved.status == OperationStatus.PENDING and moved.amount_usd == Decimal("1000.00")
@@ -865,11 +928,11 @@ def test_operator_queue(in_process_op, make_operation, fund, trader, operador, m
     other = UserFactory(role="Operador")
     second = make_operation()
     fund(trader, second)
-    services.send_to_process(trader, second)  # goes to `other` (fewest)
-    assert list(services.operator_queue(operador)) == [in_process_op]
-    assert list(services.operator_queue(other)) == [second]
-    assert list(services.operator_queue(master)) == [in_process_op, second]
-    assert list(services.operator_queue(trader)) == []
+    services.send_to_process(second, by=trader)  # goes to `other` (fewest)
+    assert list(Operation.objects.operator_queue(operador)) == [in_process_op]
+    assert list(Operation.objects.operator_queue(other)) == [second]
+    assert list(Operation.objects.operator_queue(master)) == [in_process_op, second]
+    assert list(Operation.objects.operator_queue(trader)) == []
 
 
 def test_rate_change_never_rewrites_existing_operations(make_operation, master):
@@ -901,7 +964,7 @@ class TestReturnedOperationEmail:
         other_trader.save()
         op = reassign_to(in_process_op, other_trader, master)  # op.trader stays `trader`
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            services.return_to_pending(operador, op, self.REASON)
+            services.return_to_pending(op, by=operador, reason=self.REASON)
         assert len(callbacks) == 1 and len(mail.outbox) == 1
         msg = mail.outbox[0]
         assert msg.to == [other_trader.email] and msg.cc == []
@@ -920,8 +983,8 @@ class TestReturnedOperationEmail:
     def test_not_sent_when_the_transaction_rolls_back(
         self, in_process_op, operador, django_capture_on_commit_callbacks
     ):
-        with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(OperationError):
-            services.return_to_pending(operador, in_process_op, "   ")  # no reason: refused
+        with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(REFUSED):
+            services.return_to_pending(in_process_op, by=operador, reason="   ")  # no reason: refused
         assert callbacks == [] and mail.outbox == []
 
     def test_failure_is_logged_not_raised(
@@ -932,7 +995,7 @@ class TestReturnedOperationEmail:
 
         monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", boom)
         with django_capture_on_commit_callbacks(execute=True):
-            op = services.return_to_pending(operador, in_process_op, "Revisar")
+            op = services.return_to_pending(in_process_op, by=operador, reason="Revisar")
         assert op.status == OperationStatus.PENDING
         assert "returned_operation e-mail failed" in caplog.text
 
@@ -942,7 +1005,7 @@ class TestReturnedOperationEmail:
         trader.email = ""
         trader.save()
         with django_capture_on_commit_callbacks(execute=True):
-            services.return_to_pending(operador, in_process_op, "Revisar")
+            services.return_to_pending(in_process_op, by=operador, reason="Revisar")
         assert mail.outbox == [] and "has no e-mail" in caplog.text
 
 
@@ -955,7 +1018,7 @@ class TestClientEmailsNameTheCurrentOwner:
         op = reassign_to(in_process_op, other_trader, master)
         pay(operador, op)
         with django_capture_on_commit_callbacks(execute=True):
-            services.complete_operation(operador, op)
+            services.complete_operation(op, by=operador)
         msg = mail.outbox[-1]
         assert other_trader.email in msg.cc and trader.email not in msg.cc
 
@@ -978,19 +1041,19 @@ class TestReturnedOperationsQuery:
         self, in_process_op, make_operation, fund, operador, trader, other_trader, houses
     ):
         never_sent = make_operation()
-        assert list(services.returned_operations(trader)) == []
-        op = services.return_to_pending(operador, in_process_op, "Revisar", notify=False)
-        assert [o.pk for o in services.returned_operations(trader)] == [op.pk]
+        assert list(Operation.objects.returned_to(trader)) == []
+        op = services.return_to_pending(in_process_op, by=operador, reason="Revisar", notify=False)
+        assert [o.pk for o in Operation.objects.returned_to(trader)] == [op.pk]
         assert (
-            services.returned_operations(trader)[0].returned_event_id == op.events.get(action="returned_to_pending").pk
+            Operation.objects.returned_to(trader)[0].returned_event_id == op.events.get(action="returned_to_pending").pk
         )
-        assert list(services.returned_operations(other_trader)) == []  # not theirs
-        assert list(services.returned_operations(operador)) == []  # cannot trade
-        services.update_notes(trader, op, "Pedí la constancia al cliente")  # working on it: still listed
-        assert [o.pk for o in services.returned_operations(trader)] == [op.pk]
-        services.send_to_process(trader, op)
-        assert list(services.returned_operations(trader)) == []
-        services.return_to_pending(operador, op, "Otra vez", notify=False)
-        services.cancel_operation(trader, op, "El cliente desistió")
-        assert list(services.returned_operations(trader)) == []
+        assert list(Operation.objects.returned_to(other_trader)) == []  # not theirs
+        assert list(Operation.objects.returned_to(operador)) == []  # cannot trade
+        services.update_notes(op, by=trader, notes="Pedí la constancia al cliente")  # working on it: still listed
+        assert [o.pk for o in Operation.objects.returned_to(trader)] == [op.pk]
+        services.send_to_process(op, by=trader)
+        assert list(Operation.objects.returned_to(trader)) == []
+        services.return_to_pending(op, by=operador, reason="Otra vez", notify=False)
+        services.cancel_operation(op, by=trader, reason="El cliente desistió")
+        assert list(Operation.objects.returned_to(trader)) == []
         assert never_sent.status == OperationStatus.PENDING

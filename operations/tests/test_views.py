@@ -268,7 +268,9 @@ class TestReturnedPanel:
         make_operation()  # pending, never returned: not listed
         client.force_login(trader)
         assert self.PANEL not in self.templates(client)
-        services.return_to_pending(operador, in_process_op, "El abono no figura <script>x</script>", notify=False)
+        services.return_to_pending(
+            in_process_op, by=operador, reason="El abono no figura <script>x</script>", notify=False
+        )
         response = client.get(INDEX)
         assert self.PANEL in [p["template"] for p in response.context["panels"]]
         html = response.content.decode()
@@ -283,9 +285,9 @@ class TestReturnedPanel:
     def test_gone_once_sent_again(self, trader_client, in_process_op, operador, trader):
         from operations import services
 
-        services.return_to_pending(operador, in_process_op, "Revisar", notify=False)
+        services.return_to_pending(in_process_op, by=operador, reason="Revisar", notify=False)
         assert self.PANEL in self.templates(trader_client)
-        services.send_to_process(trader, in_process_op)
+        services.send_to_process(in_process_op, by=trader)
         assert self.PANEL not in self.templates(trader_client)
 
     def test_query_count_does_not_grow(
@@ -297,8 +299,8 @@ class TestReturnedPanel:
             for _ in range(n):
                 op = make_operation()
                 fund(trader, op)
-                services.send_to_process(trader, op)
-                services.return_to_pending(operador, op, "Revisar", notify=False)
+                services.send_to_process(op, by=trader)
+                services.return_to_pending(op, by=operador, reason="Revisar", notify=False)
 
         returned(1)
         with django_assert_max_num_queries(40) as few:

@@ -1,0 +1,52 @@
+"""The use cases of operations, one module per concept. Each public function is one business action:
+it checks permission (operations.policy) and state, runs in one transaction with the rows it changes
+locked, writes the event and the audit entry, and returns the result or raises Django's
+`ValidationError` (keyed by field where a field is at fault) or `PermissionDenied`, with Spanish
+messages. The actor is always the keyword `by=`.
+"""
+
+from operations.services.common import parse_id
+from operations.services.creation import create_operation, next_code, prepare_operation, update_amount, update_notes
+from operations.services.house_accounts import save_house_account, set_house_accounts_active
+from operations.services.lifecycle import (
+    cancel_operation,
+    complete_operation,
+    pick_operator,
+    reassign_operator,
+    return_to_pending,
+    send_to_process,
+)
+from operations.services.movements import (
+    add_movement,
+    deposit_problem,
+    payout_problem,
+    update_movement,
+    validate_movement,
+    void_movement,
+)
+from operations.services.rates import check_effective_at, publish_rate
+
+__all__ = [
+    "add_movement",
+    "cancel_operation",
+    "check_effective_at",
+    "complete_operation",
+    "create_operation",
+    "deposit_problem",
+    "next_code",
+    "parse_id",
+    "payout_problem",
+    "pick_operator",
+    "prepare_operation",
+    "publish_rate",
+    "reassign_operator",
+    "return_to_pending",
+    "save_house_account",
+    "send_to_process",
+    "set_house_accounts_active",
+    "update_amount",
+    "update_movement",
+    "update_notes",
+    "validate_movement",
+    "void_movement",
+]
