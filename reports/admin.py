@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
-from qoricash import money
+from qoricash import display
 
 from . import services
 from .models import TraderGoal
@@ -93,7 +93,7 @@ class TraderGoalAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("goal (PEN profit)"), ordering="goal_pen")
     def goal_display(self, obj):
-        return f"S/ {money.fmt(obj.goal_pen)}"
+        return display.money(obj.goal_pen, "PEN")
 
     def _progress(self, obj):
         achieved = getattr(obj, "achieved", None)
@@ -105,7 +105,7 @@ class TraderGoalAdmin(admin.ModelAdmin):
     def achieved_display(self, obj):
         if obj is None or obj.pk is None:
             return "—"
-        return f"S/ {money.fmt(self._progress(obj)['achieved'])}"
+        return display.money(self._progress(obj)["achieved"], "PEN")
 
     @admin.display(description=_("progress"))
     def progress_display(self, obj):

@@ -18,13 +18,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from operations.models import OperationStatus, OperationType
-from qoricash import money
+from qoricash import display
 from qoricash.spreadsheet import safe_cell
 
 from . import services
 
 USD_FORMAT = "#,##0.00"
-PEN_FORMAT = '"S/ "#,##0.00'
+PEN_FORMAT = f'"{display.currency_label("PEN")} "#,##0.00'
 RATE_FORMAT = "0.0000"
 COUNT_FORMAT = "#,##0"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
@@ -230,7 +230,7 @@ def write_position(position, target, *, include_profit: bool, rows=None):
             [
                 c(
                     pgettext("report", "ALERT: imbalance of %(usd)s USD exceeds the limit of %(limit)s USD.")
-                    % {"usd": money.fmt(position.net_abs), "limit": money.fmt(position.imbalance_limit)},
+                    % {"usd": display.money(position.net_abs), "limit": display.money(position.imbalance_limit)},
                     font=ALERT_FONT,
                 )
             ]
@@ -341,7 +341,9 @@ def write_history(rows, target, *, include_creator: bool, progress=None, progres
         status = row["status"]
         if status not in labels_status:
             labels_status[status] = services.status_label(status)
-        operator = services.user_name(row, "assigned_operator") or services.user_name(row, "processed_by")
+        operator = services.user_display_name(row, "assigned_operator") or services.user_display_name(
+            row, "processed_by"
+        )
         # Plain values (no styled cell per row: this file can have a million rows), each text safe.
         cells = [
             safe_cell(row["code"]),
@@ -355,7 +357,7 @@ def write_history(rows, target, *, include_creator: bool, progress=None, progres
             safe_cell(row["destination_snapshot"]) or "-",
             labels_status[status],
             c(services.local_naive(row["created_at"]), DATETIME_FORMAT),
-            safe_cell(services.user_name(row, "trader")),
+            safe_cell(services.user_display_name(row, "trader")),
             safe_cell(operator) or "-",
         ]
         if include_creator:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -31,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from operations.models import ExchangeRate, Operation, OperationStatus, OperationType
-from qoricash import money
+from qoricash import display, money
 
 from .audit_actions import ReportAction
 from .models import TraderGoal
@@ -166,12 +167,20 @@ def client_name(row: dict) -> str:
     return " ".join(p for p in parts if p).upper()
 
 
-def user_name(row: dict, prefix: str) -> str:
+def user_display_name(row: dict, prefix: str) -> str:
+    """User.display_name, from a values() row (no model instance per row); "" for no user."""
     username = row.get(f"{prefix}__username")
     if not username:
         return ""
-    full = f"{row.get(f'{prefix}__first_name') or ''} {row.get(f'{prefix}__last_name') or ''}".strip()
-    return full or username
+    return _display_name(username, row.get(f"{prefix}__first_name") or "", row.get(f"{prefix}__last_name") or "")
+
+
+@lru_cache(maxsize=1024)
+def _display_name(username, first_name, last_name):
+    # A history export has a handful of users and up to a million rows: build each name once.
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()(username=username, first_name=first_name, last_name=last_name).display_name
 
 
 def status_label(code: str) -> str:
@@ -398,7 +407,7 @@ def make_row(row: dict) -> PositionRow:
     if row["crit_age"]:
         reasons.append(_("open more than %(hours)s h") % {"hours": settings.POSITION_CRITICAL_HOURS})
     if row["crit_amount"]:
-        reasons.append(_("≥ %(usd)s USD") % {"usd": money.fmt(settings.POSITION_CRITICAL_USD)})
+        reasons.append(_("≥ %(usd)s USD") % {"usd": display.money(settings.POSITION_CRITICAL_USD)})
     return PositionRow(
         id=row["id"],
         code=row["code"],
@@ -411,7 +420,7 @@ def make_row(row: dict) -> PositionRow:
         status=row["status"],
         status_label=status_label(row["status"]),
         created_at=row["created_at"],
-        trader=user_name(row, "trader"),
+        trader=user_display_name(row, "trader"),
         critical=bool(row["critical"]),
         critical_reason="; ".join(str(r) for r in reasons),
     )

@@ -2,7 +2,7 @@
 
 from django import template
 
-from qoricash import money
+from qoricash import display
 
 register = template.Library()
 
@@ -10,23 +10,19 @@ register = template.Library()
 @register.filter
 def amount(value):
     """Two decimals with thousands separators; '—' for nothing."""
-    if value is None or value == "":
-        return "—"
-    return money.fmt(value)
+    return display.money(value)
 
 
 @register.filter
 def rate4(value):
-    if value is None or value == "":
-        return "—"
-    return money.fmt(value, places=4)
+    return display.rate(value)
 
 
 @register.filter
 def signed_amount(value):
     if value is None:
         return "—"
-    text = money.fmt(value)
+    text = display.money(value)
     return text if text.startswith("-") or value == 0 else f"+{text}"
 
 

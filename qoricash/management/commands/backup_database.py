@@ -53,7 +53,8 @@ class Command(BaseCommand):
             )
         folder = Path(dir)
         folder.mkdir(parents=True, exist_ok=True)
-        stamp = timezone.localtime().strftime("%Y%m%d_%H%M%S")
+        # A file name, not a display: sortable and free of characters file systems refuse.
+        stamp = f"{timezone.localtime():%Y%m%d_%H%M%S}"
         target = folder / f"{PREFIX}{stamp}{SUFFIX}"
         db = settings.DATABASES["default"]
         env = {"PGPASSWORD": str(db.get("PASSWORD") or ""), "PATH": "/usr/bin:/bin:/usr/local/bin"}

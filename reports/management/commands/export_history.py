@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from operations.models import Operation, OperationStatus
-from qoricash import money
+from qoricash import display
 from reports import excel, services
 from reports.audit_actions import ReportAction
 
@@ -109,8 +109,8 @@ class Command(BaseCommand):
                 )
                 % {
                     "count": f"{totals['count']:,}",
-                    "usd": money.fmt(totals["usd"]),
-                    "pen": money.fmt(totals["pen"]),
+                    "usd": display.money(totals["usd"]),
+                    "pen": display.money(totals["pen"]),
                     "cancelled": f"{totals['cancelled']['count']:,}",
                 }
             )
