@@ -280,39 +280,3 @@ def render_markdown(site=None) -> str:
 
 def _placeholder_kwargs(kwargs):
     return {k: ("999999" if v == "<id>" else v) for k, v in kwargs.items()}
-
-
-# --- Custom admin URLs of the clients app, until it declares them from its own registry --------------
-# POST-only buttons are requested with GET and must answer 405 to everybody; their permission is
-# asserted by the app's own tests.
-rule(
-    "clients_client_activate",
-    ("clients.activate_client",),
-    model="clients.client",
-    ok=405,
-    denied=405,
-    label="activar (botón, solo POST)",
-    group="clients.Client",
-)
-rule(
-    "clients_client_deactivate",
-    ("clients.activate_client",),
-    model="clients.client",
-    ok=405,
-    denied=405,
-    label="desactivar (botón, solo POST)",
-    group="clients.Client",
-)
-rule(
-    "clients_client_reassign",
-    ("clients.reassign_client",),
-    model="clients.client",
-    label="reasignar un cliente",
-    group="clients.Client",
-)
-rule(
-    "clients_client_reassign_portfolio",
-    ("clients.reassign_client",),
-    label="reasignar una cartera completa",
-    group="clients.Client",
-)

@@ -30,26 +30,9 @@ _VIEW_ONLY_COMMON = {
     "operations.view_housebankaccount",
 }
 
-# Defaults of the clients and operations apps, until they register them from their own registry.
+# Defaults of the operations app, until it registers them from its own registry.
 _LEGACY_DEFAULTS: dict[str, set[str]] = {
     MASTER: {
-        # Clients.
-        "clients.view_client",
-        "clients.add_client",
-        "clients.change_client",
-        "clients.change_client_profile",
-        "clients.activate_client",
-        "clients.view_all_clients",
-        "clients.view_full_accounts",
-        "clients.reassign_client",
-        "clients.import_client",
-        "clients.export_client",
-        "clients.view_bankaccount",
-        "clients.add_bankaccount",
-        "clients.change_bankaccount",
-        "clients.view_clientdocument",
-        "clients.add_clientdocument",
-        "clients.view_clientreassignment",
         # Rates, house accounts, operations.
         "operations.view_exchangerate",
         "operations.add_exchangerate",
@@ -70,18 +53,6 @@ _LEGACY_DEFAULTS: dict[str, set[str]] = {
         "operations.view_operationevent",
     },
     OPERADOR: {
-        "clients.view_client",
-        "clients.add_client",
-        "clients.change_client",
-        "clients.change_client_profile",
-        "clients.activate_client",
-        "clients.view_all_clients",
-        "clients.view_full_accounts",
-        "clients.view_bankaccount",
-        "clients.add_bankaccount",
-        "clients.change_bankaccount",
-        "clients.view_clientdocument",
-        "clients.add_clientdocument",
         "operations.view_operation",
         "operations.change_operation",
         "operations.view_all_operations",
@@ -94,14 +65,6 @@ _LEGACY_DEFAULTS: dict[str, set[str]] = {
         *_VIEW_ONLY_COMMON,
     },
     TRADER: {
-        "clients.view_client",
-        "clients.add_client",
-        "clients.change_client",
-        "clients.view_bankaccount",
-        "clients.add_bankaccount",
-        "clients.change_bankaccount",
-        "clients.view_clientdocument",
-        "clients.add_clientdocument",
         "operations.view_operation",
         "operations.add_operation",
         "operations.change_operation",

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +24,7 @@ from import_export.formats import base_formats
 from import_export.forms import ExportForm
 from import_export.results import RowResult
 
-from clients import services
+from clients import policy, services
 from clients.forms import (
     BankAccountInlineForm,
     BankAccountInlineFormSet,
@@ -42,6 +42,8 @@ from clients.resources import (
     StyledXLSX,
 )
 from qoricash import context as request_context
+from qoricash import display
+from qoricash.admin_services import ServiceAdminMixin
 from qoricash.downloads import private_file_link
 
 logger = logging.getLogger(__name__)
@@ -58,33 +60,19 @@ def error_text(exc):
     return str(exc) or str(_("You are not allowed to do this."))
 
 
-def user_display(user):
-    """A user as a plain name, or a link to its page for whoever may open it (accounts.view_user).
+def user_link(user):
+    """A person by `display_name`, linked to its page only for whoever may open it (accounts.view_user).
 
     A link to the user admin would be a 403 for most staff. Read-only admin fields get only the
     object, so the viewer comes from the request context (qoricash.context, set by the middleware);
     without one, plain text.
     """
     if user is None:
-        return "—"
+        return display.EMPTY
     viewer = request_context.get().user
-    if viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.has_perm("accounts.view_user"):
-        try:
-            url = reverse("admin:accounts_user_change", args=[user.pk])
-        except NoReverseMatch:
-            return str(user)
-        return format_html('<a href="{}">{}</a>', url, user)
-    return str(user)
-
-
-def human_size(size):
-    if size is None:
-        return "—"
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / 1048576:.1f} MB"
+    if viewer is None or not getattr(viewer, "is_authenticated", False) or not viewer.has_perm("accounts.view_user"):
+        return user.display_name
+    return format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[user.pk]), user.display_name)
 
 
 # --- Inlines ------------------------------------------------------------------------------------
@@ -130,11 +118,11 @@ class ClientDocumentInline(admin.TabularInline):
 
     @admin.display(description=_("size"))
     def file_size(self, obj):
-        return human_size(obj.size)
+        return display.filesize(obj.size)
 
     @admin.display(description=_("uploaded by"))
     def uploaded_by_name(self, obj):
-        return user_display(obj.uploaded_by)
+        return user_link(obj.uploaded_by)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -180,15 +168,15 @@ class ClientReassignmentInline(admin.TabularInline):
 
     @admin.display(description=_("from"))
     def from_name(self, obj):
-        return user_display(obj.from_owner)
+        return user_link(obj.from_owner)
 
     @admin.display(description=_("to"))
     def to_name(self, obj):
-        return user_display(obj.to_owner)
+        return user_link(obj.to_owner)
 
     @admin.display(description=_("by"))
     def by_name(self, obj):
-        return user_display(obj.by)
+        return user_link(obj.by)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("from_owner", "to_owner", "by")
@@ -209,7 +197,7 @@ class OwnerFilter(admin.SimpleListFilter):
     parameter_name = "owner"
 
     def lookups(self, request, model_admin):
-        return [(u.pk, str(u)) for u in services.portfolio_owners()]
+        return [(u.pk, str(u)) for u in Client.objects.owners()]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -236,7 +224,7 @@ COMPANY_FIELDSET = (
 
 
 @admin.register(Client)
-class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
+class ClientAdmin(ServiceAdminMixin, ImportExportMixin, admin.ModelAdmin):
     form = ClientAdminForm
     inlines = [BankAccountInline, ClientDocumentInline, ClientDocumentUploadInline, ClientReassignmentInline]
     list_display = (
@@ -306,23 +294,23 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
 
     @admin.display(description=_("account executive"), ordering="owner__username")
     def executive(self, obj):
-        return obj.owner.get_full_name() or obj.owner.get_username()
+        return obj.owner.display_name
 
     @admin.display(description=_("account executive"))
     def owner_name(self, obj):
-        return user_display(obj.owner)
+        return user_link(obj.owner)
 
     @admin.display(description=_("created by"))
     def created_by_name(self, obj):
-        return user_display(obj.created_by)
+        return user_link(obj.created_by)
 
     @admin.display(description=_("status changed by"))
     def status_changed_by_name(self, obj):
-        return user_display(obj.status_changed_by)
+        return user_link(obj.status_changed_by)
 
     @admin.display(description=_("registered at"), ordering="created_at")
     def registered(self, obj):
-        return timezone.localtime(obj.created_at).strftime("%d/%m/%Y")
+        return display.date(obj.created_at)
 
     @admin.display(description=_("operations"), ordering="operation_count")
     def operation_count(self, obj):
@@ -396,9 +384,9 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        editable = set(services.editable_fields(request.user))
-        locked = [f for f in services.PROFILE_FIELDS + services.CONTACT_FIELDS if f not in editable]
-        return (*services.IMMUTABLE_FIELDS, *SYSTEM_FIELDS, *locked)
+        editable = set(policy.editable_fields(request.user))
+        locked = [f for f in policy.PROFILE_FIELDS + policy.CONTACT_FIELDS if f not in editable]
+        return (*policy.IMMUTABLE_FIELDS, *SYSTEM_FIELDS, *locked)
 
     def get_changeform_initial_data(self, request):
         initial = {"document_type": "DNI", **super().get_changeform_initial_data(request)}
@@ -411,44 +399,29 @@ class ClientAdmin(ImportExportMixin, admin.ModelAdmin):
         if "owner" in form.base_fields:
             # Portfolio holders, plus the registering user itself (the default).
             owners = get_user_model().objects.filter(
-                Q(pk__in=services.owner_candidates().values("pk")) | Q(pk=request.user.pk)
+                Q(pk__in=policy.owner_candidates().values("pk")) | Q(pk=request.user.pk)
             )
             form.base_fields["owner"].queryset = owners.order_by("first_name", "last_name", "username")
         return form
 
     # --- saving through the services ---
-    def save_model(self, request, obj, form, change):
-        """Saved in save_related, with the inlines, through one service call."""
-
-    def save_related(self, request, form, formsets, change):
+    def save_via_service(self, request, form, formsets, change):
         accounts_fs = next((fs for fs in formsets if isinstance(fs, BankAccountInlineFormSet)), None)
         upload_fs = next((fs for fs in formsets if issubclass(fs.form, ClientDocumentUploadForm)), None)
         accounts = accounts_fs.changed_accounts() if accounts_fs is not None else []
         documents = [f.instance for f in upload_fs.forms if f.has_changed()] if upload_fs is not None else []
-        client = form.instance
-        if not change:
-            if client.owner_id is None:
-                client.owner = request.user
-            services.register_client(client, by=request.user, accounts=accounts, documents=documents)
-        else:
-            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
-            services.update_client(client, changes, by=request.user, accounts=accounts, documents=documents)
         for fs in formsets:
             # What construct_change_message() reads after a normal formset.save().
             fs.new_objects = [f.instance for f in fs.extra_forms if f.has_changed()]
             fs.changed_objects = [(f.instance, f.changed_data) for f in fs.initial_forms if f.has_changed()]
             fs.deleted_objects = []
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except (ValidationError, PermissionDenied) as exc:
-            # The forms check the same rules first; this is a race or a rule only the service sees.
-            # The transaction was rolled back: nothing was saved.
-            if request.method != "POST":
-                raise
-            messages.error(request, _("Nothing was saved: %(error)s") % {"error": error_text(exc)})
-            return HttpResponseRedirect(request.get_full_path())
+        client = form.instance
+        if not change:
+            if client.owner_id is None:
+                client.owner = request.user
+            return services.register_client(client, by=request.user, accounts=accounts, documents=documents)
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        return services.update_client(client, changes, by=request.user, accounts=accounts, documents=documents)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         user = request.user

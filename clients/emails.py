@@ -42,7 +42,7 @@ def _context(client):
         "document_type": client.get_document_type_display(),
         "masked_document": client.masked_document,
         "accounts": [masked_account(a) for a in client.accounts.filter(is_active=True)],
-        "executive_name": owner.get_full_name() or owner.username,
+        "executive_name": owner.display_name,
         "executive_email": owner.email,
         "client_email": client.email,
     }

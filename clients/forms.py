@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from import_export.forms import ImportForm
 
-from clients import services
+from clients import policy
 from clients.models import BankAccount, Client, ClientDocument, account_set_errors
 from clients.validators import mask
 
@@ -39,7 +39,7 @@ class ErrorsOnHiddenFieldsMixin:
 class ClientAdminForm(ErrorsOnHiddenFieldsMixin, forms.ModelForm):
     class Meta:
         model = Client
-        fields = (*services.REGISTRATION_FIELDS, "owner")
+        fields = (*policy.REGISTRATION_FIELDS, "owner")
         widgets = {
             "phones": forms.TextInput(attrs={"placeholder": "987654321; 014445555", "size": 40}),
             "cc_emails": forms.TextInput(attrs={"placeholder": "finanzas@empresa.pe; gerencia@empresa.pe", "size": 60}),
@@ -135,22 +135,22 @@ class ClientImportForm(ImportForm):
 class ReassignForm(forms.Form):
     to_owner = forms.ModelChoiceField(
         label=_("New account executive"),
-        queryset=services.owner_candidates(),
+        queryset=policy.owner_candidates(),
         help_text=_("Only active traders can hold a portfolio."),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_owner"].queryset = services.owner_candidates()
+        self.fields["to_owner"].queryset = policy.owner_candidates()
 
 
 class PortfolioReassignForm(ReassignForm):
-    from_owner = forms.ModelChoiceField(label=_("Current account executive"), queryset=services.portfolio_owners())
+    from_owner = forms.ModelChoiceField(label=_("Current account executive"), queryset=Client.objects.owners())
     field_order = ["from_owner", "to_owner"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["from_owner"].queryset = services.portfolio_owners()
+        self.fields["from_owner"].queryset = Client.objects.owners()
 
     def clean(self):
         data = super().clean()

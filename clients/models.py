@@ -1,16 +1,18 @@
 import unicodedata
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Length, Substr
-from django.utils import timezone
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from clients import validators
+from clients import hooks, validators
+from clients.constraints import FieldUniqueConstraint
+from qoricash import display
 from qoricash.files import PrivateFile
 
 
@@ -38,32 +40,33 @@ class ClientQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=ClientStatus.ACTIVE)
 
+    def owners(self):
+        """The users owning at least one of these clients (the executive filter, portfolio moves)."""
+        owner_ids = self.order_by().values("owner")
+        return get_user_model().objects.filter(pk__in=owner_ids).order_by("first_name", "last_name", "username")
+
     def with_operation_counts(self, completed=False):
         """Annotate `operation_count` (and `completed_operation_count`) with correlated subqueries.
 
-        The operations app sits above this one, so it is reached only through the reverse relation
-        named "operations" (never imported); without it the counts are 0. Idempotent.
+        The operations come from the app that registered them (clients.hooks); without one the
+        counts are 0. Idempotent.
         """
         wanted = ["operation_count"] + (["completed_operation_count"] if completed else [])
         wanted = [name for name in wanted if name not in self.query.annotations]
         if not wanted:
             return self
-        try:
-            operation_model = self.model._meta.get_field("operations").related_model
-        except FieldDoesNotExist:
+        if hooks.client_operations() is None:
             return self.annotate(**{name: Value(0, output_field=IntegerField()) for name in wanted})
 
-        def count(qs):
-            sub = qs.filter(client=OuterRef("pk")).order_by().values("client").annotate(n=Count("pk")).values("n")
-            return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+        def count(operations):
+            sub = operations.filter(client=OuterRef("pk")).order_by().values("client").annotate(n=Count("pk"))
+            return Coalesce(Subquery(sub.values("n"), output_field=IntegerField()), Value(0))
 
-        base = operation_model._default_manager.all()
-        sources = {"operation_count": base, "completed_operation_count": base.filter(status=OPERATION_COMPLETED)}
-        return self.annotate(**{name: count(sources[name]) for name in wanted})
+        only_completed = {"operation_count": False, "completed_operation_count": True}
+        return self.annotate(
+            **{name: count(hooks.client_operations(completed=only_completed[name])) for name in wanted}
+        )
 
-
-# The operations app's code for a completed operation (its status codes are stable short English codes).
-OPERATION_COMPLETED = "completed"
 
 PERSON_NAME_FIELDS = ("apellido_paterno", "apellido_materno", "nombres")
 # Typed in upper case by staff in the previous system; normalised here so search and display agree.
@@ -208,7 +211,12 @@ class Client(models.Model):
         verbose_name_plural = _("clients")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["document_type", "document_number"], name="uniq_client_document"),
+            FieldUniqueConstraint(
+                fields=["document_type", "document_number"],
+                name="uniq_client_document",
+                field="document_number",
+                violation_error_message=_("A client with %(document_type)s %(document_number)s is already registered."),
+            ),
         ]
         indexes = [
             models.Index(fields=["document_number"], name="client_docnum_idx"),
@@ -266,6 +274,8 @@ class Client(models.Model):
     def normalize(self):
         self.document_number = (self.document_number or "").strip().upper()
         self.legal_rep_document_number = (self.legal_rep_document_number or "").strip().upper()
+        if self.legal_rep_document_number and not self.legal_rep_document_type:
+            self.legal_rep_document_type = DocumentType.DNI
         self.email = (self.email or "").strip().lower()
         self.cc_emails = "; ".join(e.lower() for e in validators.split_list(self.cc_emails))
         self.phones = "; ".join(validators.normalize_phone(p) for p in validators.split_list(self.phones))
@@ -279,57 +289,63 @@ class Client(models.Model):
         super().clean_fields(exclude)
 
     def clean(self):
-        errors = {}
+        """The cross-field rules; the document's uniqueness is the `uniq_client_document` constraint."""
         self.normalize()
-        if self.pk:
-            original = type(self)._default_manager.filter(pk=self.pk).values("document_type", "document_number").first()
-            if original and (original["document_type"], original["document_number"]) != (
-                self.document_type,
-                self.document_number,
-            ):
-                errors["document_number"] = [_("The document type and number cannot be changed after registration.")]
-        if self.document_type not in DocumentType.values or not self.document_number:
-            # A missing or unknown type, or a missing number, is already the field's own error
-            # (clean_fields or the form): "unknown document type" here would only repeat it.
-            pass
-        elif "document_number" not in errors:
-            try:
-                validators.validate_document(self.document_type, self.document_number)
-            except ValidationError as exc:
-                errors["document_number"] = exc.messages
-        if "document_number" not in errors and self.document_type and self.document_number:
-            taken = (
-                type(self)
-                ._default_manager.filter(document_type=self.document_type, document_number=self.document_number)
-                .exclude(pk=self.pk)
-            )
-            if taken.exists():
-                errors["document_number"] = [
-                    _("A client with %(type)s %(number)s is already registered.")
-                    % {"type": self.document_type, "number": self.document_number}
-                ]
-        if self.is_company:
-            if not self.razon_social:
-                errors["razon_social"] = [_("The business name is required for a RUC.")]
-        elif self.document_type:
-            for name in PERSON_NAME_FIELDS:
-                if not getattr(self, name):
-                    errors[name] = [_("This field is required for a natural person.")]
-        if self.legal_rep_document_number:
-            self.legal_rep_document_type = self.legal_rep_document_type or DocumentType.DNI
-            try:
-                validators.validate_document(self.legal_rep_document_type, self.legal_rep_document_number)
-            except ValidationError as exc:
-                errors["legal_rep_document_number"] = exc.messages
-            if not self.legal_rep_name:
-                errors["legal_rep_name"] = [_("Enter the name of the legal representative.")]
-        if self.is_pep:
-            if not self.pep_position:
-                errors["pep_position"] = [_("A PEP needs the position held.")]
-            if not self.pep_entity:
-                errors["pep_entity"] = [_("A PEP needs the entity where the position is held.")]
+        errors = {}
+        for check in (self._document_errors, self._name_errors, self._legal_rep_errors, self._pep_errors):
+            for field, message in check():
+                errors.setdefault(field, []).append(message)
         if errors:
             raise ValidationError(errors)
+
+    def _document_errors(self):
+        if self._document_changed():
+            return [("document_number", _("The document type and number cannot be changed after registration."))]
+        if self.document_type not in DocumentType.values or not self.document_number:
+            # Already the field's own error (clean_fields or the form): saying it twice helps nobody.
+            return []
+        try:
+            validators.validate_document(self.document_type, self.document_number)
+        except ValidationError as exc:
+            return [("document_number", message) for message in exc.messages]
+        return []
+
+    def _document_changed(self):
+        if self.pk is None:
+            return False
+        stored = type(self)._default_manager.filter(pk=self.pk).values_list("document_type", "document_number")
+        original = stored.first()
+        return original is not None and original != (self.document_type, self.document_number)
+
+    def _name_errors(self):
+        if self.is_company:
+            return [] if self.razon_social else [("razon_social", _("The business name is required for a RUC."))]
+        if not self.document_type:
+            return []
+        required = _("This field is required for a natural person.")
+        return [(name, required) for name in PERSON_NAME_FIELDS if not getattr(self, name)]
+
+    def _legal_rep_errors(self):
+        if not self.legal_rep_document_number:
+            return []
+        errors = []
+        try:
+            validators.validate_document(self.legal_rep_document_type, self.legal_rep_document_number)
+        except ValidationError as exc:
+            errors += [("legal_rep_document_number", message) for message in exc.messages]
+        if not self.legal_rep_name:
+            errors.append(("legal_rep_name", _("Enter the name of the legal representative.")))
+        return errors
+
+    def _pep_errors(self):
+        if not self.is_pep:
+            return []
+        errors = []
+        if not self.pep_position:
+            errors.append(("pep_position", _("A PEP needs the position held.")))
+        if not self.pep_entity:
+            errors.append(("pep_entity", _("A PEP needs the entity where the position is held.")))
+        return errors
 
 
 class Bank(models.TextChoices):
@@ -392,10 +408,11 @@ class BankAccount(models.Model):
         verbose_name_plural = _("bank accounts")
         ordering = ["client_id", "currency", "id"]
         constraints = [
-            models.UniqueConstraint(
+            FieldUniqueConstraint(
                 fields=["client", "bank", "account_type", "currency", "number"],
                 condition=Q(is_active=True),
                 name="uniq_active_bank_account",
+                field="number",
                 violation_error_message=_(
                     "This account is already registered and active for the client (same bank, type, currency "
                     "and number)."
@@ -544,9 +561,9 @@ class ClientDocument(PrivateFile):
         ordering = ["client_id", "kind", "-uploaded_at"]
 
     def __str__(self):
-        return (
-            f"{self.get_kind_display()} ({self.uploaded_at:%d/%m/%Y})" if self.uploaded_at else self.get_kind_display()
-        )
+        if self.uploaded_at is None:
+            return self.get_kind_display()
+        return f"{self.get_kind_display()} ({display.date(self.uploaded_at)})"
 
 
 class ClientReassignment(models.Model):
@@ -570,13 +587,8 @@ class ClientReassignment(models.Model):
 
     def __str__(self):
         # "De Tania Rojas a Luis Paredes, 27/11/2026 17:40" (callers select_related the users).
-        when = timezone.localtime(self.at).strftime("%d/%m/%Y %H:%M") if self.at else ""
         text = gettext("From %(old)s to %(new)s") % {
-            "old": _person(self.from_owner),
-            "new": _person(self.to_owner),
+            "old": self.from_owner.display_name,
+            "new": self.to_owner.display_name,
         }
-        return f"{text}, {when}" if when else text
-
-
-def _person(user):
-    return (user.get_full_name() or user.get_username()) if user is not None else "—"
+        return f"{text}, {display.datetime(self.at)}" if self.at else text

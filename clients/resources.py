@@ -17,7 +17,6 @@ import unicodedata
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from import_export import fields, resources, widgets
@@ -25,6 +24,7 @@ from import_export.formats import base_formats
 from import_export.resources import Diff
 
 from clients import services
+from clients.audit_actions import ClientAction
 from clients.models import (
     AccountType,
     Bank,
@@ -36,7 +36,7 @@ from clients.models import (
     Location,
 )
 from clients.validators import mask
-from qoricash import context
+from qoricash import context, display
 from qoricash.spreadsheet import safe_cell
 
 logger = logging.getLogger(__name__)
@@ -129,10 +129,6 @@ class OwnerWidget(TextWidget):
 
 
 # --- Shared import behaviour --------------------------------------------------------------------
-class ImportProblem(Exception):
-    """A file-level import error shown as its Spanish text (str() of a ValidationError is a list repr)."""
-
-
 def _unexpected_error_message(row_number=None):
     """What the user reads about a failure we did not foresee: Spanish, no internal text."""
     if row_number is None:
@@ -274,19 +270,20 @@ class AllOrNothingImportMixin:
         return result
 
     def handle_import_error(self, result, error, raise_errors=False):
-        """File-level failures (before or after the rows): our Spanish refusals as plain text, anything else logged."""
+        """File-level failures (before or after the rows): our Spanish refusals as they are, anything else logged.
+
+        Every error reaching the page is a ValidationError: the import template shows its messages.
+        """
         if raise_errors:
             return super().handle_import_error(result, error, raise_errors)
-        if isinstance(error, ValidationError):
-            error = ImportProblem(" ".join(error.messages))
-        else:
+        if not isinstance(error, ValidationError):
             logger.exception(
                 "Unexpected error importing a file with %s for %s",
                 type(self).__name__,
                 getattr(self.user, "username", None),
                 exc_info=error,
             )
-            error = ImportProblem(_unexpected_error_message())
+            error = ValidationError(_unexpected_error_message(), code="unexpected")
         return super().handle_import_error(result, error, raise_errors)
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
@@ -414,7 +411,7 @@ class ClientImportResource(AllOrNothingImportMixin, resources.ModelResource):
         instance.status = ClientStatus.INACTIVE
 
     def do_instance_save(self, instance, is_create):
-        services.register_client(instance, by=self.user, accounts=None, notify=False, action="client.imported")
+        services.register_client(instance, by=self.user, accounts=None, notify=False, action=ClientAction.IMPORTED)
 
 
 class BankAccountImportResource(AllOrNothingImportMixin, resources.ModelResource):
@@ -676,7 +673,7 @@ class ClientExportResource(resources.ModelResource):
         return client.owner.get_username()
 
     def dehydrate_created_at(self, client):
-        return timezone.localtime(client.created_at).strftime("%d/%m/%Y %H:%M")
+        return display.datetime(client.created_at)
 
     def dehydrate_status(self, client):
         return client.get_status_display()

@@ -2,29 +2,27 @@
 
 Every function is one business action: it checks the permission, runs in one transaction with the
 rows it changes locked (select_for_update), writes the audit entry and raises a Spanish
-`ValidationError` (bad data or state) or `PermissionDenied` (not allowed) when it refuses.
+`ValidationError` (bad data or state, keyed by field where a field is at fault) or `PermissionDenied`
+(not allowed) when it refuses. The acting user is always the keyword argument `by`.
 
-Decisions (the issue is silent on them):
+Decisions:
 - Every new client starts Inactivo, whoever registers it. Activation is always an explicit review
   step (`activate_client`), so its checks (accounts, identity documents) run exactly once, in one
   place, and its e-mail is sent exactly once.
 - Activation needs at least one identity document (`IDENTITY_KINDS`) and, for a RUC, the Ficha RUC.
-- Who may own a portfolio: an active user who may register clients and is not limited by
-  `view_all_clients` (see `can_own_clients`). With the default roles: Traders, never Operadores.
-  The Master may own the clients it registers itself but is not a reassignment target.
+- Who may hold a portfolio: see clients.policy.
 """
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from accounts import audit
 from clients import emails
+from clients.audit_actions import ClientAction
 from clients.models import (
     BankAccount,
     Client,
@@ -33,79 +31,18 @@ from clients.models import (
     account_set_errors,
     document_errors,
 )
+from clients.policy import (
+    CONTACT_FIELDS,
+    IMMUTABLE_FIELDS,
+    PROFILE_FIELDS,
+    REGISTRATION_FIELDS,
+    can_own_clients,
+    editable_fields,
+)
 from clients.validators import mask
 
-# Which client fields belong to which permission.
-IMMUTABLE_FIELDS = ("document_type", "document_number")
-CONTACT_FIELDS = ("email", "cc_emails", "phones")
-PROFILE_FIELDS = (
-    "apellido_paterno",
-    "apellido_materno",
-    "nombres",
-    "occupation",
-    "razon_social",
-    "contact_person",
-    "legal_rep_name",
-    "legal_rep_document_type",
-    "legal_rep_document_number",
-    "address",
-    "district",
-    "province",
-    "department",
-    "is_pep",
-    "pep_position",
-    "pep_entity",
-)
-REGISTRATION_FIELDS = IMMUTABLE_FIELDS + PROFILE_FIELDS + CONTACT_FIELDS
 ACCOUNT_FIELDS = ("bank", "account_type", "currency", "number", "cci", "location", "is_active")
 ACCOUNT_NUMBER_FIELDS = ("number", "cci")
-
-
-# --- Who may do what ----------------------------------------------------------------------------
-def editable_fields(user):
-    """Client fields `user` may change on an existing client (never the document)."""
-    if not user.has_perm("clients.change_client"):
-        return ()
-    if user.has_perm("clients.change_client_profile"):
-        return CONTACT_FIELDS + PROFILE_FIELDS
-    return CONTACT_FIELDS
-
-
-def can_own_clients(user):
-    """A portfolio holder: active, may register clients, and sees only its own portfolio."""
-    return bool(
-        user is not None
-        and user.is_active
-        and user.has_perm("clients.add_client")
-        and not user.has_perm("clients.view_all_clients")
-    )
-
-
-def owner_candidates():
-    """Users `can_own_clients` accepts, as a queryset (for the reassignment form's choices)."""
-    perms = Permission.objects.filter(content_type__app_label="clients")
-    add = perms.filter(codename="add_client")
-    view_all = perms.filter(codename="view_all_clients")
-    user_model = get_user_model()
-    sees_all = user_model.objects.filter(
-        Q(is_superuser=True) | Q(groups__permissions__in=view_all) | Q(user_permissions__in=view_all)
-    ).values("pk")
-    return (
-        user_model.objects.filter(is_active=True)
-        .filter(Q(groups__permissions__in=add) | Q(user_permissions__in=add))
-        .exclude(pk__in=sees_all)
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-
-
-def portfolio_owners():
-    """Users that currently own at least one client (the "ejecutivo" filter and portfolio moves)."""
-    return (
-        get_user_model()
-        .objects.filter(pk__in=Client.objects.values("owner"))
-        .order_by("first_name", "last_name", "username")
-    )
 
 
 def _require(user, perm, message):
@@ -125,64 +62,22 @@ def _label(model, field):
     return str(model._meta.get_field(field).verbose_name)
 
 
-def _account_repr(account):
-    return f"{account.get_bank_display()} {account.currency} {mask(account.number)}"
-
-
-def _full_clean(instance, exclude=None):
-    instance.full_clean(exclude=exclude)
-
-
-# full_clean() checks the unique rules, but two people saving the same document (or account) at
-# once both pass it; the database constraint then refuses the second insert. Each save runs in its
-# own savepoint, so after the refusal the transaction is still usable to confirm the duplicate and
-# turn it into the same Spanish message full_clean would have given. Any other IntegrityError is a
-# bug and is raised unchanged.
-def _save_new_client(client):
+# full_clean() checks the unique constraints, but two people saving the same document (or account)
+# at once both pass it; the database then refuses the second insert. The save runs in its own
+# savepoint, so after the refusal the transaction is still usable to check the constraints again:
+# they now see the other row and raise the same Spanish message full_clean would have given. Any
+# other IntegrityError is a bug and is raised unchanged.
+def _save_unique(instance):
     try:
         with transaction.atomic():
-            client.save()
+            instance.save()
     except IntegrityError:
-        taken = Client.objects.filter(document_type=client.document_type, document_number=client.document_number)
-        if not taken.exists():
-            raise
-        raise ValidationError(
-            {
-                "document_number": _("A client with %(type)s %(number)s is already registered.")
-                % {"type": client.document_type, "number": client.document_number}
-            },
-            code="duplicate_document",
-        ) from None
-
-
-def _save_account(account):
-    try:
-        with transaction.atomic():
-            account.save()
-    except IntegrityError:
-        twin = BankAccount.objects.filter(
-            client_id=account.client_id,
-            bank=account.bank,
-            account_type=account.account_type,
-            currency=account.currency,
-            number=account.number,
-            is_active=True,
-        ).exclude(pk=account.pk)
-        if not (account.is_active and twin.exists()):
-            raise
-        raise ValidationError(
-            {
-                "number": _(
-                    "This account is already registered and active for the client (same bank, type, currency "
-                    "and number)."
-                )
-            },
-            code="duplicate_account",
-        ) from None
+        instance.validate_constraints()
+        raise
 
 
 # --- Registration -------------------------------------------------------------------------------
-def register_client(client, *, by, accounts=None, documents=(), notify=True, action="client.registered"):
+def register_client(client, *, by, accounts=None, documents=(), notify=True, action=ClientAction.REGISTERED):
     """Save a new client (an unsaved `Client`) with its accounts and documents; it starts Inactivo.
 
     `client.owner` may be preset only by a user with `view_all_clients` and must be someone who
@@ -213,8 +108,8 @@ def register_client(client, *, by, accounts=None, documents=(), notify=True, act
     client.status_changed_by = None
     client.status_changed_at = None
     with transaction.atomic():
-        _full_clean(client)
-        _save_new_client(client)
+        client.full_clean()
+        _save_unique(client)
         audit.record(
             action,
             client,
@@ -224,15 +119,15 @@ def register_client(client, *, by, accounts=None, documents=(), notify=True, act
         if accounts is not None:
             for account in accounts:
                 account.client = client
-                _full_clean(account, exclude=["client"])
+                account.full_clean(exclude=["client"])
             errors = account_set_errors(accounts, complete=True)
             if errors:
                 raise ValidationError(errors, code="account_rules")
             for account in accounts:
-                _save_account(account)
-                audit.record("bank_account.added", account, actor=by, changes=_account_changes(None, account))
+                _save_unique(account)
+                audit.record(ClientAction.ACCOUNT_ADDED, account, actor=by, changes=_account_changes(None, account))
         for document in documents:
-            _add_document(client, document, by)
+            _add_document(client, document, by=by)
         if notify:
             emails.queue(emails.send_registration_received, client.pk)
     return client
@@ -250,13 +145,13 @@ def _account_changes(before, account):
     return out
 
 
-def _add_document(client, document, by):
+def _add_document(client, document, *, by):
     document.client = client
     document.uploaded_by = by
-    _full_clean(document, exclude=["client", "uploaded_by"])
+    document.full_clean(exclude=["client", "uploaded_by"])
     document.save()
     audit.record(
-        "client_document.added",
+        ClientAction.DOCUMENT_UPLOADED,
         document,
         actor=by,
         changes={"kind": [None, document.kind], "file": [None, document.original_name]},
@@ -285,46 +180,43 @@ def update_client(client, changes=None, *, by, accounts=(), documents=()):
         denied = []
         allowed = set(editable_fields(by))
         for field, value in changes.items():
-            if field in IMMUTABLE_FIELDS:
-                if value != getattr(locked, field):
-                    errors[field] = [_("The document type and number cannot be changed after registration.")]
-            elif field not in CONTACT_FIELDS + PROFILE_FIELDS:
+            if field not in IMMUTABLE_FIELDS + CONTACT_FIELDS + PROFILE_FIELDS:
                 errors.setdefault("__all__", []).append(
                     _("The field %(field)s cannot be changed here.") % {"field": field}
                 )
-            elif field not in allowed and value != getattr(locked, field):
-                denied.append(_label(Client, field))
+            elif field in allowed or field in IMMUTABLE_FIELDS or value == getattr(locked, field):
+                setattr(locked, field, value)  # a changed document is refused by Client.clean()
             else:
-                setattr(locked, field, value)
+                denied.append(_label(Client, field))
         if denied:
             raise PermissionDenied(
                 _("You are not allowed to change: %(fields)s.") % {"fields": ", ".join(str(d) for d in denied)}
             )
         if errors:
             raise ValidationError(errors)
-        _full_clean(locked)
+        locked.full_clean()
         client_diff = audit.diff(before, audit.snapshot(locked))
         if client_diff:
             locked.save(update_fields=[*client_diff, "updated_at"])
-            audit.record("client.updated", locked, actor=by, changes=client_diff)
+            audit.record(ClientAction.CHANGED, locked, actor=by, changes=client_diff)
 
         if accounts:
-            _save_accounts(locked, accounts, by)
+            _save_accounts(locked, accounts, by=by)
         for document in documents:
             if not by.has_perm("clients.add_clientdocument"):
                 raise PermissionDenied(_("You are not allowed to upload client documents."))
-            _add_document(locked, document, by)
+            _add_document(locked, document, by=by)
     return locked
 
 
-def _save_accounts(client, accounts, by):
+def _save_accounts(client, accounts, *, by):
     existing = {a.pk: a for a in BankAccount.objects.select_for_update().filter(client=client).order_by("pk")}
     changed, new = [], []
     for account in accounts:
         if account.pk is None:
             _require(by, "clients.add_bankaccount", _("You are not allowed to add bank accounts."))
             account.client = client
-            _full_clean(account, exclude=["client"])
+            account.full_clean(exclude=["client"])
             new.append(account)
             continue
         current = existing.get(account.pk)
@@ -341,7 +233,7 @@ def _save_accounts(client, accounts, by):
             )
         for field in touched:
             setattr(current, field, getattr(account, field))
-        _full_clean(current, exclude=["client"])
+        current.full_clean(exclude=["client"])
         changed.append((before, current))
     result = [a for pk, a in existing.items()] + new
     # Hard rules always; the complete set (2+, PEN and USD) as long as the client is Activo.
@@ -350,11 +242,11 @@ def _save_accounts(client, accounts, by):
         raise ValidationError(errors, code="account_rules")
     # Deactivations and edits first, so an account can be replaced by an identical new one.
     for before, current in changed:
-        _save_account(current)
-        audit.record("bank_account.changed", current, actor=by, changes=_account_changes(before, current))
+        _save_unique(current)
+        audit.record(ClientAction.ACCOUNT_CHANGED, current, actor=by, changes=_account_changes(before, current))
     for account in new:
-        _save_account(account)
-        audit.record("bank_account.added", account, actor=by, changes=_account_changes(None, account))
+        _save_unique(account)
+        audit.record(ClientAction.ACCOUNT_ADDED, account, actor=by, changes=_account_changes(None, account))
     return [c for _b, c in changed] + new
 
 
@@ -363,7 +255,7 @@ def add_bank_account(client, account, *, by):
     with transaction.atomic():
         locked = _lock_client(client, by)
         _require(by, "clients.add_bankaccount", _("You are not allowed to add bank accounts."))
-        _save_accounts(locked, [account], by)
+        _save_accounts(locked, [account], by=by)
     return account
 
 
@@ -393,7 +285,7 @@ def activate_client(client, *, by):
         errors = activation_errors(locked)
         if errors:
             raise ValidationError(errors, code="activation")
-        _set_status(locked, ClientStatus.ACTIVE, by, "client.activated")
+        _set_status(locked, ClientStatus.ACTIVE, by=by, action=ClientAction.ACTIVATED)
         emails.queue(emails.send_account_activated, locked.pk)
     return locked
 
@@ -405,11 +297,11 @@ def deactivate_client(client, *, by, reason=""):
         locked = _lock_client(client, by)
         if not locked.is_active:
             raise ValidationError(_("The client %(client)s is already inactive.") % {"client": locked.display_name})
-        _set_status(locked, ClientStatus.INACTIVE, by, "client.deactivated", reason)
+        _set_status(locked, ClientStatus.INACTIVE, by=by, action=ClientAction.DEACTIVATED, message=reason)
     return locked
 
 
-def _set_status(client, status, by, action, message=""):
+def _set_status(client, status, *, by, action, message=""):
     old = client.status
     client.status = status
     client.status_changed_by = by
@@ -440,7 +332,7 @@ def record_client_export(*, by, rows, params=None, full_accounts=False):
         "accounts": pgettext("account numbers", "full") if full_accounts else pgettext("account numbers", "masked"),
     }
     return audit.record(
-        "client_export",
+        ClientAction.EXPORTED,
         actor=by,
         object_type=Client._meta.label_lower,
         object_repr=_("Clients export"),
@@ -480,7 +372,7 @@ def reassign_clients(clients, to_trader, *, by):
                 ClientReassignment.objects.create(client=client, from_owner=from_owner, to_owner=to_trader, by=by)
             )
             audit.record(
-                "client.reassigned",
+                ClientAction.REASSIGNED,
                 client,
                 actor=by,
                 changes={"owner": [str(from_owner), str(to_trader)]},

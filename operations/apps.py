@@ -8,6 +8,9 @@ class OperationsConfig(AppConfig):
     verbose_name = _("Operations")
 
     def ready(self):
-        from operations import registry
+        from operations import (
+            client_hooks,  # noqa: F401 (registers operations with clients.hooks)
+            registry,
+        )
 
         registry.register()

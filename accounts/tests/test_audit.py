@@ -120,7 +120,7 @@ def test_client_email_edit_shows_old_and_new_in_the_audit_admin(master_client, m
 
     client = ClientFactory(owner=trader, email="old@cliente.pe")
     update_client(client, {"email": "new@cliente.pe"}, by=master)
-    entry = AuditEntry.objects.get(object_type="clients.client", object_id=str(client.pk), action="client.updated")
+    entry = AuditEntry.objects.get(object_type="clients.client", object_id=str(client.pk), action="client.change")
     assert entry.changes["email"] == ["old@cliente.pe", "new@cliente.pe"]
     page = master_client.get(f"/admin/accounts/auditentry/{entry.pk}/change/").content.decode()
     assert "old@cliente.pe" in page and "new@cliente.pe" in page

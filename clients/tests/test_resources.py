@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts.audit import action_label
 from accounts.models import AuditEntry
+from clients.audit_actions import ClientAction
 from clients.models import BankAccount, Client, ClientStatus, Currency
 from clients.resources import BankAccountImportResource, ClientExportResource, ClientImportResource
 from clients.tests.factories import ClientFactory, CompanyFactory, active_client, valid_ruc
@@ -69,7 +70,7 @@ def csv_file(headers, rows, name="cuentas.csv"):
 def test_one_bad_ruc_among_ten_rows_writes_nothing_and_names_the_row(master):
     result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, client_rows(10, bad_row=5)))
     assert Client.objects.count() == 0
-    assert not AuditEntry.objects.filter(action="client.imported").exists()
+    assert not AuditEntry.objects.filter(action=ClientAction.IMPORTED).exists()
     assert [row.number for row in result.invalid_rows] == [6]  # 6th data row = row 7 of the sheet
     assert result.invalid_rows[0].error_dict == {"Número Documento": ["El dígito verificador del RUC no es válido."]}
 
@@ -105,7 +106,7 @@ def test_good_file_imports_inactive_clients_owned_by_the_importer_or_the_named_e
     assert Client.objects.get(document_number="45000000").owner == trader
     assert Client.objects.filter(owner=master).count() == 3
     assert set(Client.objects.values_list("created_by", flat=True)) == {master.pk}
-    assert AuditEntry.objects.filter(action="client.imported").count() == 4
+    assert AuditEntry.objects.filter(action=ClientAction.IMPORTED).count() == 4
 
 
 def test_executive_column_refuses_unknown_users_and_non_holders(master, operador):
@@ -130,7 +131,7 @@ def test_headers_are_matched_without_case_or_accents_and_numeric_dni_gets_its_ze
 def test_missing_required_column_is_a_clear_error(master):
     result = ClientImportResource(user=master).import_data(dataset(["Tipo Documento", "Nombres"], [["DNI", "X"]]))
     assert result.has_errors()
-    assert "Faltan columnas en el archivo: Número Documento, Email." in str(result.base_errors[0].error)
+    assert "Faltan columnas en el archivo: Número Documento, Email." in result.base_errors[0].error.messages
     assert Client.objects.count() == 0
 
 
@@ -342,22 +343,23 @@ def test_each_export_leaves_one_audit_entry_with_rows_filters_and_search(master_
     ClientFactory(owner=trader, apellido_paterno="QUISPE")  # inactive: filtered out
     url = f"{EXPORT}?status__exact=active&q=quispe&o=2"
     assert master_client.get(url).status_code == 200  # the form alone exports nothing
-    assert not AuditEntry.objects.filter(action="client_export").exists()
+    assert not AuditEntry.objects.filter(action=ClientAction.EXPORTED).exists()
 
     response = master_client.post(url, {"format": "0", "resource": "0"})
     assert response.status_code == 200
     assert len(list(export_sheet(response).iter_rows(min_row=2))) == 2
-    entry = AuditEntry.objects.get(action="client_export")
+    entry = AuditEntry.objects.get(action=ClientAction.EXPORTED)
     assert entry.actor == master and entry.object_type == "clients.client"
     assert entry.object_repr == "Exportación de clientes"
-    assert str(action_label("client_export")) == "Clientes exportados"  # the audit list's action column
+    assert str(action_label(ClientAction.EXPORTED)) == "Clientes exportados"  # the audit list's action column
+    assert str(action_label("client_export")) == "Clientes exportados"  # entries written before the rename
     assert entry.message == (
         "Filas: 2. Filtros: status__exact=active. Búsqueda: «quispe». Números de cuenta: completos."
     )
 
     master_client.post(EXPORT, {"format": "0", "resource": "0"})
-    assert AuditEntry.objects.filter(action="client_export").count() == 2
-    last = AuditEntry.objects.filter(action="client_export").latest("id")
+    assert AuditEntry.objects.filter(action=ClientAction.EXPORTED).count() == 2
+    last = AuditEntry.objects.filter(action=ClientAction.EXPORTED).latest("id")
     assert last.message == "Filas: 4. Filtros: ninguno. Búsqueda: ninguna. Números de cuenta: completos."
 
 
@@ -368,7 +370,7 @@ def test_a_traders_export_is_audited_as_masked(trader, client):
     active_client(owner=trader)
     client.force_login(trader)
     client.post(EXPORT, {"format": "0", "resource": "0"})
-    entry = AuditEntry.objects.get(action="client_export")
+    entry = AuditEntry.objects.get(action=ClientAction.EXPORTED)
     assert entry.actor == trader
     assert entry.message.endswith("Números de cuenta: enmascarados.") and entry.message.startswith("Filas: 1.")
 
@@ -433,7 +435,7 @@ def test_unexpected_file_level_failure_is_logged_and_generic(master, monkeypatch
     monkeypatch.setattr(ClientImportResource, "before_import", broken)
     with caplog.at_level("ERROR", logger="clients.resources"):
         result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, client_rows(1)))
-    assert [str(e.error) for e in result.base_errors] == [
+    assert [m for e in result.base_errors for m in e.error.messages] == [
         "El archivo no se pudo importar por un error inesperado. No se guardó nada. "
         "Si vuelve a ocurrir, avise al administrador."
     ]

@@ -9,7 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import AuditEntry
 from accounts.tests.factories import UserFactory
-from clients import services
+from clients import policy, services
+from clients.audit_actions import ClientAction
 from clients.models import (
     AccountType,
     Bank,
@@ -70,11 +71,11 @@ def test_trader_registers_an_inactive_client_in_its_portfolio(trader, django_cap
     assert (client.status, client.owner, client.created_by) == (ClientStatus.INACTIVE, trader, trader)
     assert client.accounts.count() == 2
     assert client.documents.get().uploaded_by == trader
-    entry = AuditEntry.objects.get(action="client.registered")
+    entry = AuditEntry.objects.get(action=ClientAction.REGISTERED)
     assert entry.actor == trader and entry.object_id == str(client.pk)
     assert entry.changes["document_number"] == [None, client.document_number]
-    assert AuditEntry.objects.filter(action="bank_account.added").count() == 2
-    assert AuditEntry.objects.filter(action="client_document.added").count() == 1
+    assert AuditEntry.objects.filter(action=ClientAction.ACCOUNT_ADDED).count() == 2
+    assert AuditEntry.objects.filter(action=ClientAction.DOCUMENT_UPLOADED).count() == 1
     assert len(mail.outbox) == 1
 
 
@@ -125,7 +126,7 @@ def test_trader_changes_contact_data_only(trader):
     services.update_client(client, {"email": "nuevo@correo.pe", "phones": "987654321; 912345678"}, by=trader)
     client.refresh_from_db()
     assert (client.email, client.phones) == ("nuevo@correo.pe", "987654321; 912345678")
-    entry = AuditEntry.objects.get(action="client.updated")
+    entry = AuditEntry.objects.get(action=ClientAction.CHANGED)
     assert entry.changes["phones"] == ["987654321", "987654321; 912345678"]
     with pytest.raises(PermissionDenied) as exc:
         services.update_client(client, {"nombres": "OTRO", "address": "X"}, by=trader)
@@ -184,7 +185,7 @@ def test_accounts_are_deactivated_not_deleted_and_rules_hold_for_active_clients(
     services.update_client(client, by=trader, accounts=[pen, replacement])
     assert client.accounts.count() == 3
     assert client.accounts.filter(is_active=True).count() == 2
-    assert AuditEntry.objects.filter(action="bank_account.changed").get().changes["is_active"] == [True, False]
+    assert AuditEntry.objects.filter(action=ClientAction.ACCOUNT_CHANGED).get().changes["is_active"] == [True, False]
 
 
 def test_trader_cannot_rewrite_a_registered_account_number(trader, operador):
@@ -249,7 +250,7 @@ def test_activation_refused_while_rules_fail_then_succeeds(operador, trader, dja
     client.refresh_from_db()
     assert client.status == ClientStatus.ACTIVE
     assert client.status_changed_by == operador and client.status_changed_at is not None
-    entry = AuditEntry.objects.get(action="client.activated")
+    entry = AuditEntry.objects.get(action=ClientAction.ACTIVATED)
     assert entry.changes == {"status": ["inactive", "active"]} and entry.actor == operador
     assert [m.subject for m in mail.outbox] == ["Cuenta Activada - Bienvenido a QoriCash"]
     with pytest.raises(ValidationError):
@@ -273,7 +274,7 @@ def test_deactivation(operador, trader):
     services.deactivate_client(client, by=operador, reason="Documento vencido")
     client.refresh_from_db()
     assert client.status == ClientStatus.INACTIVE and client.status_changed_by == operador
-    assert AuditEntry.objects.get(action="client.deactivated").message == "Documento vencido"
+    assert AuditEntry.objects.get(action=ClientAction.DEACTIVATED).message == "Documento vencido"
     with pytest.raises(ValidationError):
         services.deactivate_client(client, by=operador)
     with pytest.raises(PermissionDenied):
@@ -309,7 +310,7 @@ def test_reassignment_keeps_history_with_the_previous_owner(master, trader, othe
     assert (history.client, history.from_owner, history.to_owner, history.by) == (a, trader, other_trader, master)
     a.refresh_from_db()
     assert a.owner == other_trader
-    entry = AuditEntry.objects.get(action="client.reassigned")
+    entry = AuditEntry.objects.get(action=ClientAction.REASSIGNED)
     assert entry.changes["owner"] == [str(trader), str(other_trader)]
     assert entry.message == f"De {trader.username} a {other_trader.username}"
 
@@ -320,7 +321,7 @@ def test_reassignment_targets_must_be_active_portfolio_holders(master, trader, o
     for target in (operador, master, inactive):
         with pytest.raises(ValidationError):
             services.reassign_clients([client], target, by=master)
-    assert set(services.owner_candidates()) == {trader, client.owner}
+    assert set(policy.owner_candidates()) == {trader, client.owner}
 
 
 def test_only_holders_of_the_permission_reassign(trader, other_trader, operador):
@@ -345,14 +346,19 @@ def test_whole_portfolio(master, trader, other_trader):
 # --- Races: two people saving the same document or account at once ------------------------------
 def someone_else_saves_first(monkeypatch, make_twin, model):
     """After the service's full_clean passes for a `model` instance, its twin is saved: the race window."""
-    real = services._full_clean
+    real = model.full_clean
+    racing = []
 
-    def clean_then_race(instance, exclude=None):
-        real(instance, exclude)
-        if isinstance(instance, model) and instance.pk is None:
-            make_twin(instance)
+    def clean_then_race(instance, *args, **kwargs):
+        real(instance, *args, **kwargs)
+        if instance.pk is None and not racing:
+            racing.append(instance)
+            try:
+                make_twin(instance)
+            finally:
+                racing.pop()
 
-    monkeypatch.setattr(services, "_full_clean", clean_then_race)
+    monkeypatch.setattr(model, "full_clean", clean_then_race)
 
 
 def test_registration_race_on_the_document_is_a_spanish_error_not_a_500(monkeypatch, trader, other_trader):
@@ -405,7 +411,7 @@ def test_account_race_on_an_existing_client_is_a_spanish_error(monkeypatch, trad
     with pytest.raises(ValidationError) as exc:
         services.add_bank_account(client, account, by=trader)
     assert "ya está registrada y activa" in " ".join(exc.value.messages)
-    assert not AuditEntry.objects.filter(action="bank_account.added").exists()
+    assert not AuditEntry.objects.filter(action=ClientAction.ACCOUNT_ADDED).exists()
 
 
 def test_other_integrity_errors_are_not_disguised_as_duplicates(monkeypatch, trader):
@@ -445,4 +451,4 @@ def test_real_concurrent_registration_on_postgresql(monkeypatch, trader, other_t
         services.register_client(unsaved_client(document_number="45123457"), by=trader, accounts=new_accounts())
     assert exc.value.messages == ["Ya existe un cliente con DNI 45123457."]
     assert Client.objects.get().owner == other_trader  # the first one won; ours left nothing behind
-    assert not AuditEntry.objects.filter(action="client.registered").exists()
+    assert not AuditEntry.objects.filter(action=ClientAction.REGISTERED).exists()

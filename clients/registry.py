@@ -1,0 +1,73 @@
+"""Everything the clients app contributes to the project, declared once (called from ClientsConfig.ready)."""
+
+from accounts import audit, matrix
+from accounts.roles import MASTER, OPERADOR, TRADER, register_defaults
+from clients.audit_actions import LEGACY_CODES, ClientAction
+
+# Every role registers and edits clients in its own portfolio; the review (activation), every
+# portfolio and full account numbers belong to the back office; moving portfolios and bulk files
+# to the Master.
+_PORTFOLIO = {
+    "clients.view_client",
+    "clients.add_client",
+    "clients.change_client",
+    "clients.view_bankaccount",
+    "clients.add_bankaccount",
+    "clients.change_bankaccount",
+    "clients.view_clientdocument",
+    "clients.add_clientdocument",
+}
+_BACK_OFFICE = {
+    "clients.change_client_profile",
+    "clients.activate_client",
+    "clients.view_all_clients",
+    "clients.view_full_accounts",
+}
+_MASTER_ONLY = {
+    "clients.reassign_client",
+    "clients.import_client",
+    "clients.export_client",
+    "clients.view_clientreassignment",
+}
+
+
+def register():
+    register_defaults(MASTER, _PORTFOLIO | _BACK_OFFICE | _MASTER_ONLY)
+    register_defaults(OPERADOR, _PORTFOLIO | _BACK_OFFICE)
+    register_defaults(TRADER, _PORTFOLIO)
+
+    audit.register_actions(ClientAction, legacy=LEGACY_CODES)
+
+    # The change page's buttons (ClientAdmin.get_urls). POST-only buttons are requested with GET and
+    # must answer 405 to everybody; their permission is asserted by the clients tests.
+    matrix.rule(
+        "clients_client_activate",
+        ("clients.activate_client",),
+        model="clients.client",
+        ok=405,
+        denied=405,
+        label="activar (botón, solo POST)",
+        group="clients.Client",
+    )
+    matrix.rule(
+        "clients_client_deactivate",
+        ("clients.activate_client",),
+        model="clients.client",
+        ok=405,
+        denied=405,
+        label="desactivar (botón, solo POST)",
+        group="clients.Client",
+    )
+    matrix.rule(
+        "clients_client_reassign",
+        ("clients.reassign_client",),
+        model="clients.client",
+        label="reasignar un cliente",
+        group="clients.Client",
+    )
+    matrix.rule(
+        "clients_client_reassign_portfolio",
+        ("clients.reassign_client",),
+        label="reasignar una cartera completa",
+        group="clients.Client",
+    )
