@@ -69,7 +69,11 @@ def _add_errors(form, errors_by_field):
     for field, errors in errors_by_field.items():
         if field is not None and field not in form.fields:
             field = None
-        form.add_error(field, errors)
+        # On the second run the form's own checks may now find the same problem: say it once.
+        shown = set(form.errors.get(field or NON_FIELD_ERRORS, []))
+        new = [e for e in errors if not shown.intersection(e.messages)]
+        if new:
+            form.add_error(field, new)
 
 
 class ServiceAdminMixin:

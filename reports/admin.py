@@ -1,14 +1,12 @@
 """The TraderGoal admin (report pages, panels and buttons are declared in reports/registry.py)."""
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
+from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 
 from qoricash import display
+from qoricash.admin_services import ServiceAdminMixin
 
 from . import services
 from .models import TraderGoal
@@ -35,7 +33,7 @@ class TraderGoalForm(forms.ModelForm):
 
 
 @admin.register(TraderGoal)
-class TraderGoalAdmin(admin.ModelAdmin):
+class TraderGoalAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = TraderGoalForm
     list_display = ("trader", "period", "goal_display", "achieved_display", "progress_display", "set_by", "updated_at")
     list_filter = ("year", "month")
@@ -69,23 +67,10 @@ class TraderGoalAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        # The rules (permission, eligible trader, fixed trader and month, goal ≥ 0, one per month) are
-        # the service's; the form and the read-only fields above only show them earlier.
-        services.save_trader_goal(obj, request.user, created=not change)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as exc:
-            # The form checks the same rules first; this is a race (the same goal saved twice at once).
-            # The transaction was rolled back: nothing was saved.
-            if request.method != "POST":
-                raise
-            messages.error(
-                request, pgettext("report", "Nothing was saved: %(error)s") % {"error": " ".join(exc.messages)}
-            )
-            return HttpResponseRedirect(request.get_full_path())
+    def save_via_service(self, request, form, formsets, change):
+        # The rules (permission, eligible trader, fixed trader and month, the model's own) are the
+        # service's; the form and the read-only fields above only show them earlier.
+        return services.save_trader_goal(form.instance, by=request.user)
 
     @admin.display(description=_("period"), ordering="year")
     def period(self, obj):

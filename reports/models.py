@@ -1,9 +1,16 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
+
+from qoricash import display
+
+GOAL_NOT_NEGATIVE = pgettext_lazy("report", "The goal cannot be negative.")
+GOAL_NOT_AN_AMOUNT = pgettext_lazy("report", "The goal must be an amount in soles.")
 
 
 class Report(models.Model):
@@ -59,7 +66,13 @@ class TraderGoal(models.Model):
         _("month"), choices=Month.choices, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
     goal_pen = models.DecimalField(
-        _("goal (PEN profit)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+        _("goal (PEN profit)"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.00"), message=GOAL_NOT_NEGATIVE)],
+        error_messages=dict.fromkeys(
+            ("invalid", "null", "blank"), pgettext_lazy("report", "The goal must be an amount in soles.")
+        ),
     )
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("set by"), on_delete=models.PROTECT, related_name="+"
@@ -75,11 +88,25 @@ class TraderGoal(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["trader", "year", "month"], name="uniq_trader_goal"),
             models.CheckConstraint(condition=models.Q(month__gte=1, month__lte=12), name="tradergoal_month_range"),
-            models.CheckConstraint(condition=models.Q(goal_pen__gte=0), name="tradergoal_goal_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(goal_pen__gte=0),
+                name="tradergoal_goal_not_negative",
+                violation_error_message=GOAL_NOT_NEGATIVE,
+            ),
         ]
 
     def __str__(self):
-        return f"{self.trader} {self.month:02d}/{self.year}: S/ {self.goal_pen}"
+        return f"{self.trader} {self.month:02d}/{self.year}: {display.money(self.goal_pen, 'PEN')}"
+
+    def unique_error_message(self, model_class, unique_check):
+        # One goal per trader and month: say which goal exists and what to do, not Django's generic text.
+        if tuple(unique_check) == ("trader", "year", "month"):
+            return ValidationError(
+                pgettext("report", "%(trader)s already has a goal for %(period)s; change that goal instead.")
+                % {"trader": self.trader, "period": self.period_label},
+                code="unique_together",
+            )
+        return super().unique_error_message(model_class, unique_check)
 
     @property
     def period_label(self):

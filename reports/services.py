@@ -50,10 +50,6 @@ NET_FLAT = "NETEADOS"
 _MONEY = DecimalField(max_digits=20, decimal_places=2)
 
 
-class ReportError(ValueError):
-    """Bad report parameters; the message is Spanish and safe to show."""
-
-
 # --- Dates -------------------------------------------------------------------------------------
 
 # Report dates must fall in these years (inclusive). Nothing of ours is dated outside them, and
@@ -96,10 +92,10 @@ def _shown(value) -> str:
 
 
 def check_window(day: dt.date, label: str | None = None):
-    """ReportError unless `day` falls in MIN_YEAR..MAX_YEAR."""
+    """ValidationError (Spanish, safe to show) unless `day` falls in MIN_YEAR..MAX_YEAR."""
     if MIN_YEAR <= day.year <= MAX_YEAR:
         return
-    raise ReportError(
+    raise ValidationError(
         pgettext("report", "%(label)s: %(date)s is outside the years %(min)s to %(max)s.")
         % {
             "label": label or pgettext("report", "Date"),
@@ -114,7 +110,7 @@ def parse_date(value: str, label: str) -> dt.date:
     try:
         day = dt.date.fromisoformat((value or "").strip())
     except ValueError:
-        raise ReportError(
+        raise ValidationError(
             _("%(label)s: “%(value)s” is not a valid date (use YYYY-MM-DD).") % {"label": label, "value": _shown(value)}
         )
     check_window(day, label)
@@ -122,15 +118,15 @@ def parse_date(value: str, label: str) -> dt.date:
 
 
 def check_range(date_from: dt.date, date_to: dt.date, max_days: int | None = None):
-    """ReportError if the period is reversed or, with `max_days`, longer than that many days."""
+    """ValidationError if the period is reversed or, with `max_days`, longer than that many days."""
     if date_from > date_to:
-        raise ReportError(
+        raise ValidationError(
             _("The start date (%(start)s) is after the end date (%(end)s).")
             % {"start": date_from.isoformat(), "end": date_to.isoformat()}
         )
     days = (date_to - date_from).days + 1
     if max_days is not None and days > max_days:
-        raise ReportError(
+        raise ValidationError(
             pgettext(
                 "report",
                 "The period from %(start)s to %(end)s covers %(days)s days; a report covers at most "
@@ -617,55 +613,32 @@ def goal_eligible_traders():
     )
 
 
-def _goal_amount_errors(goal):
-    try:
-        amount = money.to_decimal(goal.goal_pen)
-    except (TypeError, ValueError):
-        return pgettext("report", "The goal must be an amount in soles.")
-    if not amount.is_finite():
-        return pgettext("report", "The goal must be an amount in soles.")
-    if amount < 0:
-        return pgettext("report", "The goal cannot be negative.")
-    return None
-
-
-def _duplicate_goal_error(goal):
-    return ValidationError(
-        pgettext("report", "%(trader)s already has a goal for %(period)s; change that goal instead.")
-        % {"trader": goal.trader, "period": goal.period_label}
-    )
-
-
 @transaction.atomic
-def save_trader_goal(goal, actor, *, created: bool):
-    """Create or change a goal (the amount; trader and month identify it) and audit it.
+def save_trader_goal(goal, *, by):
+    """Create (no pk yet) or change a goal's amount, and audit it.
 
-    The rules live here, whoever calls (the admin form only repeats them for friendlier errors):
+    Who and when are decided here; what a goal is (amount ≥ 0 in soles, year 2020–2100, month 1–12,
+    one per trader and month) is the model's, checked by full_clean():
     - creating needs reports.add_tradergoal, changing reports.change_tradergoal and a goal visible
-      to the actor (TraderGoal.visible_to);
+      to `by` (TraderGoal.visible_to);
     - a new goal's trader must be eligible: goal_eligible_traders(), by permission;
-    - a goal is one trader's one month: trader, year and month never change (only the amount);
-    - the goal is ≥ 0 (and the model's validators: year 2020–2100, month 1–12, 2 decimals);
-    - one goal per trader and month: a duplicate, even a concurrent one, is a ValidationError.
+    - a goal is one trader's one month: trader, year and month never change (only the amount).
     Refusals raise PermissionDenied / ValidationError with a Spanish message; nothing is saved.
     """
     from accounts import audit
 
+    created = goal.pk is None
     perm = "reports.add_tradergoal" if created else "reports.change_tradergoal"
-    if actor is None or not actor.has_perm(perm):
+    if by is None or not by.has_perm(perm):
         raise PermissionDenied(
             pgettext("report", "You are not allowed to set trader goals.")
             if created
             else pgettext("report", "You are not allowed to change trader goals.")
         )
-    amount_error = _goal_amount_errors(goal)
-    if amount_error:
-        raise ValidationError({"goal_pen": amount_error})
-    goal.set_by = actor
-    goal.full_clean(validate_unique=False, validate_constraints=False)  # field validators; converts the values
-
+    goal.set_by = by
     before = {}
     if created:
+        goal.full_clean()
         if not goal_eligible_traders().filter(pk=goal.trader_id).exists():
             raise ValidationError(
                 {
@@ -678,7 +651,7 @@ def save_trader_goal(goal, actor, *, created: bool):
                 }
             )
     else:
-        current = TraderGoal.objects.visible_to(actor).select_for_update().filter(pk=goal.pk).first()
+        current = TraderGoal.objects.visible_to(by).select_for_update().filter(pk=goal.pk).first()
         if current is None:
             raise PermissionDenied(pgettext("report", "This goal does not exist or is not visible to you."))
         if (current.trader_id, current.year, current.month) != (goal.trader_id, goal.year, goal.month):
@@ -689,6 +662,7 @@ def save_trader_goal(goal, actor, *, created: bool):
                     "month, create another goal.",
                 )
             )
+        goal.full_clean()
         before = audit.snapshot(current)
 
     try:
@@ -698,17 +672,14 @@ def save_trader_goal(goal, actor, *, created: bool):
             else:
                 goal.save(update_fields=["goal_pen", "set_by", "updated_at"])
     except IntegrityError:
-        duplicates = TraderGoal.objects.filter(trader_id=goal.trader_id, year=goal.year, month=goal.month)
-        if not created:
-            duplicates = duplicates.exclude(pk=goal.pk)
-        if duplicates.exists():
-            raise _duplicate_goal_error(goal) from None
+        # Another request saved the same trader and month after our check: the model says why.
+        goal.validate_constraints()
         raise
     after = audit.snapshot(goal, fields=("trader", "year", "month", "goal_pen", "set_by"))
     audit.record(
         ReportAction.GOAL_CREATED if created else ReportAction.GOAL_CHANGED,
         goal,
-        actor=actor,
+        actor=by,
         changes=audit.diff(before, after),
     )
     return goal

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models.constants import LOOKUP_SEP
 from django.http import FileResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -63,8 +63,8 @@ def period_from_query(query, today=None):
         if query.get("date"):
             day = services.parse_date(query.get("date"), pgettext("report", "Date"))
             return day, day, None
-    except services.ReportError as exc:
-        return today, today, str(exc)
+    except ValidationError as exc:
+        return today, today, " ".join(exc.messages)
     return today, today, None
 
 

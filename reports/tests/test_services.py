@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 
 from operations.models import Operation, OperationStatus
 from reports import services
@@ -140,7 +141,7 @@ def test_range_and_reversed_range(make_op):
     make_op("buy", "200.00", at=lima(2026, 11, 20, 9))
     p = position(dt.date(2026, 11, 18), dt.date(2026, 11, 20))
     assert p.buy.usd == D("300.00") and not p.is_single_day
-    with pytest.raises(services.ReportError, match="posterior|after"):
+    with pytest.raises(ValidationError, match="posterior|after"):
         position(dt.date(2026, 11, 20), dt.date(2026, 11, 18))
 
 

@@ -5,6 +5,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
@@ -14,8 +15,8 @@ from reports import services
 def parse_date(value, option):
     try:
         return services.parse_date(value, option)
-    except services.ReportError as exc:
-        raise CommandError(str(exc))
+    except ValidationError as exc:
+        raise CommandError(" ".join(exc.messages)) from None
 
 
 def check_output(value):

@@ -3,6 +3,7 @@
 import time
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -40,8 +41,8 @@ class Command(BaseCommand):
         date_to = parse_date(options["date_to"], "--to")
         try:
             services.check_range(date_from, date_to)
-        except services.ReportError as exc:
-            raise CommandError(str(exc))
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
         statuses = [s.strip() for value in options["status"] for s in value.split(",") if s.strip()]
         unknown = sorted(set(statuses) - set(OperationStatus.values))
         if unknown:
