@@ -61,7 +61,8 @@ def error_text(exc):
 
 
 def user_link(user):
-    """A person by `display_name`, linked to its page only for whoever may open it (accounts.view_user).
+    """A staff member as `str(user)` (name and username: two people may share a name), linked to its
+    page only for whoever may open it (accounts.view_user).
 
     A link to the user admin would be a 403 for most staff. Read-only admin fields get only the
     object, so the viewer comes from the request context (qoricash.context, set by the middleware);
@@ -71,8 +72,8 @@ def user_link(user):
         return display.EMPTY
     viewer = request_context.get().user
     if viewer is None or not getattr(viewer, "is_authenticated", False) or not viewer.has_perm("accounts.view_user"):
-        return user.display_name
-    return format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[user.pk]), user.display_name)
+        return str(user)
+    return format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[user.pk]), user)
 
 
 # --- Inlines ------------------------------------------------------------------------------------

@@ -522,7 +522,7 @@ def test_trader_reads_plain_user_names_master_gets_links(trader, operador, maste
     page = logged_in(trader).get(change_url(client)).content.decode()
     assert USER_ADMIN_LINK + f"{trader.pk}/" not in page  # a link there would be a 403 for a Trader
     assert USER_ADMIN_LINK + f"{operador.pk}/" not in page
-    assert trader.display_name in page and operador.display_name in page  # created by, uploaded by, status changed by
+    assert str(trader) in page and str(operador) in page  # created by, uploaded by, status changed by
     page = logged_in(master).get(change_url(client)).content.decode()
     assert f'href="{reverse("admin:accounts_user_change", args=[trader.pk])}"' in page
     assert f'href="{reverse("admin:accounts_user_change", args=[operador.pk])}"' in page
