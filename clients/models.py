@@ -504,12 +504,6 @@ def account_set_errors(accounts, *, complete=True):
     return errors
 
 
-def validate_account_set(accounts, *, complete=True):
-    errors = account_set_errors(accounts, complete=complete)
-    if errors:
-        raise ValidationError(errors, code="account_rules")
-
-
 class DocumentKind(models.TextChoices):
     ID_FRONT = "id_front", _("ID document (front)")
     ID_BACK = "id_back", _("ID document (back)")

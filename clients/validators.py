@@ -16,7 +16,6 @@ _RUC = re.compile(r"[0-9]{11}", re.ASCII)
 _ALNUM = re.compile(r"[A-Z0-9]+", re.ASCII)
 _PHONE = re.compile(r"\+?[0-9]{6,15}", re.ASCII)
 _ACCOUNT = re.compile(r"[0-9-]{6,20}", re.ASCII)
-_ACCOUNT_DIGITS = re.compile(r"[0-9]{6,20}", re.ASCII)
 _CCI = re.compile(r"[0-9]{20}", re.ASCII)
 
 
@@ -103,8 +102,3 @@ def mask(number, visible=4):
 def normalize_account_number(value):
     """Account numbers and CCIs are stored as bare digits: spaces and dashes are dropped."""
     return re.sub(r"[\s\-]", "", value or "")
-
-
-def validate_account_digits(value):
-    if not _ACCOUNT_DIGITS.fullmatch(value or ""):
-        raise ValidationError(_("The account number must have 6 to 20 digits."), code="account")
