@@ -199,6 +199,41 @@ def test_operation_counts_are_subqueries(django_assert_num_queries, trader):
     assert (rows[other.pk].operation_count, rows[other.pk].completed_operation_count) == (0, 0)
 
 
+def test_without_an_operations_app_registered_the_counts_are_zero(monkeypatch, trader):
+    from clients import hooks
+
+    monkeypatch.setattr(hooks, "_client_operations", None)
+    active_client(owner=trader)
+    row = Client.objects.with_operation_counts(completed=True).get()
+    assert (row.operation_count, row.completed_operation_count) == (0, 0)
+
+
+def test_portfolio_owners_are_the_users_holding_clients(trader, other_trader, operador):
+    ClientFactory(owner=trader)
+    ClientFactory(owner=trader)
+    ClientFactory(owner=other_trader)
+    assert list(Client.objects.owners()) == sorted(
+        [trader, other_trader], key=lambda u: (u.first_name, u.last_name, u.username)
+    )
+    assert list(Client.objects.visible_to(trader).owners()) == [trader]
+
+
+def test_an_active_duplicate_account_is_refused_on_its_number(trader):
+    account = BankAccountFactory(client=ClientFactory(owner=trader), number="19112345678012")
+    twin = BankAccountFactory.build(
+        client=account.client,
+        bank=account.bank,
+        account_type=account.account_type,
+        currency=account.currency,
+        number=account.number,
+    )
+    assert errors_of(twin) == {
+        "number": ["Esta cuenta ya está registrada y activa para el cliente (mismo banco, tipo, moneda y número)."]
+    }
+    twin.is_active = False
+    twin.full_clean()  # an inactive twin is history, not a duplicate
+
+
 def test_client_and_account_refuse_arabic_indic_digits(trader):
     arabic = "".join(chr(0x0660 + int(d)) for d in "12345678")  # "12345678" in Arabic-Indic digits
     client = ClientFactory.build(owner=trader, created_by=trader, document_number=arabic)
