@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from operations.models import ExchangeRate, Operation, OperationStatus, OperationType
+from operations.models import Operation, OperationStatus, OperationType
 from qoricash import display, money
 
 from .audit_actions import ReportAction
@@ -545,10 +545,6 @@ def realised_profit(queryset, now=None) -> dict:
         today=_sum("profit_pen", Q(completed_at__gte=today_start)),
         month=_sum("profit_pen", Q()),
     )
-
-
-def current_rate():
-    return ExchangeRate.objects.current()
 
 
 # --- Goals ------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.db.models.constants import LOOKUP_SEP
 from django.http import FileResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -38,13 +38,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _require(request, perm):
     if not request.user.has_perm(perm):
         raise PermissionDenied
-
-
-def _safe_reverse(name, *args):
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def period_from_query(query, today=None):
@@ -115,7 +108,7 @@ def position_view(request):
         messages.error(request, error)
     position = services.compute_position(Operation.objects.visible_to(request.user), date_from, date_to)
     for row in position.buys + position.sells:
-        row.url = _safe_reverse("admin:operations_operation_change", row.id)
+        row.url = reverse("admin:operations_operation_change", args=[row.id])
     can_view_profit = request.user.has_perm("reports.view_profit")
     query = period_query(date_from, date_to)
     services.record_report_access(
@@ -139,7 +132,7 @@ def position_view(request):
         "to_value": date_to.isoformat(),
         "today": today,
         "rows_limit": services.SCREEN_ROWS_PER_SIDE,
-        "history_url": _safe_reverse("admin:operations_operation_changelist"),
+        "history_url": reverse("admin:operations_operation_changelist"),
     }
     return TemplateResponse(request, "reports/position.html", context)
 
@@ -170,27 +163,9 @@ def position_xlsx(request):
 # --- History ----------------------------------------------------------------------------------
 
 
-class _FallbackOperationAdmin(admin.ModelAdmin):
-    """Used only while operations/admin.py has not registered Operation: same filters Django would build."""
-
-    list_filter = ("status", "type", "created_at")
-    search_fields = (
-        "code",
-        "client__document_number",
-        "client__razon_social",
-        "client__apellido_paterno",
-        "client__nombres",
-    )
-    date_hierarchy = "created_at"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
-
-
 def operation_model_admin():
-    """The operations developer's OperationAdmin: the export reuses its filters and search as they are."""
-    model_admin = admin.site._registry.get(Operation)
-    return model_admin if model_admin is not None else _FallbackOperationAdmin(Operation, admin.site)
+    """The operations list's ModelAdmin: the export reuses its filters and search as they are."""
+    return admin.site.get_model_admin(Operation)
 
 
 def changelist_queryset(request):
@@ -288,7 +263,7 @@ def masked_rows(rows, masker):
 
 def _back_to_changelist(request, message):
     messages.error(request, message)
-    return HttpResponseRedirect(_safe_reverse("admin:operations_operation_changelist") or reverse("admin:index"))
+    return HttpResponseRedirect(reverse("admin:operations_operation_changelist"))
 
 
 def history_xlsx(request):
@@ -326,13 +301,6 @@ def history_xlsx(request):
 # --- Dashboard panels (admin.site.register_panel) ----------------------------------------------
 
 
-RATES_PANEL = "operations/panels/rates.html"
-
-
-def _rates_panel_registered():
-    return any(p.template == RATES_PANEL for p in admin.site._panels)
-
-
 def dashboard_panel(request):
     """Today's figures for the house (view_all_operations) or the user's own portfolio."""
     user = request.user
@@ -345,10 +313,8 @@ def dashboard_panel(request):
         "whole_house": user.has_perm("operations.view_all_operations"),
         "figures": services.today_figures(scoped),
         "profit": services.realised_profit(scoped) if user.has_perm("reports.view_profit") else None,
-        # The operations app's own rates panel shows the rate in full; repeat it only when it is absent.
-        "rate": None if _rates_panel_registered() else services.current_rate(),
         "position_url": reverse("admin:reports_position") if user.has_perm("reports.view_position") else None,
-        "operations_url": _safe_reverse("admin:operations_operation_changelist"),
+        "operations_url": reverse("admin:operations_operation_changelist"),
     }
     return ctx
 

@@ -8,11 +8,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.contrib import admin
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from operations.models import Operation, OperationStatus
+from operations.models import OperationStatus
 from reports import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -126,20 +125,10 @@ def test_master_position_today_yesterday_and_both_excel_files(
 
     # History: the "Exportar Excel" button of the operations list, with a search applied.
     target = yesterday_ops[1]
-    if admin.site.is_registered(Operation):
-        page.goto(f"{live_server.url}/admin/operations/operation/?q={target.code}")
-        expect(page.locator("#qc-export-history")).to_be_visible()
-        page.screenshot(path=screenshot_dir / "reports-operations-list.png", full_page=True)
-        trigger = "#qc-export-history"
-    else:  # operations admin not there yet: the same URL the button carries
-        page.evaluate(
-            """url => {
-                const a = Object.assign(document.createElement("a"), {id: "qc-tmp", href: url, textContent: "Excel"});
-                document.querySelector(".qc-toolbar-end").append(a);
-            }""",
-            f"/admin/reports/history.xlsx?q={target.code}",
-        )
-        trigger = "#qc-tmp"
+    page.goto(f"{live_server.url}/admin/operations/operation/?q={target.code}")
+    expect(page.locator("#qc-export-history")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "reports-operations-list.png", full_page=True)
+    trigger = "#qc-export-history"
     with page.expect_download() as info:
         page.click(trigger)
     download = info.value

@@ -18,14 +18,6 @@ pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 11, 20)
 
 
-@pytest.fixture(autouse=True)
-def _plain_changelist(monkeypatch):
-    """These tests check the file, not the operations list: use Django's default list (newest first)."""
-    from django.contrib import admin
-
-    monkeypatch.delitem(admin.site._registry, Operation, raising=False)
-
-
 def load(response):
     assert response.status_code == 200
     return load_workbook(io.BytesIO(b"".join(response.streaming_content)))
@@ -190,9 +182,13 @@ def test_history_workbook_cell_by_cell(master_client, day_ops, operador):
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:N6"
 
     body = [[c.value for c in ws[r]] for r in range(2, 7)]
-    assert [r[0] for r in body] == [day_ops[k].code for k in ("cancelled", "big", "s1", "b2", "b1")]  # newest first
+    # The rows of the operations list, in its order.
+    listed = master_client.get(reverse("admin:operations_operation_changelist")).context["cl"].queryset
+    assert [r[0] for r in body] == [op.code for op in listed]
+    row_of = {r[0]: r for r in body}
+    assert set(row_of) == {day_ops[k].code for k in ("cancelled", "big", "s1", "b2", "b1")}
     s1 = day_ops["s1"]
-    row = body[2]
+    row = row_of[s1.code]
     assert row[1] == "Venta" and row[2] == f"DNI {s1.client.document_number}"
     assert row[3] == s1.client.display_name
     assert row[4:7] == [6000, 3.75, 22500]
@@ -202,7 +198,8 @@ def test_history_workbook_cell_by_cell(master_client, day_ops, operador):
     assert row[10] == dt.datetime(2026, 11, 20, 11, 0) and ws.cell(4, 11).number_format == excel.DATETIME_FORMAT
     assert row[11] == "Ana Pérez" and row[12] == "Ana Pérez"  # executive and operator full names
     assert row[13] == s1.created_by.email
-    assert body[0][9] == "Cancelado" and body[1][12] == "-"  # no operator yet
+    assert row_of[day_ops["cancelled"].code][9] == "Cancelado"
+    assert row_of[day_ops["big"].code][12] == "-"  # no operator yet
 
     assert all(v is None for v in (c.value for c in ws[7]))  # blank row before the totals
     # The totals leave the cancelled sale out (as the position and the dashboard do); it is listed

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib import admin
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -93,10 +92,7 @@ def test_position_hides_profit_without_view_profit(operador_client, acceptance_d
 
 def test_position_links_each_operation_to_its_admin_page(master_client, acceptance_day):
     html = master_client.get(POSITION, {"date": "2026-11-20"}).content.decode()
-    if admin.site.is_registered(Operation):
-        assert reverse("admin:operations_operation_change", args=[acceptance_day[0].pk]) in html
-    else:  # the operations admin is not there yet: plain codes, never a broken link or a 500
-        assert acceptance_day[0].code in html
+    assert reverse("admin:operations_operation_change", args=[acceptance_day[0].pk]) in html
 
 
 def test_position_range_and_bad_dates(master_client, make_op):
@@ -226,11 +222,7 @@ def _filter_data(make_op, trader, other_trader):
     }
 
 
-def test_history_export_uses_the_fallback_changelist_filters_and_search(
-    master_client, make_op, trader, other_trader, monkeypatch
-):
-    """Without the operations admin, the export still honours Django's standard filter/search parameters."""
-    monkeypatch.delitem(admin.site._registry, Operation, raising=False)
+def test_history_export_honours_the_operations_list_filters_and_search(master_client, make_op, trader, other_trader):
     ops = _filter_data(make_op, trader, other_trader)
     response = master_client.get(HISTORY_XLSX, {"status__exact": "completed", "q": "41234567"})
     assert history_codes(response) == [ops["hit2"].code, ops["hit"].code]  # newest first
@@ -240,7 +232,6 @@ def test_history_export_uses_the_fallback_changelist_filters_and_search(
     assert response.status_code == 302  # invalid filter: back to the list with a message, nothing exported
 
 
-@pytest.mark.skipif(not admin.site.is_registered(Operation), reason="the operations admin is not registered yet")
 def test_history_export_matches_the_operations_changelist(master_client, make_op, trader, other_trader):
     """The same querystring selects the same rows, in the same order, as the operations list shows."""
     _filter_data(make_op, trader, other_trader)
@@ -272,7 +263,7 @@ NOT_OFFERED = "Valor de filtro que la lista no ofrece: {}. No se exportó nada; 
 
 def _export_refused(response, message):
     """The export answered with the list and a Spanish message, not with a file."""
-    changelist = views._safe_reverse("admin:operations_operation_changelist") or reverse("admin:index")
+    changelist = reverse("admin:operations_operation_changelist")
     assert response.redirect_chain == [(changelist, 302)]
     assert response.status_code == 200 and "Content-Disposition" not in response
     assert [str(m) for m in response.context["messages"]] == [message]
@@ -303,7 +294,6 @@ def test_history_export_redirects_when_the_changelist_would_show_its_error_page(
     _export_refused(response, "Los filtros de la lista no son válidos; no se exportó nada.")
 
 
-@pytest.mark.skipif(not admin.site.is_registered(Operation), reason="the operations admin is not registered yet")
 def test_history_export_refuses_an_executive_the_list_does_not_offer(
     master_client, make_op, trader, other_trader, operador
 ):
@@ -343,10 +333,7 @@ def test_dashboard_master_sees_house_figures_and_profit(master_client, master, m
     assert today["profit"]["today"] == Decimal("20.00")
     html = response.content.decode()
     assert 'data-figure="profit-today">S/ 20.00<' in html
-    if views._rates_panel_registered():  # operations shows the rate in its own panel: not repeated
-        assert today["rate"] is None and 'id="qc-current-rate"' not in html
-    else:
-        assert today["rate"].sell == Decimal("3.7500") and "Venta 3.7500" in html
+    assert 'id="qc-current-rate"' not in html  # the rate has its own panel (operations): not repeated
 
 
 @time_machine.travel(NOW, tick=False)
