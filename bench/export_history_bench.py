@@ -5,7 +5,7 @@ Loads the rows into a throwaway database (never the project's), then runs the co
 figures into docs/benchmarks.md.
 
     .venv/bin/python bench/export_history_bench.py                 # PostgreSQL database qc_bench
-    .venv/bin/python bench/export_history_bench.py --db sqlite     # /tmp/qc_bench.sqlite3
+    .venv/bin/python bench/export_history_bench.py --db sqlite     # qc_bench.sqlite3 in the temp folder
     .venv/bin/python bench/export_history_bench.py --rows 20000 --keep
     .venv/bin/python bench/export_history_bench.py --reuse --keep     # measure again, same data
 
@@ -17,12 +17,13 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = "postgres://postgres@127.0.0.1:5432/qc_bench"
-SQLITE_PATH = Path("/tmp/qc_bench.sqlite3")
+SQLITE_PATH = Path(tempfile.gettempdir()) / "qc_bench.sqlite3"
 
 
 def recreate_postgres():
@@ -165,7 +166,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--output", default="/tmp/qc_bench_history.xlsx")
+    parser.add_argument("--output", default=str(Path(tempfile.gettempdir()) / "qc_bench_history.xlsx"))
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="measure again on the database kept by --keep")
     parser.add_argument("--load-only", action="store_true", help=argparse.SUPPRESS)

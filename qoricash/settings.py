@@ -253,8 +253,7 @@ LOGGING = {
 
 ADMIN_SITE_TITLE = _("QoriCash Trading")
 
-# --- Security block (issue 6: storage, login rate limiting, sessions, audit) ------------------------
-# Owned by the security work; other blocks above stay as they are. See docs/security.md.
+# --- Security: private storage, login rate limiting, sessions, password links (docs/security.md) ---
 
 # Private file storage. Only STORAGES["default"] selects it (DEFAULT_FILE_STORAGE is gone since
 # Django 5.1 and would be ignored silently). Every backend keeps files private: nothing is ever
