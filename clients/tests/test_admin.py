@@ -243,8 +243,8 @@ def test_documents_link_only_to_the_permission_checked_download(trader_client, t
     assert f'href="{download}"' in content and doc.original_name in content
     assert doc.file.name not in content and "/private-media-not-served/" not in content
     response = trader_client.get(download)
+    # Reading the stream to its end closes the file (the test client closes the response then).
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
-    response.close()  # a streamed file stays open until its response is closed
     theirs = active_client(owner=other_trader).documents.get()
     other = reverse("admin:private_file", kwargs={"kind": "clientdocument", "pk": theirs.pk})
     assert trader_client.get(other).status_code == 404
