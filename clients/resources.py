@@ -15,7 +15,7 @@ import re
 import unicodedata
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -225,7 +225,7 @@ class AllOrNothingImportMixin:
                 return str(field.column_name)
         try:
             return str(self._meta.model._meta.get_field(name).verbose_name).capitalize()
-        except Exception:
+        except FieldDoesNotExist:
             return name
 
     def _rekey(self, error):

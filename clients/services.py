@@ -84,19 +84,9 @@ def register_client(client, *, by, accounts=None, documents=(), notify=True, act
     `can_own_clients`; otherwise the registering user owns it. When `accounts` is a list (the
     admin form) the full account rules apply; the importer passes None and adds them later.
     """
-    _require(by, "clients.add_client", _("You are not allowed to register clients."))
-    if client.pk is not None:
-        raise ValidationError(_("This client is already registered."))
-    owner = client.owner if client.owner_id else by
-    if owner.pk != by.pk:
-        if not by.has_perm("clients.view_all_clients"):
-            raise PermissionDenied(_("You may only register clients in your own portfolio."))
-        if not can_own_clients(owner):
-            raise ValidationError(
-                {"owner": _("%(user)s cannot hold a client portfolio.") % {"user": owner.get_username()}}
-            )
     accounts = None if accounts is None else list(accounts)
     documents = list(documents)
+    owner = _registration_owner(client, by=by)
     if accounts and not by.has_perm("clients.add_bankaccount"):
         raise PermissionDenied(_("You are not allowed to add bank accounts."))
     if documents and not by.has_perm("clients.add_clientdocument"):
@@ -117,20 +107,40 @@ def register_client(client, *, by, accounts=None, documents=(), notify=True, act
             changes={f: [None, getattr(client, f)] for f in (*REGISTRATION_FIELDS, "owner_id") if getattr(client, f)},
         )
         if accounts is not None:
-            for account in accounts:
-                account.client = client
-                account.full_clean(exclude=["client"])
-            errors = account_set_errors(accounts, complete=True)
-            if errors:
-                raise ValidationError(errors, code="account_rules")
-            for account in accounts:
-                _save_unique(account)
-                audit.record(ClientAction.ACCOUNT_ADDED, account, actor=by, changes=_account_changes(None, account))
+            _add_first_accounts(client, accounts, by=by)
         for document in documents:
             _add_document(client, document, by=by)
         if notify:
             emails.queue(emails.send_registration_received, client.pk)
     return client
+
+
+def _registration_owner(client, *, by):
+    """Who will own the new client: `by`, or the preset owner when `by` may place it elsewhere."""
+    _require(by, "clients.add_client", _("You are not allowed to register clients."))
+    if client.pk is not None:
+        raise ValidationError(_("This client is already registered."))
+    owner = client.owner if client.owner_id else by
+    if owner.pk == by.pk:
+        return owner
+    if not by.has_perm("clients.view_all_clients"):
+        raise PermissionDenied(_("You may only register clients in your own portfolio."))
+    if not can_own_clients(owner):
+        raise ValidationError({"owner": _("%(user)s cannot hold a client portfolio.") % {"user": owner.get_username()}})
+    return owner
+
+
+def _add_first_accounts(client, accounts, *, by):
+    """The accounts typed with the registration: each valid, and together the complete set."""
+    for account in accounts:
+        account.client = client
+        account.full_clean(exclude=["client"])
+    errors = account_set_errors(accounts, complete=True)
+    if errors:
+        raise ValidationError(errors, code="account_rules")
+    for account in accounts:
+        _save_unique(account)
+        audit.record(ClientAction.ACCOUNT_ADDED, account, actor=by, changes=_account_changes(None, account))
 
 
 def _account_changes(before, account):
