@@ -7,6 +7,7 @@ from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as DjangoBrowser
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.models import (
     Bank,
@@ -372,7 +373,10 @@ def test_activate_button_refuses_with_reasons_then_activates(
     assert f"El cliente {client.display_name} ahora está Activo." in messages_of(response)
     client.refresh_from_db()
     assert client.status == ClientStatus.ACTIVE and client.status_changed_by.username == "o_operador"
-    assert "Desactivar cliente" in response.content.decode()
+    page = response.content.decode()
+    assert "Desactivar cliente" in page
+    when = timezone.localtime(client.status_changed_at)
+    assert f"último cambio por {client.status_changed_by.display_name} el {when:%d/%m/%Y %H:%M}" in page
 
 
 def test_trader_has_no_review_buttons_and_the_url_refuses(trader_client, trader):
