@@ -50,7 +50,7 @@ def _require(user, perm, message):
         raise PermissionDenied(message)
 
 
-def _lock_client(client, by):
+def _lock_client(client, *, by):
     pk = client.pk if isinstance(client, Client) else client
     locked = Client.objects.visible_to(by).select_for_update().filter(pk=pk).first()
     if locked is None:
@@ -184,7 +184,7 @@ def update_client(client, changes=None, *, by, accounts=(), documents=()):
     accounts = list(accounts)
     documents = list(documents)
     with transaction.atomic():
-        locked = _lock_client(client, by)
+        locked = _lock_client(client, by=by)
         before = audit.snapshot(locked)
         errors = {}
         denied = []
@@ -263,7 +263,7 @@ def _save_accounts(client, accounts, *, by):
 def add_bank_account(client, account, *, by):
     """Add one account (the bank-account importer); hard rules always, the full set if Activo."""
     with transaction.atomic():
-        locked = _lock_client(client, by)
+        locked = _lock_client(client, by=by)
         _require(by, "clients.add_bankaccount", _("You are not allowed to add bank accounts."))
         _save_accounts(locked, [account], by=by)
     return account
@@ -288,7 +288,7 @@ def activate_client(client, *, by):
     """Inactivo → Activo after checking data, accounts and documents; e-mails the client."""
     _require(by, "clients.activate_client", _("You are not allowed to activate clients."))
     with transaction.atomic():
-        locked = _lock_client(client, by)
+        locked = _lock_client(client, by=by)
         if locked.is_active:
             raise ValidationError(_("The client %(client)s is already active.") % {"client": locked.display_name})
         list(BankAccount.objects.select_for_update().filter(client=locked))
@@ -304,7 +304,7 @@ def deactivate_client(client, *, by, reason=""):
     """Activo → Inactivo: the client can no longer trade until it is activated again."""
     _require(by, "clients.activate_client", _("You are not allowed to deactivate clients."))
     with transaction.atomic():
-        locked = _lock_client(client, by)
+        locked = _lock_client(client, by=by)
         if not locked.is_active:
             raise ValidationError(_("The client %(client)s is already inactive.") % {"client": locked.display_name})
         _set_status(locked, ClientStatus.INACTIVE, by=by, action=ClientAction.DEACTIVATED, message=reason)
