@@ -36,6 +36,10 @@ def validate_upload(uploaded):
     """Refuse anything that is not a PDF, JPEG or PNG by content, or that is over the size limit."""
     if uploaded is None:
         return
+    if getattr(uploaded, "_committed", False):
+        # Already stored, so already checked on its way in: re-validating a saved form must not
+        # fetch the file back from the storage (a remote call, and a handle nobody closes).
+        return
     limit = settings.MAX_UPLOAD_SIZE
     if uploaded.size is not None and uploaded.size > limit:
         raise ValidationError(
