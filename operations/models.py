@@ -8,7 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from clients.models import Bank, BankAccount, Client, Currency
 from operations.validators import AmountValidator, RateValidator, amount_messages, rate_messages
-from qoricash import money
+from qoricash import display, money
 from qoricash.files import PrivateFile, private_upload_to, validate_upload
 
 
@@ -18,16 +18,6 @@ def mask_snapshot(snapshot):
 
     head, _sep, number = (snapshot or "").rpartition(" ")
     return f"{head} {mask(number)}" if head else mask(number)
-
-
-def money_label(amount, currency=None):
-    """'US$ 12,345.67' / 'S/ 12,345.67' (thousands separators, like every screen); no symbol if unknown."""
-    if amount is None:
-        return "—"
-    text = money.fmt(amount)
-    if currency is None:
-        return text
-    return f"{'US$' if currency == Currency.USD else 'S/'} {text}"
 
 
 def rate_field(verbose_name):
@@ -469,7 +459,7 @@ class Movement(PrivateFile):
 
     def __str__(self):
         # No words: the admin stores this text untranslated in its history ("S/ 1,234.50 · 12345678").
-        text = money_label(self.amount, self.currency if self.operation_id else None)
+        text = display.money(self.amount, self.currency if self.operation_id else None)
         reference = getattr(self, "bank_reference", "")
         return f"{text} · {reference}" if reference else text
 
