@@ -24,7 +24,6 @@ from import_export.formats import base_formats
 from import_export.resources import Diff
 
 from clients import services
-from clients.audit_actions import ClientAction
 from clients.models import (
     AccountType,
     Bank,
@@ -411,7 +410,7 @@ class ClientImportResource(AllOrNothingImportMixin, resources.ModelResource):
         instance.status = ClientStatus.INACTIVE
 
     def do_instance_save(self, instance, is_create):
-        services.register_client(instance, by=self.user, accounts=None, notify=False, action=ClientAction.IMPORTED)
+        services.import_client(instance, by=self.user)
 
 
 class BankAccountImportResource(AllOrNothingImportMixin, resources.ModelResource):

@@ -77,13 +77,26 @@ def _save_unique(instance):
 
 
 # --- Registration -------------------------------------------------------------------------------
-def register_client(client, *, by, accounts=None, documents=(), notify=True, action=ClientAction.REGISTERED):
+def register_client(client, *, by, accounts=None, documents=()):
     """Save a new client (an unsaved `Client`) with its accounts and documents; it starts Inactivo.
 
     `client.owner` may be preset only by a user with `view_all_clients` and must be someone who
     `can_own_clients`; otherwise the registering user owns it. When `accounts` is a list (the
-    admin form) the full account rules apply; the importer passes None and adds them later.
+    admin form) the full account rules apply. The client is sent the registration e-mail.
     """
+    return _register(
+        client, by=by, accounts=accounts, documents=documents, action=ClientAction.REGISTERED, send_email=True
+    )
+
+
+def import_client(client, *, by):
+    """Register a client read from an import file: its accounts come later (their own file, see
+    `add_bank_account`) and no e-mail is sent (the clients of a migration are already customers).
+    """
+    return _register(client, by=by, accounts=None, documents=(), action=ClientAction.IMPORTED, send_email=False)
+
+
+def _register(client, *, by, accounts, documents, action, send_email):
     accounts = None if accounts is None else list(accounts)
     documents = list(documents)
     owner = _registration_owner(client, by=by)
@@ -110,7 +123,7 @@ def register_client(client, *, by, accounts=None, documents=(), notify=True, act
             _add_first_accounts(client, accounts, by=by)
         for document in documents:
             _add_document(client, document, by=by)
-        if notify:
+        if send_email:
             emails.queue(emails.send_registration_received, client.pk)
     return client
 

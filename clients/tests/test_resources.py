@@ -96,10 +96,16 @@ def test_duplicate_document_in_the_file_or_the_database(master, trader):
     assert Client.objects.count() == 1 and Client.objects.get() == existing
 
 
-def test_good_file_imports_inactive_clients_owned_by_the_importer_or_the_named_executive(master, trader):
+def test_good_file_imports_inactive_clients_owned_by_the_importer_or_the_named_executive(
+    master, trader, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
     headers = [*CLIENT_HEADERS, "Ejecutivo"]
     rows = [row + [trader.username if i == 0 else ""] for i, row in enumerate(client_rows(4))]
-    result = ClientImportResource(user=master).import_data(dataset(headers, rows))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = ClientImportResource(user=master).import_data(dataset(headers, rows))
+    assert mail.outbox == []  # imported clients are existing customers: no registration e-mail
     assert not result.has_errors() and not result.has_validation_errors()
     assert Client.objects.count() == 4
     assert set(Client.objects.values_list("status", flat=True)) == {ClientStatus.INACTIVE}
@@ -377,10 +383,10 @@ def test_a_traders_export_is_audited_as_masked(trader, client):
 
 # --- Unexpected failures during an import -------------------------------------------------------
 def fail_on_the_third_row(monkeypatch):
-    """register_client breaks (a bug, the database...) for the 3rd data row with internal English text."""
+    """import_client breaks (a bug, the database...) for the 3rd data row with internal English text."""
     from clients import services
 
-    real = services.register_client
+    real = services.import_client
     calls = []
 
     def flaky(client, **kwargs):
@@ -389,7 +395,7 @@ def fail_on_the_third_row(monkeypatch):
             raise RuntimeError("internal boom: relation clients_secret does not exist")
         return real(client, **kwargs)
 
-    monkeypatch.setattr(services, "register_client", flaky)
+    monkeypatch.setattr(services, "import_client", flaky)
 
 
 def test_unexpected_row_failure_is_logged_and_shown_in_spanish_with_the_row(master, monkeypatch, caplog):
