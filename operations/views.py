@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -242,10 +242,10 @@ def transition(request, model_admin, object_id, action):
 
 MOVEMENTS = {model.kind(): model for model in (Deposit, Payout)}
 VOIDED_MESSAGES = {
-    Deposit: _lazy("Deposit of %(amount)s voided: it no longer counts for operation %(code)s."),
-    Payout: _lazy("Payout of %(amount)s voided: it no longer counts for operation %(code)s."),
+    Deposit: gettext_lazy("Deposit of %(amount)s voided: it no longer counts for operation %(code)s."),
+    Payout: gettext_lazy("Payout of %(amount)s voided: it no longer counts for operation %(code)s."),
 }
-VOID_LABELS = {Deposit: _lazy("Void deposit"), Payout: _lazy("Void payout")}
+VOID_LABELS = {Deposit: gettext_lazy("Void deposit"), Payout: gettext_lazy("Void payout")}
 
 
 def void_url(row):

@@ -368,10 +368,17 @@ class TestVoucherDownloads:
             reverse("admin:private_file", kwargs={"kind": k, "pk": o.pk})
             for k, o in (("deposit", deposit), ("payout", payout))
         ]
+
+        def status(url):
+            response = client.get(url)
+            response.close()  # a FileResponse holds the file open until closed
+            return response.status_code
+
         client.force_login(trader)
-        assert [client.get(u).status_code for u in urls] == [200, 200]
+        assert [status(u) for u in urls] == [200, 200]
         client.force_login(other_trader)
-        assert [client.get(u).status_code for u in urls] == [404, 404]
+        assert [status(u) for u in urls] == [404, 404]
         client.force_login(operador)
         response = client.get(urls[0])
         assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+        response.close()
