@@ -17,7 +17,6 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts import matrix
 from clients.models import Currency, client_search_filter
 from operations import forms as op_forms
 from operations import policy, services, views
@@ -36,75 +35,6 @@ from operations.views import duration
 from qoricash import context, display
 from qoricash.admin_services import ServiceAdminMixin, row_error_key
 from qoricash.downloads import private_file_link
-
-# --- Index panels and custom views -------------------------------------------------------------------
-admin.site.register_panel("operations/panels/returned.html", views.returned_panel, order=3)
-admin.site.register_panel("operations/panels/queue.html", views.queue_panel, order=5)
-admin.site.register_panel("operations/panels/rates.html", views.rates_panel, order=10)
-admin.site.register_view("operations/queue/", views.queue_fragment, "operations_queue")
-
-# Permission-matrix entries of the custom URLs (accounts.matrix; the standard ones are derived).
-# The matrix's sample operation is Pendiente and belongs to the Trader under test: "send" and "cancel"
-# are open to its trader and to the Master (holders of add_operation by default; ownership is checked
-# too), the other transitions answer 403 to everyone on a Pendiente operation. Status and ownership
-# for every transition are asserted in operations/tests.
-matrix.rule(
-    "operations_queue",
-    ("operations.process_operation", "operations.supervise_operation"),
-    any_perm=True,
-    label="cola del operador (JSON, cada 30 s)",
-    group="operations.Operation",
-)
-matrix.rule(
-    "operations_operation_client_accounts",
-    ("operations.add_operation",),
-    label="cuentas del cliente para el formulario (JSON)",
-    group="operations.Operation",
-)
-for _action, _label in (("send_to_process", "enviar a proceso"), ("cancel", "cancelar")):
-    matrix.rule(
-        "operations_operation_transition",
-        ("operations.add_operation",),
-        model="operations.operation",
-        kwargs={"action": _action},
-        label=f"{_label} (confirmación; POST ejecuta)",
-        group="operations.Operation",
-    )
-for _action, _label in (("return_to_pending", "devolver"), ("complete", "completar"), ("reassign", "reasignar")):
-    matrix.rule(
-        "operations_operation_transition",
-        ("operations.process_operation", "operations.supervise_operation"),
-        any_perm=True,
-        model="operations.operation",
-        kwargs={"action": _action},
-        ok=403,
-        denied=403,
-        label=f"{_label} (solo En proceso: 403 sobre una Pendiente)",
-        group="operations.Operation",
-    )
-
-
-# Voiding a deposit/payout: the matrix's sample rows hang on a Pendiente operation of the Trader under
-# test, so a deposit can be voided by its trader and the Master (holders of add_deposit), and a payout by
-# nobody (only while En proceso: 403 for everyone). Status and ownership are asserted in operations/tests.
-matrix.rule(
-    "operations_operation_void",
-    ("operations.add_deposit",),
-    model="operations.deposit",
-    kwargs={"kind": "deposit"},
-    label="anular un abono (confirmación; POST anula)",
-    group="operations.Operation",
-)
-matrix.rule(
-    "operations_operation_void",
-    ("operations.add_payout",),
-    model="operations.payout",
-    kwargs={"kind": "payout"},
-    ok=403,
-    denied=403,
-    label="anular un pago (solo En proceso: 403 sobre una Pendiente)",
-    group="operations.Operation",
-)
 
 
 def status_badge(op):
