@@ -68,7 +68,7 @@ def _context(op):
     }
 
 
-def _send(kind, op_id):
+def send_operation_email(kind, op_id):
     from operations.models import Operation
 
     try:
@@ -96,14 +96,14 @@ def _send(kind, op_id):
 
 
 def new_operation_on_commit(op_id):
-    transaction.on_commit(lambda: _send("new_operation", op_id))
+    transaction.on_commit(lambda: send_operation_email("new_operation", op_id))
 
 
 def completed_operation_on_commit(op_id):
-    transaction.on_commit(lambda: _send("completed_operation", op_id))
+    transaction.on_commit(lambda: send_operation_email("completed_operation", op_id))
 
 
-def _send_returned(op_id, event_id):
+def send_returned_email(op_id, event_id):
     """Tell the trader (the client's current owner) that the operator returned the operation, and why."""
     from operations.models import OperationEvent
 
@@ -139,4 +139,4 @@ def _send_returned(op_id, event_id):
 
 
 def returned_operation_on_commit(op_id, event_id):
-    transaction.on_commit(lambda: _send_returned(op_id, event_id))
+    transaction.on_commit(lambda: send_returned_email(op_id, event_id))

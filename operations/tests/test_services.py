@@ -1026,7 +1026,7 @@ class TestClientEmailsNameTheCurrentOwner:
         other_trader.save()
         op = reassign_to(make_operation(), other_trader, master)
         assert op.trader == trader
-        assert emails._send("new_operation", op.pk)
+        assert emails.send_operation_email("new_operation", op.pk)
         msg = mail.outbox[-1]
         assert other_trader.email in msg.cc and trader.email not in msg.cc
         assert f"Su ejecutivo: Rosa Quispe ({other_trader.email})." in msg.body
