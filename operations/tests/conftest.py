@@ -71,22 +71,32 @@ def make_operation(rate, trader, client_of_trader):
     return make
 
 
+def register_movement(model, houses, voucher):
+    """(user, op, amount=None, file=True, **fields) -> a `model` row that settles `op`'s side exactly."""
+
+    def do(user, op, amount=None, file=True, **fields):
+        currency = getattr(op, f"client_{model.side}_currency")
+        return services.add_movement(
+            op,
+            model,
+            by=user,
+            amount=amount if amount is not None else getattr(op, f"client_{model.side}_amount"),
+            client_account=op.client.accounts.get(currency=currency),
+            house_account=houses[currency],
+            file=voucher() if file else None,
+            **fields,
+        )
+
+    return do
+
+
 @pytest.fixture
 def fund(houses):
     """fund(user, op): register deposits that add up exactly to what the client sends."""
+    deposit = register_movement(Deposit, houses, pdf)
 
     def do(user, op, amount=None, file=True, reference="OP123456"):
-        account = op.client.accounts.get(currency=op.client_sends_currency)
-        return services.add_movement(
-            op,
-            Deposit,
-            by=user,
-            amount=amount if amount is not None else op.client_sends_amount,
-            client_account=account,
-            house_account=houses[op.client_sends_currency],
-            bank_reference=reference,
-            file=pdf() if file else None,
-        )
+        return deposit(user, op, amount, file, bank_reference=reference)
 
     return do
 
@@ -94,20 +104,7 @@ def fund(houses):
 @pytest.fixture
 def pay(houses):
     """pay(user, op): register a payout that adds up exactly to what the client receives."""
-
-    def do(user, op, amount=None, file=True):
-        account = op.client.accounts.get(currency=op.client_receives_currency)
-        return services.add_movement(
-            op,
-            Payout,
-            by=user,
-            amount=amount if amount is not None else op.client_receives_amount,
-            client_account=account,
-            house_account=houses[op.client_receives_currency],
-            file=png() if file else None,
-        )
-
-    return do
+    return register_movement(Payout, houses, png)
 
 
 @pytest.fixture
