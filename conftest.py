@@ -20,6 +20,34 @@ def _fast_settings(settings, tmp_path):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _close_unread_file_responses(monkeypatch):
+    """Close the files of FileResponses a test did not read to the end.
+
+    Django's test client closes a streamed response only once its content is consumed; a test that
+    checks only the status or the headers would otherwise leave the file open until garbage
+    collection, where its ResourceWarning fails whichever test happens to run then.
+    """
+    from django.http import FileResponse
+
+    opened = []
+    original = FileResponse.__init__
+
+    def tracking(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        # Kept now: the test client then replaces the streaming content (and file_to_stream) with
+        # its own wrapper.
+        if self.file_to_stream is not None:
+            opened.append(self.file_to_stream)
+
+    monkeypatch.setattr(FileResponse, "__init__", tracking)
+    yield
+    # Only the files: response.close() would also send request_finished, which closes the test's
+    # database connection.
+    for file in opened:
+        file.close()
+
+
 @pytest.fixture
 def master(db):
     from accounts.tests.factories import UserFactory

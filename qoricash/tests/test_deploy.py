@@ -154,8 +154,9 @@ def test_production_boot_with_gunicorn_and_whitenoise(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
-    log.seek(0)
-    lines = log.read().splitlines()
+    with log:
+        log.seek(0)
+        lines = log.read().splitlines()
     access = [line for line in lines if '"GET /health/ HTTP/1.0"' in line or '"GET /health/ HTTP/1.1"' in line]
     assert access, lines
     assert "rid=" in access[0] and "rid=-" not in access[0]  # the app's request id is in the access log
