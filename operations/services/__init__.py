@@ -6,12 +6,11 @@ messages. The actor is always the keyword `by=`.
 """
 
 from operations.services.common import parse_id
-from operations.services.creation import create_operation, next_code, prepare_operation, update_amount, update_notes
+from operations.services.creation import create_operation, prepare_operation, update_amount, update_notes
 from operations.services.house_accounts import save_house_account, set_house_accounts_active
 from operations.services.lifecycle import (
     cancel_operation,
     complete_operation,
-    pick_operator,
     reassign_operator,
     return_to_pending,
     send_to_process,
@@ -21,22 +20,18 @@ from operations.services.movements import (
     deposit_problem,
     payout_problem,
     update_movement,
-    validate_movement,
     void_movement,
 )
-from operations.services.rates import check_effective_at, publish_rate
+from operations.services.rates import publish_rate
 
 __all__ = [
     "add_movement",
     "cancel_operation",
-    "check_effective_at",
     "complete_operation",
     "create_operation",
     "deposit_problem",
-    "next_code",
     "parse_id",
     "payout_problem",
-    "pick_operator",
     "prepare_operation",
     "publish_rate",
     "reassign_operator",
@@ -47,6 +42,5 @@ __all__ = [
     "update_amount",
     "update_movement",
     "update_notes",
-    "validate_movement",
     "void_movement",
 ]

@@ -72,13 +72,6 @@ def apply_movement_fields(row, fields):
     return row
 
 
-def validate_movement(op, model, fields, current=None):
-    """What the admin form asks before saving: would these fields be accepted on `op`?"""
-    row = model.objects.get(pk=current.pk) if current is not None and current.pk else model(operation=op)
-    row.operation = op
-    return apply_movement_fields(row, fields)
-
-
 def movement_data(row):
     return {
         "id": row.pk,
