@@ -1,8 +1,9 @@
 """Operations in the admin: rates, house accounts, the operations list, the change form, transitions.
 
-Presentation only. Scoping comes from `Operation.objects.visible_to`; every change goes through
-`operations.services` (creation, amount, notes, deposits, payouts, transitions) and a refusal
-becomes an admin message; nothing here decides a business rule on its own.
+Presentation only. Scoping comes from `Operation.objects.visible_to`, who may edit what from
+`operations.policy`; every change goes through `operations.services` (`save_via_service` of
+ServiceAdminMixin), whose refusal is shown on the form, on the deposit/payout row or on top, with the
+input kept. Nothing here decides a business rule on its own.
 """
 
 from django.conf import settings
