@@ -12,10 +12,9 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
@@ -35,12 +34,7 @@ from clients.forms import (
     ReassignForm,
 )
 from clients.models import BankAccount, Client, ClientDocument, ClientReassignment, client_search_filter
-from clients.resources import (
-    BankAccountImportResource,
-    ClientExportResource,
-    ClientImportResource,
-    StyledXLSX,
-)
+from clients.resources import ClientResource, SpreadsheetCSV, StyledXLSX
 from qoricash import context as request_context
 from qoricash import display
 from qoricash.admin_services import ServiceAdminMixin
@@ -444,6 +438,7 @@ class ClientAdmin(ServiceAdminMixin, ImportExportMixin, admin.ModelAdmin):
             path("<path:object_id>/deactivate/", wrap(self.deactivate_view), name=f"{prefix}_deactivate"),
             path("<path:object_id>/reassign/", wrap(self.reassign_one_view), name=f"{prefix}_reassign"),
             path("reassign-portfolio/", wrap(self.reassign_portfolio_view), name=f"{prefix}_reassign_portfolio"),
+            path("import/template/", wrap(self.import_template_view), name=f"{prefix}_import_template"),
             *super().get_urls(),
         ]
 
@@ -635,16 +630,16 @@ class ClientAdmin(ServiceAdminMixin, ImportExportMixin, admin.ModelAdmin):
         return context_data
 
     def get_import_formats(self):
-        return [base_formats.XLSX, base_formats.CSV]
+        return [base_formats.XLSX, SpreadsheetCSV]
 
     def get_export_formats(self):
         return [StyledXLSX]
 
     def get_import_resource_classes(self, request):
-        return [ClientImportResource, BankAccountImportResource]
+        return [ClientResource]
 
     def get_export_resource_classes(self, request):
-        return [ClientExportResource]
+        return [ClientResource]
 
     def get_import_resource_kwargs(self, request, **kwargs):
         return {"user": request.user}
@@ -664,7 +659,17 @@ class ClientAdmin(ServiceAdminMixin, ImportExportMixin, admin.ModelAdmin):
         return data
 
     def get_export_filename(self, request, queryset, file_format):
-        return f"clientes_qoricash_{timezone.localtime():%Y%m%d_%H%M%S}.{file_format.get_extension()}"
+        return display.download_name(_("Clients"), file_format.get_extension())
+
+    def import_template_view(self, request):
+        """The import template: the columns the import reads and one example row."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        data = StyledXLSX().export_data(ClientResource(user=request.user).template_dataset())
+        response = HttpResponse(data, content_type=StyledXLSX.CONTENT_TYPE)
+        name = display.download_name(_("Clients template"), "xlsx")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():
@@ -680,9 +685,18 @@ class ClientAdmin(ServiceAdminMixin, ImportExportMixin, admin.ModelAdmin):
         return super().process_result(result, request)
 
     def add_success_message(self, result, request):
+        totals = result.totals
         messages.success(
             request,
-            _("Import finished: %(n)d rows saved.") % {"n": result.totals[RowResult.IMPORT_TYPE_NEW]},
+            _("Import finished: %(new)s, %(updated)s, %(skipped)s.")
+            % {
+                "new": ngettext("%d new client", "%d new clients", totals[RowResult.IMPORT_TYPE_NEW])
+                % totals[RowResult.IMPORT_TYPE_NEW],
+                "updated": ngettext("%d updated", "%d updated", totals[RowResult.IMPORT_TYPE_UPDATE])
+                % totals[RowResult.IMPORT_TYPE_UPDATE],
+                "skipped": ngettext("%d unchanged", "%d unchanged", totals[RowResult.IMPORT_TYPE_SKIP])
+                % totals[RowResult.IMPORT_TYPE_SKIP],
+            },
         )
 
     def changelist_view(self, request, extra_context=None):

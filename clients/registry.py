@@ -71,3 +71,9 @@ def register():
         label="reasignar una cartera completa",
         group="clients.Client",
     )
+    matrix.rule(
+        "clients_client_import_template",
+        ("clients.import_client",),
+        label="plantilla de importación",
+        group="clients.Client",
+    )

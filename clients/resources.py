@@ -1,52 +1,56 @@
-"""Import and export of clients with django-import-export (admin: Clientes → Importar / Exportar).
+"""Clients to and from a spreadsheet with django-import-export (admin: Clientes → Importar / Exportar).
 
-- Export: one xlsx sheet "Clientes" with the columns of the previous system (plus "Ejecutivo"),
-  bank accounts masked to their last 4 digits unless the user holds `clients.view_full_accounts`.
-- Import: clients from xlsx/csv (they start Inactivo, owned by the importing user unless an
-  "Ejecutivo" username is given), and their bank accounts from a second file keyed by the client's
-  document number. Each import is all-or-nothing: one bad row and nothing is written; every bad
-  row is listed with its row number. Rows are saved through `clients.services`, so the same rules,
-  permissions and audit entries apply as in the admin forms.
+One resource, one set of columns: the file the export gives imports back as it is.
+- Export: one xlsx sheet "Clientes" with every column the import reads, plus read-only columns
+  (ID, full name, who registered, registration date, status, operation counts) that the import
+  ignores, and the active bank accounts as "Cuenta Bancaria 1…6" cells
+  ("Banco | Tipo | Moneda | Número | CCI | Ubicación"), masked to their last 4 digits unless the user
+  holds `clients.view_full_accounts`.
+- Import: a row whose document is already a client of the user's portfolio updates it
+  (`services.update_client`; an unchanged row is skipped), any other row registers a new client
+  (`services.import_client`, Inactivo, owned by the importer or the "Ejecutivo" given). An account
+  cell equal to an active account (a masked number matches by its last digits) changes nothing; a
+  new one is added. An import never deactivates an account. Unknown or missing columns are refused
+  before any row is read; then the file is all-or-nothing, every bad row listed with its number.
 """
 
+import copy
+import csv
 import io
 import logging
 import re
 import unicodedata
 
+import tablib
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from import_export import fields, resources, widgets
+from import_export import fields, instance_loaders, resources, widgets
 from import_export.formats import base_formats
 from import_export.resources import Diff
 
 from clients import services
-from clients.models import (
-    AccountType,
-    Bank,
-    BankAccount,
-    Client,
-    ClientStatus,
-    Currency,
-    DocumentType,
-    Location,
-)
+from clients.models import AccountType, Bank, BankAccount, Client, ClientStatus, Currency, DocumentType, Location
 from clients.validators import mask
 from qoricash import context, display
-from qoricash.spreadsheet import safe_cell
+from qoricash.spreadsheet import FORMULA_TRIGGERS
 
 logger = logging.getLogger(__name__)
 
-MAX_EXPORTED_ACCOUNTS = BankAccount.MAX_ACTIVE
+MAX_ACCOUNT_COLUMNS = BankAccount.MAX_ACTIVE
+ACCOUNT_PARTS = 6  # bank | type | currency | number | CCI | location
 
 
 def slug(text):
     """'Número Documento' → 'numero_documento': how headers and choice values are compared."""
     text = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def is_masked(number):
+    return "*" in (number or "")
 
 
 # --- Widgets ------------------------------------------------------------------------------------
@@ -69,17 +73,15 @@ class ChoiceWidget(TextWidget):
 
     def __init__(self, choices, aliases=None, label=""):
         super().__init__()
-        self.lookup = {}
         self.labels = dict(choices)
+        self.lookup = {slug(alias): code for alias, code in (aliases or {}).items()}
         for code, text in choices:
             self.lookup[slug(code)] = code
             self.lookup[slug(str(text))] = code
-        for alias, code in (aliases or {}).items():
-            self.lookup[slug(alias)] = code
         self.label = label
 
     def render(self, value, obj=None, **kwargs):
-        # What people read in the preview: "Ahorro", "Lima", "Interbank" (also accepted back by clean()).
+        # What people read: "Ahorro", "Lima", "Interbank" (accepted back by clean()).
         return "" if value in (None, "") else str(self.labels.get(value, value))
 
     def clean(self, value, row=None, **kwargs):
@@ -115,7 +117,7 @@ class YesNoWidget(TextWidget):
 
 
 class OwnerWidget(TextWidget):
-    """The "Ejecutivo" column: a username (empty = the importing user, set by the resource)."""
+    """The "Ejecutivo" column: a username (empty = the importing user for a new client)."""
 
     def clean(self, value, row=None, **kwargs):
         username = super().clean(value)
@@ -126,8 +128,86 @@ class OwnerWidget(TextWidget):
             raise ValueError(_("There is no user '%(username)s'.") % {"username": username})
         return user
 
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else value.get_username()
 
-# --- Shared import behaviour --------------------------------------------------------------------
+
+DOC_TYPE_ALIASES = {
+    "pasaporte": DocumentType.PASSPORT,
+    "passport": DocumentType.PASSPORT,
+    "carnet de extranjeria": DocumentType.CE,
+    "carne de extranjeria": DocumentType.CE,
+}
+DOC_TYPE_LABEL = pgettext_lazy("column", "Document type")
+BANK = ChoiceWidget(Bank.choices, {"banco de credito": Bank.BCP, "nacion": Bank.BN}, pgettext_lazy("column", "Bank"))
+ACCOUNT_TYPE = ChoiceWidget(
+    AccountType.choices,
+    {"ahorro": AccountType.SAVINGS, "ahorros": AccountType.SAVINGS, "corriente": AccountType.CHECKING},
+    pgettext_lazy("column", "Account type"),
+)
+CURRENCY = ChoiceWidget(
+    Currency.choices,
+    {"s/": Currency.PEN, "soles": Currency.PEN, "$": Currency.USD, "us$": Currency.USD, "dolares": Currency.USD},
+    pgettext_lazy("column", "Currency"),
+)
+LOCATION = ChoiceWidget(Location.choices, {"provincia": Location.PROVINCE}, pgettext_lazy("column", "Location"))
+
+
+class AccountCellWidget(TextWidget):
+    """One bank account in one cell: "BCP | Ahorro | PEN | 19112345678012 | 00219111234567801255 | Lima".
+
+    clean() gives an unsaved BankAccount; the cells of the previous system (the first four parts)
+    are accepted too. Numbers are masked on render unless `full_numbers`.
+    """
+
+    def __init__(self, full_numbers=False):
+        super().__init__()
+        self.full_numbers = full_numbers
+
+    def _number(self, number):
+        return number if self.full_numbers or not number else mask(number)
+
+    def render(self, account, obj=None, **kwargs):
+        if account is None:
+            return ""
+        parts = [BANK.render(account.bank), ACCOUNT_TYPE.render(account.account_type), account.currency]
+        parts += [self._number(account.number), self._number(account.cci), LOCATION.render(account.location)]
+        return " | ".join(parts)
+
+    def clean(self, value, row=None, **kwargs):
+        text = super().clean(value)
+        if not text:
+            return None
+        parts = [part.strip() for part in text.split("|")]
+        if not 4 <= len(parts) <= ACCOUNT_PARTS or not parts[3]:
+            raise ValueError(_("Write the account as: bank | type | currency | number | CCI | location."))
+        parts += [""] * (ACCOUNT_PARTS - len(parts))
+        return BankAccount(
+            bank=BANK.clean(parts[0]),
+            account_type=ACCOUNT_TYPE.clean(parts[1]),
+            currency=CURRENCY.clean(parts[2]),
+            number=parts[3].replace(" ", ""),
+            cci=parts[4].replace(" ", ""),
+            location=LOCATION.clean(parts[5]) or Location.LIMA,
+        )
+
+
+def match_account(existing, account):
+    """The active account `account` (read from a cell) stands for, or None for a new one.
+
+    A masked number (****0123, from an export without full numbers) matches by its last digits.
+    """
+    for current in existing:
+        if (current.bank, current.currency) != (account.bank, account.currency):
+            continue
+        if current.number == account.number:
+            return current
+        if is_masked(account.number) and current.number.endswith(account.number.lstrip("*")):
+            return current
+    return None
+
+
+# --- Import behaviour ---------------------------------------------------------------------------
 def _unexpected_error_message(row_number=None):
     """What the user reads about a failure we did not foresee: Spanish, no internal text."""
     if row_number is None:
@@ -146,12 +226,7 @@ def _unexpected_error_message(row_number=None):
 
 
 class PreviewDiff(Diff):
-    """The preview of an import: each new row as people read it, not a diff of stored codes.
-
-    An import only adds rows, so there is nothing to compare with; the library's diff would show
-    internal values (savings, lima, False) underlined as insertions, and nothing for the columns
-    that are not model fields (the client's document on a bank account).
-    """
+    """The preview of an import: each row as people read it (labels, not stored codes)."""
 
     def __init__(self, resource, instance, new):
         self.left = []
@@ -166,7 +241,7 @@ class PreviewDiff(Diff):
 
 
 def _drop_empty_preview_columns(result):
-    """The preview shows only the columns with a value in some row (a clients file may have 22)."""
+    """The preview shows only the columns with a value in some row (a clients file has 30)."""
     rows = [row for row in result.valid_rows() if row.diff]
     if not rows:
         return
@@ -176,149 +251,34 @@ def _drop_empty_preview_columns(result):
         row.diff = [row.diff[i] for i in keep]
 
 
-class AllOrNothingImportMixin:
-    """One transaction for the whole file; one bad row rolls everything back.
+class ClientLoader(instance_loaders.ModelInstanceLoader):
+    """Finds the client by document; a row whose document cells do not read is a new client, so its
+    error is reported once, under its column, with the rest of the row's errors."""
 
-    Errors are keyed by the file's column names (Spanish) rather than model field names, and any
-    refusal from the services (permission or rule) becomes a row error, never a 500.
-    """
-
-    required_columns = ()
-    header_aliases = {}  # slug of another accepted header → field name
-
-    def __init__(self, user=None, **kwargs):
-        super().__init__(**kwargs)
-        self.user = user
-
-    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
-        kwargs["rollback_on_validation_errors"] = True
-        kwargs.pop("collect_failed_rows", None)
-        if self.user is None:
-            self.user = kwargs.get("user")
-        result = super().import_data(
-            dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs
-        )
-        _drop_empty_preview_columns(result)
-        return result
-
-    def get_diff_class(self):
-        return PreviewDiff
-
-    def preview_values(self, instance):
-        """One cell per diff header: a `preview_<field>` method, else the field's widget render."""
-        values = []
-        for field in self.get_import_fields():
-            name = self.get_field_name(field)
-            method = getattr(self, f"preview_{name}", None)
-            if instance is None:
-                values.append("")
-            elif method is not None:
-                values.append(method(instance))
-            else:
-                values.append(field.export(instance))
-        return values
-
-    def _column_for(self, name):
-        for field in self.fields.values():
-            if field.attribute == name or field.column_name == name:
-                return str(field.column_name)
+    def get_instance(self, row):
         try:
-            return str(self._meta.model._meta.get_field(name).verbose_name).capitalize()
-        except FieldDoesNotExist:
-            return name
-
-    def _rekey(self, error):
-        if not hasattr(error, "error_dict"):
-            return ValidationError({NON_FIELD_ERRORS: error.messages})
-        out = {}
-        for name, errors in error.error_dict.items():
-            key = NON_FIELD_ERRORS if name == NON_FIELD_ERRORS else self._column_for(name)
-            out.setdefault(key, []).extend(m for e in errors for m in e.messages)
-        return ValidationError(out)
-
-    def before_import(self, dataset, **kwargs):
-        # Accept headers in any case, with or without accents ("numero documento", "NÚMERO DOCUMENTO").
-        canonical = {slug(f.column_name): str(f.column_name) for f in self.fields.values()}
-        for alias, name in self.header_aliases.items():
-            canonical.setdefault(alias, str(self.fields[name].column_name))
-        dataset.headers = [canonical.get(slug(h), h) for h in (dataset.headers or [])]
-        missing = [str(c) for c in self.required_columns if str(c) not in dataset.headers]
-        if missing:
-            raise ValidationError(_("Missing columns in the file: %(columns)s.") % {"columns": ", ".join(missing)})
-
-    def import_row(self, row, instance_loader, **kwargs):
-        result = super().import_row(row, instance_loader, **kwargs)
-        if result.validation_error is not None:
-            result.validation_error = self._rekey(result.validation_error)
-        elif result.errors:
-            # An unexpected exception (a bug, the database...): the details go to the log, the user
-            # gets a Spanish message with the row number, and the row counts as invalid, so the
-            # whole file is rolled back like for any other bad row.
-            row_number = kwargs.get("row_number")
-            for error in result.errors:
-                logger.exception(
-                    "Unexpected error importing row %s of the file with %s for %s",
-                    None if row_number is None else row_number + 1,
-                    type(self).__name__,
-                    getattr(self.user, "username", None),
-                    exc_info=error.error,
-                )
-            result.errors = []
-            result.import_type = result.IMPORT_TYPE_INVALID
-            result.validation_error = ValidationError({NON_FIELD_ERRORS: [_unexpected_error_message(row_number)]})
-        return result
-
-    def handle_import_error(self, result, error, raise_errors=False):
-        """File-level failures (before or after the rows): our Spanish refusals as they are, anything else logged.
-
-        Every error reaching the page is a ValidationError: the import template shows its messages.
-        """
-        if raise_errors:
-            return super().handle_import_error(result, error, raise_errors)
-        if not isinstance(error, ValidationError):
-            logger.exception(
-                "Unexpected error importing a file with %s for %s",
-                type(self).__name__,
-                getattr(self.user, "username", None),
-                exc_info=error,
-            )
-            error = ValidationError(_unexpected_error_message(), code="unexpected")
-        return super().handle_import_error(result, error, raise_errors)
-
-    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        try:
-            super().validate_instance(instance, import_validation_errors, validate_unique)
-        except ValidationError as exc:
-            raise self._rekey(exc)
-
-    def save_instance(self, instance, is_create, row, **kwargs):
-        try:
-            return super().save_instance(instance, is_create, row, **kwargs)
-        except PermissionDenied as exc:
-            raise ValidationError(str(exc) or _("You are not allowed to do this."))
-        except ValidationError as exc:
-            raise self._rekey(exc)
+            return super().get_instance(row)
+        except ValueError:
+            return None
 
 
 def _column(label, attribute, widget=None, **kwargs):
     return fields.Field(attribute=attribute, column_name=label, widget=widget or TextWidget(), **kwargs)
 
 
-DOC_TYPE_ALIASES = {
-    "pasaporte": DocumentType.PASSPORT,
-    "passport": DocumentType.PASSPORT,
-    "carnet de extranjeria": DocumentType.CE,
-    "carne de extranjeria": DocumentType.CE,
-}
+def _readonly(label, widget=None):
+    return fields.Field(column_name=label, readonly=True, widget=widget or TextWidget())
 
 
-class ClientImportResource(AllOrNothingImportMixin, resources.ModelResource):
+class ClientResource(resources.ModelResource):
+    id = fields.Field(
+        attribute="id", column_name="ID", readonly=True, widget=widgets.IntegerWidget(coerce_to_string=False)
+    )
     document_type = _column(
-        pgettext_lazy("column", "Document type"),
-        "document_type",
-        ChoiceWidget(DocumentType.choices, DOC_TYPE_ALIASES, label=pgettext_lazy("column", "Document type")),
+        DOC_TYPE_LABEL, "document_type", ChoiceWidget(DocumentType.choices, DOC_TYPE_ALIASES, DOC_TYPE_LABEL)
     )
     document_number = _column(pgettext_lazy("column", "Document number"), "document_number")
+    full_name = _readonly(pgettext_lazy("column", "Full name"))
     apellido_paterno = _column(pgettext_lazy("column", "Paternal surname"), "apellido_paterno")
     apellido_materno = _column(pgettext_lazy("column", "Maternal surname"), "apellido_materno")
     nombres = _column(pgettext_lazy("column", "Given names"), "nombres")
@@ -329,9 +289,7 @@ class ClientImportResource(AllOrNothingImportMixin, resources.ModelResource):
     legal_rep_document_type = _column(
         pgettext_lazy("column", "Representative's document type"),
         "legal_rep_document_type",
-        ChoiceWidget(
-            DocumentType.choices, DOC_TYPE_ALIASES, label=pgettext_lazy("column", "Representative's document type")
-        ),
+        ChoiceWidget(DocumentType.choices, DOC_TYPE_ALIASES, pgettext_lazy("column", "Representative's document type")),
     )
     legal_rep_document_number = _column(
         pgettext_lazy("column", "Representative's document number"), "legal_rep_document_number"
@@ -347,29 +305,44 @@ class ClientImportResource(AllOrNothingImportMixin, resources.ModelResource):
     pep_position = _column(pgettext_lazy("column", "PEP position"), "pep_position")
     pep_entity = _column(pgettext_lazy("column", "PEP entity"), "pep_entity")
     owner = _column(pgettext_lazy("column", "Account executive"), "owner", OwnerWidget(), saves_null_values=False)
+    created_by = _readonly(pgettext_lazy("column", "Registered by"))
+    created_at = _readonly(pgettext_lazy("column", "Registration date"))
+    status = _readonly(pgettext_lazy("column", "Status"))
+    operation_count = _readonly(
+        pgettext_lazy("column", "Total operations"), widgets.IntegerWidget(coerce_to_string=False)
+    )
+    completed_operation_count = _readonly(
+        pgettext_lazy("column", "Completed operations"), widgets.IntegerWidget(coerce_to_string=False)
+    )
 
-    required_columns = (document_type.column_name, document_number.column_name, email.column_name)
+    required_columns = ("document_type", "document_number")
     header_aliases = {
         "tipo_de_documento": "document_type",
         "documento": "document_number",
         "numero_de_documento": "document_number",
-        "email": "email",
         "e_mail": "email",
         "correo": "email",
         "correo_electronico": "email",
         "telefono": "phones",
         "telefonos": "phones",
         "direccion": "address",
-        "ejecutivo": "owner",
         "usuario": "owner",
     }
 
     class Meta:
         model = Client
         name = gettext_lazy("Clients")
+        import_id_fields = ("document_type", "document_number")
+        instance_loader_class = ClientLoader
+        skip_unchanged = True
+        report_skipped = True
+        skip_diff = False
+        clean_model_instances = True
         fields = (
+            "id",
             "document_type",
             "document_number",
+            "full_name",
             "apellido_paterno",
             "apellido_materno",
             "nombres",
@@ -390,228 +363,7 @@ class ClientImportResource(AllOrNothingImportMixin, resources.ModelResource):
             "pep_position",
             "pep_entity",
             "owner",
-        )
-        import_order = fields
-        force_init_instance = True  # an import only registers new clients; it never updates one
-        clean_model_instances = True
-        skip_diff = False
-        report_skipped = True
-
-    def before_import_row(self, row, **kwargs):
-        # Excel drops the leading zeros of a numeric DNI cell (01234567 → 1234567): put them back.
-        number = row.get(str(self.fields["document_number"].column_name))
-        doc_type = slug(row.get(str(self.fields["document_type"].column_name)))
-        if isinstance(number, (int, float)) and doc_type == "dni":
-            row[str(self.fields["document_number"].column_name)] = f"{int(number):08d}"
-
-    def after_init_instance(self, instance, new, row, **kwargs):
-        instance.owner = self.user
-        instance.created_by = self.user
-        instance.status = ClientStatus.INACTIVE
-
-    def do_instance_save(self, instance, is_create):
-        services.import_client(instance, by=self.user)
-
-
-class BankAccountImportResource(AllOrNothingImportMixin, resources.ModelResource):
-    client_document_type = _column(
-        pgettext_lazy("column", "Document type"),
-        None,
-        ChoiceWidget(DocumentType.choices, DOC_TYPE_ALIASES, label=pgettext_lazy("column", "Document type")),
-    )
-    client_document_number = _column(pgettext_lazy("column", "Document number"), None)
-    bank = _column(
-        pgettext_lazy("column", "Bank"),
-        "bank",
-        ChoiceWidget(
-            Bank.choices, {"banco de credito": Bank.BCP, "nacion": Bank.BN}, label=pgettext_lazy("column", "Bank")
-        ),
-    )
-    account_type = _column(
-        pgettext_lazy("column", "Account type"),
-        "account_type",
-        ChoiceWidget(
-            AccountType.choices,
-            {"ahorro": AccountType.SAVINGS, "ahorros": AccountType.SAVINGS, "corriente": AccountType.CHECKING},
-            label=pgettext_lazy("column", "Account type"),
-        ),
-    )
-    currency = _column(
-        pgettext_lazy("column", "Currency"),
-        "currency",
-        ChoiceWidget(
-            Currency.choices,
-            {"s/": Currency.PEN, "soles": Currency.PEN, "$": Currency.USD, "dolares": Currency.USD},
-            label=pgettext_lazy("column", "Currency"),
-        ),
-    )
-    number = _column(pgettext_lazy("column", "Account number"), "number")
-    cci = _column(pgettext_lazy("column", "CCI"), "cci")
-    location = _column(
-        pgettext_lazy("column", "Location"),
-        "location",
-        ChoiceWidget(Location.choices, {"provincia": Location.PROVINCE}, label=pgettext_lazy("column", "Location")),
-    )
-
-    required_columns = (
-        client_document_number.column_name,
-        bank.column_name,
-        account_type.column_name,
-        currency.column_name,
-        number.column_name,
-    )
-
-    header_aliases = {
-        "tipo_de_documento": "client_document_type",
-        "documento": "client_document_number",
-        "numero_de_documento": "client_document_number",
-        "ruc": "client_document_number",
-        "dni": "client_document_number",
-        "numero_de_cuenta": "number",
-        "cuenta": "number",
-        "tipo_de_cuenta": "account_type",
-        "origen": "location",
-    }
-
-    class Meta:
-        model = BankAccount
-        name = gettext_lazy("Bank accounts of clients (second file, by document number)")
-        fields = (
-            "client_document_type",
-            "client_document_number",
-            "bank",
-            "account_type",
-            "currency",
-            "number",
-            "cci",
-            "location",
-        )
-        import_order = fields
-        force_init_instance = True
-        clean_model_instances = True
-
-    def import_instance(self, instance, row, **kwargs):
-        errors = {}
-        try:
-            super().import_instance(instance, row, **kwargs)
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
-        if not instance.location:
-            instance.location = Location.LIMA
-        number_col = str(self.fields["client_document_number"].column_name)
-        type_col = str(self.fields["client_document_type"].column_name)
-        number = TextWidget().clean(row.get(number_col)).upper()
-        try:
-            doc_type = self.fields["client_document_type"].widget.clean(row.get(type_col))
-        except ValueError as exc:
-            errors[type_col] = [str(exc)]
-            doc_type = ""
-        if isinstance(row.get(number_col), (int, float)) and doc_type in ("", DocumentType.DNI) and len(number) < 8:
-            number = number.zfill(8)
-        candidates = Client.objects.visible_to(self.user).filter(document_number=number)
-        if doc_type:
-            candidates = candidates.filter(document_type=doc_type)
-        found = list(candidates[:2])
-        if not number:
-            errors[number_col] = [_("Enter the client's document number.")]
-        elif not found:
-            errors[number_col] = [
-                _("There is no client with document %(number)s in your portfolio.") % {"number": number}
-            ]
-        elif len(found) > 1:
-            errors[type_col] = [_("Several clients have this number: give the document type.")]
-        else:
-            instance.client = found[0]
-        if errors:
-            raise ValidationError(errors)
-
-    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        """One message per problem: no client found is said once, under the document number.
-
-        Without a client, the model's own "client: this field cannot be null" is only a consequence
-        of the failed lookup, so "client" is left out of full_clean. The uniqueness of an active
-        account is checked by the service against the locked set (validate_unique=False).
-        """
-        errors = dict(import_validation_errors or {})
-        exclude = set(errors)
-        if instance.client_id is None:
-            exclude.add("client")
-        try:
-            instance.full_clean(exclude=exclude, validate_unique=False)
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
-        if errors:
-            raise self._rekey(ValidationError(errors))
-
-    # --- preview: which client each account goes to ---
-    def get_diff_headers(self):
-        headers = super().get_diff_headers()
-        at = headers.index(str(self.fields["client_document_number"].column_name)) + 1
-        return [*headers[:at], str(pgettext_lazy("column", "Client")), *headers[at:]]
-
-    def preview_values(self, instance):
-        values = super().preview_values(instance)
-        at = self.get_import_fields().index(self.fields["client_document_number"]) + 1
-        client = instance.client if instance is not None and instance.client_id else None
-        return [*values[:at], client.display_name if client else "", *values[at:]]
-
-    def preview_client_document_type(self, account):
-        return account.client.get_document_type_display() if account.client_id else ""
-
-    def preview_client_document_number(self, account):
-        return account.client.document_number if account.client_id else ""
-
-    def do_instance_save(self, instance, is_create):
-        services.add_bank_account(instance.client, instance, by=self.user)
-
-
-# --- Export -------------------------------------------------------------------------------------
-class ClientExportResource(resources.ModelResource):
-    """The clients sheet of the previous system (§4.7), plus the account executive."""
-
-    id = fields.Field(attribute="id", column_name="ID", widget=widgets.IntegerWidget(coerce_to_string=False))
-    document_type = fields.Field(column_name=pgettext_lazy("column", "Document type"))
-    document_number = fields.Field(attribute="document_number", column_name=pgettext_lazy("column", "Document number"))
-    full_name = fields.Field(attribute="display_name", column_name=pgettext_lazy("column", "Full name"))
-    contact_person = fields.Field(column_name=pgettext_lazy("column", "Contact person"))
-    email = fields.Field(attribute="email", column_name=pgettext_lazy("column", "Email"))
-    phones = fields.Field(attribute="phones", column_name=pgettext_lazy("column", "Phone"))
-    address = fields.Field(attribute="address", column_name=pgettext_lazy("column", "Address"))
-    district = fields.Field(attribute="district", column_name=pgettext_lazy("column", "District"))
-    province = fields.Field(attribute="province", column_name=pgettext_lazy("column", "Province"))
-    department = fields.Field(attribute="department", column_name=pgettext_lazy("column", "Department"))
-    created_by = fields.Field(column_name=pgettext_lazy("column", "Registered by"))
-    owner = fields.Field(column_name=pgettext_lazy("column", "Account executive"))
-    created_at = fields.Field(column_name=pgettext_lazy("column", "Registration date"))
-    status = fields.Field(column_name=pgettext_lazy("column", "Status"))
-    operation_count = fields.Field(
-        attribute="operation_count",
-        column_name=pgettext_lazy("column", "Total operations"),
-        widget=widgets.IntegerWidget(coerce_to_string=False),
-    )
-    completed_operation_count = fields.Field(
-        attribute="completed_operation_count",
-        column_name=pgettext_lazy("column", "Completed operations"),
-        widget=widgets.IntegerWidget(coerce_to_string=False),
-    )
-
-    class Meta:
-        model = Client
-        name = gettext_lazy("Clients")
-        fields = (
-            "id",
-            "document_type",
-            "document_number",
-            "full_name",
-            "contact_person",
-            "email",
-            "phones",
-            "address",
-            "district",
-            "province",
-            "department",
             "created_by",
-            "owner",
             "created_at",
             "status",
             "operation_count",
@@ -622,14 +374,54 @@ class ClientExportResource(resources.ModelResource):
         super().__init__(**kwargs)
         self.user = user
         self.full_accounts = bool(user is not None and user.has_perm("clients.view_full_accounts"))
-        for i in range(1, MAX_EXPORTED_ACCOUNTS + 1):
-            field = fields.Field(column_name=_("Bank account %(n)d") % {"n": i})
+        for i in range(1, MAX_ACCOUNT_COLUMNS + 1):
+            field = fields.Field(
+                column_name=_("Bank account %(n)d") % {"n": i}, widget=AccountCellWidget(self.full_accounts)
+            )
             field.account_index = i - 1
             self.fields[f"account_{i}"] = field
 
-    def get_export_order(self):
-        return tuple(self._meta.fields) + tuple(f"account_{i}" for i in range(1, MAX_EXPORTED_ACCOUNTS + 1))
+    # --- columns ---
+    def account_fields(self):
+        return [self.fields[f"account_{i}"] for i in range(1, MAX_ACCOUNT_COLUMNS + 1)]
 
+    def get_export_order(self):
+        return tuple(self._meta.fields) + tuple(f"account_{i}" for i in range(1, MAX_ACCOUNT_COLUMNS + 1))
+
+    def get_import_order(self):
+        return self.get_export_order()
+
+    def get_import_fields(self):
+        return [f for f in super().get_import_fields() if not f.readonly]
+
+    def column(self, name):
+        return str(self.fields[name].column_name)
+
+    def template_dataset(self):
+        """The import template: the columns the import reads and one example row."""
+        example = {
+            "document_type": "DNI",
+            "document_number": "45678912",
+            "apellido_paterno": "QUISPE",
+            "apellido_materno": "MAMANI",
+            "nombres": "ROSA ELENA",
+            "occupation": _("Accountant"),
+            "email": "rosa.quispe@correo.pe",
+            "phones": "987654321",
+            "address": "AV. AREQUIPA 1234",
+            "district": "MIRAFLORES",
+            "province": "LIMA",
+            "department": "LIMA",
+            "is_pep": _("No"),
+            "account_1": "BCP | Ahorro | PEN | 19112345678012 | 00219111234567801255 | Lima",
+            "account_2": "Interbank | Ahorro | USD | 8983123456789 | 00389801312345678945 | Lima",
+        }
+        import_fields = self.get_import_fields()
+        data = tablib.Dataset(headers=[str(f.column_name) for f in import_fields], title=str(_("Clients")))
+        data.append([example.get(self.get_field_name(f), "") for f in import_fields])
+        return data
+
+    # --- export ---
     def export(self, queryset=None, **kwargs):
         if queryset is None:
             queryset = Client.objects.visible_to(self.user)
@@ -650,26 +442,17 @@ class ClientExportResource(resources.ModelResource):
         index = getattr(field, "account_index", None)
         if index is not None:
             accounts = instance._active
-            if index >= len(accounts):
-                return ""
-            account = accounts[index]
-            number = account.number if self.full_accounts else mask(account.number)
-            return " | ".join(
-                [account.get_bank_display(), account.get_account_type_display(), account.currency, number]
-            )
+            return field.widget.render(accounts[index] if index < len(accounts) else None)
         return super().export_field(field, instance, **kwargs)
 
     def dehydrate_document_type(self, client):
         return client.get_document_type_display()
 
-    def dehydrate_contact_person(self, client):
-        return client.contact_person if client.is_company else ""
+    def dehydrate_full_name(self, client):
+        return client.display_name
 
     def dehydrate_created_by(self, client):
         return client.created_by.email
-
-    def dehydrate_owner(self, client):
-        return client.owner.get_username()
 
     def dehydrate_created_at(self, client):
         return display.datetime(client.created_at)
@@ -677,12 +460,230 @@ class ClientExportResource(resources.ModelResource):
     def dehydrate_status(self, client):
         return client.get_status_display()
 
+    def dehydrate_operation_count(self, client):
+        return client.operation_count
 
+    def dehydrate_completed_operation_count(self, client):
+        return client.completed_operation_count
+
+    # --- import: the file as a whole ---
+    def get_queryset(self):
+        return Client.objects.visible_to(self.user)
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
+        # All-or-nothing: one bad row rolls the whole file back (also when called outside the admin).
+        kwargs["rollback_on_validation_errors"] = True
+        kwargs.pop("collect_failed_rows", None)
+        if self.user is None:
+            self.user = kwargs.get("user")
+        result = super().import_data(
+            dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs
+        )
+        _drop_empty_preview_columns(result)
+        return result
+
+    def before_import(self, dataset, **kwargs):
+        """Headers in any case, with or without accents; unknown or missing ones refused before any row."""
+        canonical = {slug(f.column_name): str(f.column_name) for f in self.fields.values()}
+        for alias, name in self.header_aliases.items():
+            canonical.setdefault(alias, self.column(name))
+        self._seen_documents = set()
+        headers = [canonical.get(slug(h), h) for h in (dataset.headers or [])]
+        dataset.headers = headers
+        unknown = [str(h) for h in headers if str(h or "").strip() and slug(h) not in canonical]
+        missing = [self.column(name) for name in self.required_columns if self.column(name) not in headers]
+        errors = []
+        if unknown:
+            errors.append(
+                _("Unknown columns in the file: %(columns)s. Use the column names of the template.")
+                % {"columns": ", ".join(unknown)}
+            )
+        if missing:
+            errors.append(_("Missing columns in the file: %(columns)s.") % {"columns": ", ".join(missing)})
+        if errors:
+            # The library reads the rows even after a file-level error: with wrong columns none is read.
+            dataset.wipe()
+            raise ValidationError(errors)
+
+    def handle_import_error(self, result, error, raise_errors=False):
+        """File-level failures: our Spanish refusals as they are, anything else logged and generic."""
+        if not raise_errors and not isinstance(error, ValidationError):
+            logger.exception(
+                "Unexpected error importing a clients file for %s",
+                getattr(self.user, "username", None),
+                exc_info=error,
+            )
+            error = ValidationError(_unexpected_error_message(), code="unexpected")
+        return super().handle_import_error(result, error, raise_errors)
+
+    # --- import: one row ---
+    def before_import_row(self, row, **kwargs):
+        # Excel drops the leading zeros of a numeric DNI cell (01234567 → 1234567): put them back.
+        number_col, type_col = self.column("document_number"), self.column("document_type")
+        number = row.get(number_col)
+        if isinstance(number, (int, float)) and slug(row.get(type_col)) == "dni":
+            row[number_col] = f"{int(number):08d}"
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        if new:
+            instance.owner = self.user
+            instance.created_by = self.user
+            instance.status = ClientStatus.INACTIVE
+
+    def import_instance(self, instance, row, **kwargs):
+        tracked = [self.get_field_name(f) for f in self.get_import_fields() if f.attribute]
+        before = {name: getattr(instance, self.fields[name].attribute) for name in tracked}
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        key = (instance.document_type, instance.document_number)
+        if all(key) and key in self._seen_documents:
+            errors[self.column("document_number")] = [_("This document is already in an earlier row of the file.")]
+        self._seen_documents.add(key)
+        instance._import_changes = {
+            self.fields[name].attribute: getattr(instance, self.fields[name].attribute)
+            for name in tracked
+            if getattr(instance, self.fields[name].attribute) != before[name]
+        }
+        if instance.pk and "owner" in instance._import_changes:
+            errors[self.column("owner")] = [
+                _("To change the account executive of a registered client use “Reassign”, not the import.")
+            ]
+        instance._import_accounts, instance._import_cells = self._read_accounts(instance, row, errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _read_accounts(self, client, row, errors):
+        """The accounts to add or change from the row's account cells, and each cell as read (preview)."""
+        existing = list(client.accounts.filter(is_active=True)) if client.pk else []
+        accounts, cells = [], {}
+        for field in self.account_fields():
+            column = str(field.column_name)
+            try:
+                account = field.widget.clean(row.get(column))
+            except ValueError as exc:
+                errors[column] = [str(exc)]
+                continue
+            if account is None:
+                continue
+            cells[self.get_field_name(field)] = account
+            current = match_account(existing, account)
+            if current is None:
+                if is_masked(account.number) or is_masked(account.cci):
+                    errors[column] = [
+                        _("%(number)s is masked and matches no active account of this client: write the full number.")
+                        % {"number": account.number if is_masked(account.number) else account.cci}
+                    ]
+                else:
+                    accounts.append(account)
+                continue
+            changed = copy.copy(current)
+            changed.account_type, changed.location = account.account_type, account.location
+            if account.cci and not is_masked(account.cci):
+                changed.cci = account.cci
+            if (changed.account_type, changed.location, changed.cci) != (
+                current.account_type,
+                current.location,
+                current.cci,
+            ):
+                accounts.append(changed)
+        return accounts, cells
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if getattr(instance, "_import_accounts", None):
+            return False
+        return super().skip_row(instance, original, row, import_validation_errors)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        try:
+            super().validate_instance(instance, import_validation_errors, validate_unique)
+        except ValidationError as exc:
+            raise self._rekey(exc) from None
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        try:
+            return super().save_instance(instance, is_create, row, **kwargs)
+        except PermissionDenied as exc:
+            raise ValidationError(str(exc) or _("You are not allowed to do this.")) from None
+        except ValidationError as exc:
+            raise self._rekey(exc) from None
+
+    def do_instance_save(self, instance, is_create):
+        if is_create:
+            services.import_client(instance, by=self.user, accounts=instance._import_accounts or None)
+        else:
+            services.update_client(instance, instance._import_changes, by=self.user, accounts=instance._import_accounts)
+
+    def import_row(self, row, instance_loader, **kwargs):
+        result = super().import_row(row, instance_loader, **kwargs)
+        if result.validation_error is not None:
+            result.validation_error = self._rekey(result.validation_error)
+        elif result.errors:
+            # An unexpected exception (a bug, the database...): the details go to the log, the user
+            # gets a Spanish message with the row number, and the row counts as invalid, so the
+            # whole file is rolled back like for any other bad row.
+            row_number = kwargs.get("row_number")
+            for error in result.errors:
+                logger.exception(
+                    "Unexpected error importing row %s of a clients file for %s",
+                    None if row_number is None else row_number + 1,
+                    getattr(self.user, "username", None),
+                    exc_info=error.error,
+                )
+            result.errors = []
+            result.import_type = result.IMPORT_TYPE_INVALID
+            result.validation_error = ValidationError({NON_FIELD_ERRORS: [_unexpected_error_message(row_number)]})
+        return result
+
+    def _column_for(self, name):
+        """The file's column for a model field named in an error (Spanish, as the user reads it)."""
+        for field in self.fields.values():
+            if name in (field.attribute, field.column_name):
+                return str(field.column_name)
+        try:
+            return str(self._meta.model._meta.get_field(name).verbose_name).capitalize()
+        except FieldDoesNotExist:
+            return name
+
+    def _rekey(self, error):
+        if not hasattr(error, "error_dict"):
+            return ValidationError({NON_FIELD_ERRORS: error.messages})
+        out = {}
+        for name, errors in error.error_dict.items():
+            key = NON_FIELD_ERRORS if name == NON_FIELD_ERRORS else self._column_for(name)
+            out.setdefault(key, []).extend(m for e in errors for m in e.messages)
+        return ValidationError(out)
+
+    # --- preview ---
+    def get_diff_class(self):
+        return PreviewDiff
+
+    def preview_values(self, instance):
+        """One cell per import column, as the user reads it."""
+        values = []
+        cells = getattr(instance, "_import_cells", {})
+        for field in self.get_import_fields():
+            if instance is None:
+                values.append("")
+            elif getattr(field, "account_index", None) is not None:
+                values.append(field.widget.render(cells.get(self.get_field_name(field))))
+            elif field.attribute == "document_type":
+                values.append(instance.get_document_type_display())
+            else:
+                values.append(field.export(instance))
+        return values
+
+
+# --- File formats -------------------------------------------------------------------------------
 class StyledXLSX(base_formats.XLSX):
     """xlsx with the previous system's look: bold white header on 366092, sheet named after the data.
 
-    Every cell goes through `safe_cell`: a name, address or e-mail typed as '=HYPERLINK(...)' is
-    written as text, never as a formula the spreadsheet would run.
+    Text a spreadsheet would run as a formula (=, +, -, @…: a name typed as '=HYPERLINK(...)') is
+    stored as a text cell with Excel's quote prefix, so it shows and imports back unchanged. The
+    library's IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only strips a leading "=" (changing the data and
+    leaving +, - and @ live), hence this writer.
     """
 
     def export_data(self, dataset, **kwargs):
@@ -693,13 +694,18 @@ class StyledXLSX(base_formats.XLSX):
         workbook = Workbook()
         sheet = workbook.active
         sheet.title = (dataset.title or "Hoja1")[:31]
-        sheet.append([safe_cell(str(h)) for h in dataset.headers or []])
-        for cell in sheet[1]:
+        headers = [str(h) for h in dataset.headers or []]
+        for col, header in enumerate(headers, 1):
+            cell = sheet.cell(row=1, column=col, value=header)
             cell.font = Font(bold=True, color="FFFFFF")
             cell.fill = PatternFill("solid", fgColor="366092")
-        widths = [len(str(h)) for h in dataset.headers or []]
-        for row in dataset:
-            sheet.append([safe_cell(value) for value in row])
+        widths = [len(h) for h in headers]
+        for row_index, row in enumerate(dataset, 2):
+            for col, value in enumerate(row, 1):
+                cell = sheet.cell(row=row_index, column=col, value=value)
+                if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
             widths = [max(w, len(str(v or ""))) for w, v in zip(widths, row, strict=False)]
         for i, width in enumerate(widths, 1):
             sheet.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
@@ -707,3 +713,29 @@ class StyledXLSX(base_formats.XLSX):
         out = io.BytesIO()
         workbook.save(out)
         return out.getvalue()
+
+
+class SpreadsheetCSV(base_formats.CSV):
+    """CSV as Excel saves it: UTF-8 (with or without BOM) or, from a Spanish-locale Excel, cp1252 with ";".
+
+    Read as bytes (is_binary) so the encoding and the separator are decided from the content.
+    """
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes):
+            try:
+                in_stream = in_stream.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                in_stream = in_stream.decode("cp1252", errors="replace")
+        first_line = in_stream.split("\n", 1)[0]
+        try:
+            delimiter = csv.Sniffer().sniff(first_line, delimiters=",;\t").delimiter
+        except csv.Error:
+            delimiter = ","
+        return tablib.import_set(in_stream, format="csv", delimiter=delimiter)

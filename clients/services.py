@@ -89,11 +89,11 @@ def register_client(client, *, by, accounts=None, documents=()):
     )
 
 
-def import_client(client, *, by):
-    """Register a client read from an import file: its accounts come later (their own file, see
-    `add_bank_account`) and no e-mail is sent (the clients of a migration are already customers).
+def import_client(client, *, by, accounts=None):
+    """Register a client read from an import file, with the accounts of its row (when it has any,
+    the full account rules apply). No e-mail is sent: the clients of a migration are already customers.
     """
-    return _register(client, by=by, accounts=None, documents=(), action=ClientAction.IMPORTED, send_email=False)
+    return _register(client, by=by, accounts=accounts, documents=(), action=ClientAction.IMPORTED, send_email=False)
 
 
 def _register(client, *, by, accounts, documents, action, send_email):

@@ -69,3 +69,13 @@ def filesize(size, *, empty=EMPTY) -> str:
     if size is None:
         return empty
     return str(filesizeformat(size))
+
+
+def download_name(what, extension) -> str:
+    """The one pattern of the files we hand out: QoriCash_<What>_<dd-mm-aaaa>.<extension>.
+
+    `what` is the Spanish name of the content ("Clientes", "Historial de operaciones"); spaces become
+    underscores so the name survives every browser and e-mail client.
+    """
+    day = formats.date_format(timezone.localdate(), "d-m-Y")
+    return f"QoriCash_{'_'.join(str(what).split())}_{day}.{extension}"

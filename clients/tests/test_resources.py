@@ -7,12 +7,13 @@ import pytest
 import tablib
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from accounts.audit import action_label
 from accounts.models import AuditEntry
 from clients.audit_actions import ClientAction
 from clients.models import BankAccount, Client, ClientStatus, Currency
-from clients.resources import BankAccountImportResource, ClientExportResource, ClientImportResource
+from clients.resources import ClientResource
 from clients.tests.factories import ClientFactory, CompanyFactory, active_client, valid_ruc
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +69,7 @@ def csv_file(headers, rows, name="cuentas.csv"):
 
 # --- Client import, straight through the resource -----------------------------------------------
 def test_one_bad_ruc_among_ten_rows_writes_nothing_and_names_the_row(master):
-    result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, client_rows(10, bad_row=5)))
+    result = ClientResource(user=master).import_data(dataset(CLIENT_HEADERS, client_rows(10, bad_row=5)))
     assert Client.objects.count() == 0
     assert not AuditEntry.objects.filter(action=ClientAction.IMPORTED).exists()
     assert [row.number for row in result.invalid_rows] == [6]  # 6th data row = row 7 of the sheet
@@ -80,19 +81,25 @@ def test_every_bad_row_is_listed(master):
     rows[0][6] = "no-es-correo"
     rows[2][1] = "123"
     rows[3][5] = ""  # RUC without razón social
-    result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, rows))
+    result = ClientResource(user=master).import_data(dataset(CLIENT_HEADERS, rows))
     assert [r.number for r in result.invalid_rows] == [1, 3, 4]
     assert "Email" in result.invalid_rows[0].error_dict
     assert result.invalid_rows[2].error_dict["Razón Social"] == ["La razón social es obligatoria para un RUC."]
     assert Client.objects.count() == 0
 
 
-def test_duplicate_document_in_the_file_or_the_database(master, trader):
-    existing = ClientFactory(owner=trader, document_number="45000000")
+def test_duplicate_document_in_the_file_or_outside_the_portfolio(trader, other_trader):
+    from django.contrib.auth.models import Permission
+
+    trader.user_permissions.add(Permission.objects.get(codename="import_client"))
+    existing = ClientFactory(owner=other_trader, document_number="45000000")  # not the importer's client
     rows = client_rows(4)
     rows.append(list(rows[2]))  # the same DNI twice in the file
-    result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, rows))
+    result = ClientResource(user=trader).import_data(dataset(CLIENT_HEADERS, rows))
     assert [r.number for r in result.invalid_rows] == [1, 5]
+    assert result.invalid_rows[1].error_dict == {
+        "Número Documento": ["Este documento ya está en una fila anterior del archivo."]
+    }
     assert Client.objects.count() == 1 and Client.objects.get() == existing
 
 
@@ -104,7 +111,7 @@ def test_good_file_imports_inactive_clients_owned_by_the_importer_or_the_named_e
     headers = [*CLIENT_HEADERS, "Ejecutivo"]
     rows = [row + [trader.username if i == 0 else ""] for i, row in enumerate(client_rows(4))]
     with django_capture_on_commit_callbacks(execute=True):
-        result = ClientImportResource(user=master).import_data(dataset(headers, rows))
+        result = ClientResource(user=master).import_data(dataset(headers, rows))
     assert mail.outbox == []  # imported clients are existing customers: no registration e-mail
     assert not result.has_errors() and not result.has_validation_errors()
     assert Client.objects.count() == 4
@@ -118,7 +125,7 @@ def test_good_file_imports_inactive_clients_owned_by_the_importer_or_the_named_e
 def test_executive_column_refuses_unknown_users_and_non_holders(master, operador):
     headers = [*CLIENT_HEADERS, "Ejecutivo"]
     rows = [client_rows(2)[0] + ["nadie"], client_rows(2)[1] + [operador.username]]
-    result = ClientImportResource(user=master).import_data(dataset(headers, rows))
+    result = ClientResource(user=master).import_data(dataset(headers, rows))
     assert result.invalid_rows[0].error_dict["Ejecutivo"] == ["No existe el usuario «nadie»."]
     assert "no puede tener cartera" in str(result.invalid_rows[1].error_dict)
     assert Client.objects.count() == 0
@@ -126,7 +133,7 @@ def test_executive_column_refuses_unknown_users_and_non_holders(master, operador
 
 def test_headers_are_matched_without_case_or_accents_and_numeric_dni_gets_its_zeros(master):
     headers = ["tipo documento", "NUMERO DOCUMENTO", "apellido paterno", "Apellido materno", "NOMBRES", "correo"]
-    result = ClientImportResource(user=master).import_data(
+    result = ClientResource(user=master).import_data(
         dataset(headers, [["dni", 1234567, "quispe", "mamani", "rosa", "Rosa@Correo.pe"]])
     )
     assert not result.has_validation_errors(), result.invalid_rows[0].error_dict
@@ -135,55 +142,162 @@ def test_headers_are_matched_without_case_or_accents_and_numeric_dni_gets_its_ze
 
 
 def test_missing_required_column_is_a_clear_error(master):
-    result = ClientImportResource(user=master).import_data(dataset(["Tipo Documento", "Nombres"], [["DNI", "X"]]))
+    result = ClientResource(user=master).import_data(dataset(["Tipo Documento", "Nombres"], [["DNI", "X"]]))
     assert result.has_errors()
-    assert "Faltan columnas en el archivo: Número Documento, Email." in result.base_errors[0].error.messages
+    assert result.base_errors[0].error.messages == ["Faltan columnas en el archivo: Número Documento."]
     assert Client.objects.count() == 0
 
 
-# --- Bank-account import ------------------------------------------------------------------------
-ACCOUNT_HEADERS = ["Número Documento", "Banco", "Tipo Cuenta", "Moneda", "Número Cuenta", "CCI", "Ubicación"]
+# --- Accounts in the client's row ----------------------------------------------------------------
+ACCOUNT_HEADERS = [*CLIENT_HEADERS, "Cuenta Bancaria 1", "Cuenta Bancaria 2"]
+PEN_CELL = "BCP | Ahorro | PEN | 191-12345678-0-12 |  | Lima"
+USD_CELL = "Interbank | Corriente | USD | 2003001234567 |  | Provincia"
 
 
-def test_accounts_by_document_all_or_nothing(master, trader):
-    a = ClientFactory(owner=trader, document_number="45000000")
-    b = CompanyFactory(owner=trader)
+def test_accounts_in_the_row_are_registered_with_the_new_client_all_or_nothing(master):
     rows = [
-        ["45000000", "BCP", "Ahorro", "PEN", "191-12345678-0-12", "", "Lima"],
-        ["45000000", "Interbank", "Corriente", "USD", "2003001234567", "", "Provincia"],
-        [b.document_number, "BBVA", "Corriente", "$", "001101230100012345", "", "Lima"],  # no CCI for BBVA
-        ["99999999", "BCP", "Ahorro", "S/", "19112345678012", "", "Lima"],
-        [b.document_number, "Banco Imaginario", "Ahorro", "PEN", "19112345678012", "", "Lima"],
+        client_rows(1)[0] + [PEN_CELL, USD_CELL],
+        client_rows(2)[1] + ["Banco Imaginario | Ahorro | PEN | 1911", ""],
     ]
-    result = BankAccountImportResource(user=master).import_data(dataset(ACCOUNT_HEADERS, rows))
-    assert [r.number for r in result.invalid_rows] == [3, 4, 5]
-    assert "CCI" in result.invalid_rows[0].error_dict
-    assert result.invalid_rows[1].error_dict["Número Documento"] == [
-        "No hay un cliente con documento 99999999 en su cartera."
-    ]
-    assert "Banco Imaginario" in result.invalid_rows[2].error_dict["Banco"][0]
-    assert BankAccount.objects.count() == 0
+    rows.append(client_rows(3)[2] + ["BBVA | Corriente | USD | 001101230100012345 | | Lima", PEN_CELL])
+    result = ClientResource(user=master).import_data(dataset(ACCOUNT_HEADERS, rows))
+    assert [r.number for r in result.invalid_rows] == [2, 3]
+    assert "Banco Imaginario" in result.invalid_rows[0].error_dict["Cuenta Bancaria 1"][0]
+    assert "CCI" in str(result.invalid_rows[1].error_dict)  # BBVA needs its CCI
+    assert Client.objects.count() == 0 and BankAccount.objects.count() == 0
 
-    rows[2][5] = "01112300010001234556"
-    good = [rows[0], rows[1], rows[2], [b.document_number, "bcp", "ahorros", "soles", "19199988877766", "", ""]]
-    result = BankAccountImportResource(user=master).import_data(dataset(ACCOUNT_HEADERS, good))
+    result = ClientResource(user=master).import_data(dataset(ACCOUNT_HEADERS, rows[:1]))
     assert not result.has_validation_errors(), [r.error_dict for r in result.invalid_rows]
-    assert a.accounts.count() == 2 and b.accounts.count() == 2
-    assert a.accounts.get(currency=Currency.PEN).number == "19112345678012"
+    client = Client.objects.get()
+    assert client.accounts.get(currency=Currency.PEN).number == "19112345678012"
+    assert client.accounts.get(currency=Currency.USD).location == "province"
 
 
-def test_account_import_respects_the_portfolio_and_the_set_rules(trader, other_trader):
-    theirs = ClientFactory(owner=other_trader, document_number="46000000")
-    mine = active_client(owner=trader, document_number="47000000")
-    existing = mine.accounts.first()
-    rows = [
-        ["46000000", "BCP", "Ahorro", "PEN", "19112345678012", "", "Lima"],
-        ["47000000", existing.bank, existing.account_type, existing.currency, existing.number, "", "Lima"],
+def test_a_cell_that_is_not_an_account_says_how_to_write_it(master):
+    rows = [client_rows(1)[0] + ["BCP PEN 19112345678012", ""]]
+    result = ClientResource(user=master).import_data(dataset(ACCOUNT_HEADERS, rows))
+    assert result.invalid_rows[0].error_dict == {
+        "Cuenta Bancaria 1": ["Escriba la cuenta así: banco | tipo | moneda | número | CCI | ubicación."]
+    }
+
+
+def test_a_masked_account_matches_the_clients_account_or_is_refused(master, trader):
+    client = active_client(owner=trader)
+    account = client.accounts.get(currency=Currency.PEN)
+    row = [
+        client.document_type,
+        client.document_number,
+        client.apellido_paterno,
+        client.apellido_materno,
+        client.nombres,
+        "",
+        client.email,
+        client.phones,
     ]
-    result = BankAccountImportResource(user=trader).import_data(dataset(ACCOUNT_HEADERS, rows))
-    assert [r.number for r in result.invalid_rows] == [1, 2]
-    assert "ya está registrada y activa" in str(result.invalid_rows[1].error_dict)
-    assert theirs.accounts.count() == 0 and mine.accounts.count() == 2
+    known = f"{account.get_bank_display()} | {account.get_account_type_display()} | PEN | ****{account.number[-4:]}"
+    result = ClientResource(user=master).import_data(dataset(ACCOUNT_HEADERS, [[*row, known, ""]]))
+    assert not result.has_validation_errors(), [r.error_dict for r in result.invalid_rows]
+    assert result.totals["skip"] == 1  # the masked cell is the account it already has: nothing to change
+    result = ClientResource(user=master).import_data(
+        dataset(ACCOUNT_HEADERS, [[*row, "BCP | Ahorro | PEN | ****9999", ""]])
+    )
+    assert result.invalid_rows[0].error_dict == {
+        "Cuenta Bancaria 1": [
+            "****9999 está enmascarado y no coincide con ninguna cuenta activa de este cliente: escriba el número "
+            "completo."
+        ]
+    }
+
+
+# --- Export → import round trip -----------------------------------------------------------------
+def test_the_export_imports_back_unchanged_as_the_same_clients(master_client, master, trader):
+    person = active_client(owner=trader, phones="987654321", cc_emails="a@b.pe; c@d.pe")
+    company = CompanyFactory(owner=trader, legal_rep_name="ANA PÉREZ", is_pep=True, pep_position="Alcalde")
+    exported = master_client.post(EXPORT, {"format": "0", "resource": "0"}).content
+    before = {c.pk: audit_snapshot(c) for c in Client.objects.all()}
+    upload = SimpleUploadedFile("export.xlsx", exported)
+
+    response = master_client.post(IMPORT, {"resource": "0", "format": "0", "import_file": upload})
+    result = response.context["result"]
+    assert not result.has_errors() and not result.has_validation_errors(), [r.error_dict for r in result.invalid_rows]
+    assert result.totals["skip"] == 2 and result.totals["new"] == 0
+    master_client.post(reverse("admin:clients_client_process_import"), response.context["confirm_form"].initial)
+    assert {c.pk: audit_snapshot(c) for c in Client.objects.all()} == before
+    assert not AuditEntry.objects.filter(action__in=[ClientAction.IMPORTED, ClientAction.CHANGED]).exists()
+
+    # The same file with one e-mail and one new account typed in updates those clients, nothing else.
+    book = openpyxl.load_workbook(io.BytesIO(exported))
+    sheet = book.active
+    headers = [c.value for c in sheet[1]]
+    for line in sheet.iter_rows(min_row=2):
+        cells = dict(zip(headers, line, strict=False))
+        if cells["Número Documento"].value == person.document_number:
+            cells["Email"].value = "nuevo@correo.pe"
+            cells["Cuenta Bancaria 3"].value = "Scotiabank | Ahorro | USD | 0001234567 | 00900000000123456789 | Lima"
+    out = io.BytesIO()
+    book.save(out)
+    result = ClientResource(user=master).import_data(read_xlsx(out.getvalue()))
+    assert not result.has_validation_errors(), [r.error_dict for r in result.invalid_rows]
+    assert (result.totals["update"], result.totals["skip"]) == (1, 1)
+    person.refresh_from_db()
+    assert person.email == "nuevo@correo.pe" and person.accounts.filter(is_active=True).count() == 3
+    assert audit_snapshot(Client.objects.get(pk=company.pk)) == before[company.pk]
+    assert AuditEntry.objects.filter(action=ClientAction.CHANGED, object_id=str(person.pk)).count() == 1
+
+
+def audit_snapshot(client):
+    from accounts.audit import snapshot
+
+    accounts = sorted(
+        (a.bank, a.account_type, a.currency, a.number, a.cci, a.location)
+        for a in client.accounts.filter(is_active=True)
+    )
+    return snapshot(client), accounts
+
+
+def read_xlsx(content):
+    from import_export.formats.base_formats import XLSX
+
+    return XLSX().create_dataset(content)
+
+
+def test_a_misspelt_column_is_refused_by_name_before_any_row(master):
+    headers = ["Tipo Documento", "Número Documento", "Apelido Paterno", "Email"]
+    result = ClientResource(user=master).import_data(dataset(headers, [["DNI", "4567", "X", "x"]]))
+    assert [m for e in result.base_errors for m in e.error.messages] == [
+        "Columnas desconocidas en el archivo: Apelido Paterno. Use los nombres de columna de la plantilla."
+    ]
+    assert not result.rows  # no row was read
+
+
+def test_spanish_excel_csv_with_semicolons_and_cp1252_imports_like_xlsx(master_client):
+    text = "Tipo Documento;Número Documento;Apellido Paterno;Apellido Materno;Nombres;Email\r\n"
+    text += "DNI;45123456;PEÑA;NÚÑEZ;JOSÉ;jose@correo.pe\r\n"
+    upload = SimpleUploadedFile("clientes.csv", text.encode("cp1252"))
+    response = master_client.post(IMPORT, {"resource": "0", "format": "1", "import_file": upload})
+    assert response.context["confirm_form"] is not None, [r.error_dict for r in response.context["result"].invalid_rows]
+    master_client.post(reverse("admin:clients_client_process_import"), response.context["confirm_form"].initial)
+    client = Client.objects.get()
+    assert (client.apellido_paterno, client.apellido_materno, client.nombres) == ("PEÑA", "NÚÑEZ", "JOSÉ")
+
+
+def test_the_template_has_the_import_columns_and_an_example_row_that_imports(master_client):
+    response = master_client.get(reverse("admin:clients_client_import_template"))
+    assert response.status_code == 200
+    today = dateformat.format(timezone.localdate(), "d-m-Y")
+    assert response["Content-Disposition"] == f'attachment; filename="QoriCash_Plantilla_de_clientes_{today}.xlsx"'
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    headers = [c.value for c in sheet[1]]
+    assert headers[:3] == ["Tipo Documento", "Número Documento", "Apellido Paterno"]
+    assert "ID" not in headers and "Estado" not in headers  # read-only columns are not in the template
+    assert headers[-1] == "Cuenta Bancaria 6"
+    upload = SimpleUploadedFile("plantilla.xlsx", response.content)
+    response = master_client.post(IMPORT, {"resource": "0", "format": "0", "import_file": upload})
+    assert response.context["confirm_form"] is not None, [r.error_dict for r in response.context["result"].invalid_rows]
+
+
+def test_the_template_needs_the_import_permission(trader_client):
+    assert trader_client.get(reverse("admin:clients_client_import_template")).status_code == 403
 
 
 # --- Through the admin --------------------------------------------------------------------------
@@ -207,25 +321,18 @@ def test_admin_import_lists_the_bad_row_and_writes_nothing(master_client):
     assert Client.objects.count() == 0
 
 
-def test_admin_import_two_files_with_confirmation(master_client, master):
+def test_admin_import_with_confirmation(master_client, master):
+    rows = [row + ([PEN_CELL, USD_CELL] if i == 0 else ["", ""]) for i, row in enumerate(client_rows(4))]
     response = master_client.post(
-        IMPORT, {"resource": "0", "format": "0", "import_file": xlsx_file(CLIENT_HEADERS, client_rows(4))}
+        IMPORT, {"resource": "0", "format": "0", "import_file": xlsx_file(ACCOUNT_HEADERS, rows)}
     )
     confirm = response.context["confirm_form"]
     assert Client.objects.count() == 0  # the preview is a rolled-back dry run
     response = master_client.post(reverse("admin:clients_client_process_import"), confirm.initial, follow=True)
     assert Client.objects.count() == 4
-    assert any("4 filas guardadas" in str(m) for m in response.context["messages"])
-
-    accounts = [
-        ["45000000", "BCP", "Ahorro", "PEN", "19112345678012", "", "Lima"],
-        ["45000000", "Interbank", "Ahorro", "USD", "2003001234567", "", "Lima"],
+    assert [str(m) for m in response.context["messages"]] == [
+        "Importación terminada: 4 clientes nuevos, 0 actualizados, 0 sin cambios."
     ]
-    response = master_client.post(
-        IMPORT, {"resource": "1", "format": "1", "import_file": csv_file(ACCOUNT_HEADERS, accounts)}
-    )
-    assert response.context["confirm_form"] is not None, response.content.decode()[:3000]
-    master_client.post(reverse("admin:clients_client_process_import"), response.context["confirm_form"].initial)
     assert Client.objects.get(document_number="45000000").accounts.count() == 2
 
 
@@ -253,34 +360,48 @@ def test_export_columns_style_and_full_numbers_for_master(master_client, trader)
     client = active_client(owner=trader)
     response = master_client.post(EXPORT, {"format": "0", "resource": "0"})
     assert response.status_code == 200
-    assert response["Content-Disposition"].startswith('attachment; filename="clientes_qoricash_')
+    today = dateformat.format(timezone.localdate(), "d-m-Y")
+    assert response["Content-Disposition"] == f'attachment; filename="QoriCash_Clientes_{today}.xlsx"'
     sheet = export_sheet(response)
     headers = [c.value for c in sheet[1]]
-    assert headers[:17] == [
+    assert headers == [
         "ID",
         "Tipo Documento",
         "Número Documento",
         "Nombre Completo",
+        "Apellido Paterno",
+        "Apellido Materno",
+        "Nombres",
+        "Ocupación",
+        "Razón Social",
         "Persona Contacto",
+        "Representante Legal",
+        "Tipo Documento Representante",
+        "Número Documento Representante",
         "Email",
+        "Emails Copia",
         "Teléfono",
         "Dirección",
         "Distrito",
         "Provincia",
         "Departamento",
-        "Usuario Registro",
+        "PEP",
+        "Cargo PEP",
+        "Entidad PEP",
         "Ejecutivo",
+        "Usuario Registro",
         "Fecha Registro",
         "Estado",
         "Total Operaciones",
         "Operaciones Completadas",
+        *[f"Cuenta Bancaria {i}" for i in range(1, 7)],
     ]
-    assert headers[17:] == [f"Cuenta Bancaria {i}" for i in range(1, 7)]
     assert sheet["A1"].fill.fgColor.rgb.endswith("366092") and sheet["A1"].font.bold
-    row = [c.value for c in sheet[2]]
-    assert row[2] == client.document_number and row[14] == "Activo"
+    row = dict(zip(headers, [c.value for c in sheet[2]], strict=False))
+    assert row["Número Documento"] == client.document_number and row["Estado"] == "Activo"
+    assert row["Ejecutivo"] == trader.username
     numbers = {a.number for a in client.accounts.all()}
-    assert {cell.split(" | ")[3] for cell in row[17:19]} == numbers
+    assert {row[f"Cuenta Bancaria {i}"].split(" | ")[3] for i in (1, 2)} == numbers
 
 
 def test_export_masks_accounts_without_view_full_accounts_and_keeps_the_portfolio(trader, other_trader, client):
@@ -295,7 +416,7 @@ def test_export_masks_accounts_without_view_full_accounts_and_keeps_the_portfoli
     sheet = export_sheet(response)
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert [r[2] for r in rows] == [mine.document_number]
-    for cell in rows[0][17:19]:
+    for cell in rows[0][29:31]:
         assert cell.split(" | ")[3].startswith("****") and len(cell.split(" | ")[3]) == 8
     assert not any(a.number in str(rows[0]) for a in mine.accounts.all())
 
@@ -313,8 +434,8 @@ def test_export_resource_counts_in_one_query(django_assert_max_num_queries, mast
         OperationFactory(client=c, status=OperationStatus.COMPLETED)
     # permissions (2), count, clients with their counts, active accounts: the same for 5 or 500 rows.
     with django_assert_max_num_queries(5):
-        data = ClientExportResource(user=master).export(Client.objects.all())
-    assert {row[15] for row in data} == {1} and {row[16] for row in data} == {1}
+        data = ClientResource(user=master).export(Client.objects.all())
+    assert {row[27] for row in data} == {1} and {row[28] for row in data} == {1}
 
 
 def test_export_writes_formula_like_text_as_text(master_client, trader):
@@ -334,10 +455,10 @@ def test_export_writes_formula_like_text_as_text(master_client, trader):
     row = {h: c for h, c in zip(headers, sheet[2], strict=False)}
     assert row["Número Documento"].value == company.document_number
     name = row["Nombre Completo"]
-    assert name.data_type == "s" and name.value == "'" + evil.upper()  # the name column is upper case
+    # Text with the quote prefix: shown and read back as typed (upper case, as stored), never run.
+    assert name.data_type == "s" and name.quotePrefix and name.value == evil.upper()
     for column in ("Persona Contacto", "Dirección", "Distrito", "Email", "Teléfono"):
-        assert row[column].data_type == "s", column
-        assert row[column].value.startswith("'"), column
+        assert row[column].data_type == "s" and row[column].quotePrefix, column
     assert not any(cell.data_type == "f" for line in sheet.iter_rows() for cell in line)
     assert row["ID"].data_type == "n" and row["Total Operaciones"].value == 0  # numbers stay numbers
 
@@ -401,7 +522,7 @@ def fail_on_the_third_row(monkeypatch):
 def test_unexpected_row_failure_is_logged_and_shown_in_spanish_with_the_row(master, monkeypatch, caplog):
     fail_on_the_third_row(monkeypatch)
     with caplog.at_level("ERROR", logger="clients.resources"):
-        result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, client_rows(4)))
+        result = ClientResource(user=master).import_data(dataset(CLIENT_HEADERS, client_rows(4)))
     assert not result.has_errors()  # no raw error row: an invalid row like any other
     assert [r.number for r in result.invalid_rows] == [3]
     assert result.invalid_rows[0].error_dict == {
@@ -412,7 +533,7 @@ def test_unexpected_row_failure_is_logged_and_shown_in_spanish_with_the_row(mast
     }
     assert Client.objects.count() == 0
     logged = [r for r in caplog.records if r.name == "clients.resources" and r.levelname == "ERROR"]
-    assert len(logged) == 1 and "row 4 of the file" in logged[0].getMessage()
+    assert len(logged) == 1 and "row 4 of a clients file" in logged[0].getMessage()
     assert isinstance(logged[0].exc_info[1], RuntimeError)  # the traceback is in the log, not on screen
 
 
@@ -438,9 +559,9 @@ def test_unexpected_file_level_failure_is_logged_and_generic(master, monkeypatch
     def broken(self, dataset, **kwargs):
         raise KeyError("internal_header_map")
 
-    monkeypatch.setattr(ClientImportResource, "before_import", broken)
+    monkeypatch.setattr(ClientResource, "before_import", broken)
     with caplog.at_level("ERROR", logger="clients.resources"):
-        result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, client_rows(1)))
+        result = ClientResource(user=master).import_data(dataset(CLIENT_HEADERS, client_rows(1)))
     assert [m for e in result.base_errors for m in e.error.messages] == [
         "El archivo no se pudo importar por un error inesperado. No se guardó nada. "
         "Si vuelve a ocurrir, avise al administrador."
@@ -454,7 +575,7 @@ def test_missing_columns_read_as_a_sentence_in_the_admin(master_client):
         {"resource": "0", "format": "0", "import_file": xlsx_file(["Tipo Documento", "Nombres"], [["DNI", "X"]])},
     )
     content = response.content.decode()
-    assert "<li>Faltan columnas en el archivo: Número Documento, Email.</li>" in content
+    assert "<li>Faltan columnas en el archivo: Número Documento.</li>" in content
 
 
 # --- QA walk-through: a readable preview, Spanish pages, one message per problem ----------------
@@ -466,28 +587,18 @@ def preview(response):
     return {header: [row[i] for row in rows] for i, header in enumerate(result.diff_headers)}
 
 
-def test_bank_account_preview_names_each_client_and_shows_labels(master_client, trader):
-    person = ClientFactory(
-        owner=trader, document_number="45000000", apellido_paterno="CASTRO", apellido_materno="NÚÑEZ", nombres="ELIANA"
-    )
-    company = CompanyFactory(owner=trader, razon_social="CAFÉ ORGÁNICO S.A.C.")
-    rows = [
-        ["45000000", "interbank", "ahorros", "PEN", "2003001234567", "", "lima"],
-        [company.document_number, "BCP", "corriente", "$", "19112345678012", "", "provincia"],
-    ]
+def test_preview_shows_accounts_and_choices_as_labels(master_client):
+    rows = [row + ([PEN_CELL, USD_CELL] if i == 0 else ["", ""]) for i, row in enumerate(client_rows(2))]
     response = master_client.post(
-        IMPORT, {"resource": "1", "format": "1", "import_file": csv_file(ACCOUNT_HEADERS, rows)}
+        IMPORT, {"resource": "0", "format": "0", "import_file": xlsx_file(ACCOUNT_HEADERS, rows)}
     )
     table = preview(response)
-    assert table["Tipo Documento"] == ["DNI", "RUC"]  # looked up, even when the file has no such column
-    assert table["Número Documento"] == [person.document_number, company.document_number]
-    assert table["Cliente"] == ["CASTRO NÚÑEZ ELIANA", "CAFÉ ORGÁNICO S.A.C."]
-    assert table["Banco"] == ["Interbank", "BCP"]
-    assert table["Tipo Cuenta"] == ["Ahorro", "Corriente"]
-    assert table["Ubicación"] == ["Lima", "Provincia"]
-    assert "CCI" not in table  # empty in every row: left out of the preview
+    assert table["Tipo Documento"] == ["DNI", "RUC"]
+    assert table["Cuenta Bancaria 1"] == ["BCP | Ahorro | PEN | 19112345678012 |  | Lima", ""]
+    assert table["Cuenta Bancaria 2"][0] == "Interbank | Corriente | USD | 2003001234567 |  | Provincia"
+    assert "Ocupación" not in table  # empty in every row: left out of the preview
     content = response.content.decode()
-    for internal in ("savings", "checking", ">lima<", "province", "INTERBANK", "<ins"):
+    for internal in ("savings", "checking", "province", "INTERBANK", "<ins"):
         assert internal not in content
     assert BankAccount.objects.count() == 0
 
@@ -503,13 +614,12 @@ def test_client_preview_shows_si_no_for_pep(master_client):
     assert "False" not in response.content.decode() and "True" not in response.content.decode()
 
 
-def test_unknown_document_is_one_message_and_the_account_number_another(master):
-    rows = [["99999999", "BCP", "Ahorro", "USD", "12ab", "", ""]]
-    result = BankAccountImportResource(user=master).import_data(dataset(ACCOUNT_HEADERS, rows))
-    assert result.invalid_rows[0].error_dict == {
-        "Número Documento": ["No hay un cliente con documento 99999999 en su cartera."],
-        "Número Cuenta": ["El número de cuenta debe tener de 6 a 20 dígitos (se admiten guiones)."],
-    }
+def test_a_bad_account_number_is_said_under_its_column(master):
+    rows = [client_rows(1)[0] + ["BCP | Ahorro | USD | 12ab", PEN_CELL]]
+    result = ClientResource(user=master).import_data(dataset(ACCOUNT_HEADERS, rows))
+    assert "El número de cuenta debe tener de 6 a 20 dígitos (se admiten guiones)." in str(
+        result.invalid_rows[0].error_dict
+    )
 
 
 def test_a_corrupt_file_gets_a_plain_spanish_message(master_client):
@@ -533,7 +643,7 @@ def test_a_file_with_only_the_header_is_explained_in_spanish(master_client):
 
 
 def test_import_and_export_pages_have_no_english_or_technical_labels(master_client):
-    for url, expected in ((IMPORT, "Contenido del archivo"), (EXPORT, "Descargar el Excel")):
+    for url, expected in ((IMPORT, "Descargar plantilla"), (EXPORT, "Descargar el Excel")):
         content = master_client.get(url).content.decode()
         assert expected in content
         for text in ("This exporter", "This importer", "importará los siguientes campos", "Recurso", "Fichero"):
@@ -559,6 +669,6 @@ def test_a_bad_document_type_is_one_message_not_also_unknown_type_under_the_numb
         ["XYZ", "41234567", "Quispe", "Mamani", "Ana", "", "ana@x.pe", "987654321"],
         ["DNI", "", "Quispe", "Mamani", "Ana", "", "ana2@x.pe", "987654321"],
     ]
-    result = ClientImportResource(user=master).import_data(dataset(CLIENT_HEADERS, rows))
+    result = ClientResource(user=master).import_data(dataset(CLIENT_HEADERS, rows))
     assert result.invalid_rows[0].error_dict == {"Tipo Documento": ["«XYZ» no es un valor válido para Tipo Documento."]}
     assert result.invalid_rows[1].error_dict == {"Número Documento": ["Este campo no puede estar vacío."]}
