@@ -141,6 +141,17 @@ def change_form_data(response):
     return data
 
 
+def new_row_data(response, model, **fields):
+    """The change form as rendered plus one new `model` row with `fields`, saved with "continue"."""
+    data = change_form_data(response)
+    prefix = inline_prefix(response, model)
+    data[f"{prefix}-TOTAL_FORMS"] = data[f"{prefix}-TOTAL_FORMS"] + 1
+    index = data[f"{prefix}-TOTAL_FORMS"] - 1
+    data.update({f"{prefix}-{index}-{name}": value for name, value in fields.items()})
+    data["_continue"] = "1"
+    return data
+
+
 def inline_prefix(response, model):
     for inline in response.context["inline_admin_formsets"]:
         if inline.formset.model is model:

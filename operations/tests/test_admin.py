@@ -19,7 +19,7 @@ from operations.models import (
     OperationType,
     Payout,
 )
-from operations.tests.conftest import accounts_for, change_form_data, inline_prefix, pdf, png
+from operations.tests.conftest import accounts_for, change_form_data, inline_prefix, new_row_data, pdf, png
 from operations.tests.factories import OperationFactory
 from operations.transitions import TRANSITIONS
 
@@ -330,19 +330,15 @@ class TestChange:
     def test_register_deposit_inline_with_voucher(self, trader_client, make_operation, houses):
         op = make_operation(OperationType.SELL, "100.00")
         page = trader_client.get(change_url(op))
-        data = change_form_data(page)
-        prefix = inline_prefix(page, Deposit)
         pen = op.client.accounts.get(currency=Currency.PEN)
-        data.update(
-            {
-                f"{prefix}-TOTAL_FORMS": 1,
-                f"{prefix}-0-amount": "375.00",
-                f"{prefix}-0-bank_reference": "778899",
-                f"{prefix}-0-client_account": pen.pk,
-                f"{prefix}-0-house_account": houses[Currency.PEN].pk,
-                f"{prefix}-0-file": pdf(),
-                "_continue": "1",
-            }
+        data = new_row_data(
+            page,
+            Deposit,
+            amount="375.00",
+            bank_reference="778899",
+            client_account=pen.pk,
+            house_account=houses[Currency.PEN].pk,
+            file=pdf(),
         )
         response = trader_client.post(change_url(op), data)
         assert response.status_code == 302, response.context and [
@@ -389,18 +385,9 @@ class TestChange:
 
     def test_operator_registers_payout_inline(self, operador_client, in_process_op, houses):
         page = operador_client.get(change_url(in_process_op))
-        data = change_form_data(page)
-        prefix = inline_prefix(page, Payout)
         pen = in_process_op.client.accounts.get(currency=Currency.PEN)
-        data.update(
-            {
-                f"{prefix}-TOTAL_FORMS": 1,
-                f"{prefix}-0-amount": "3700.00",
-                f"{prefix}-0-client_account": pen.pk,
-                f"{prefix}-0-house_account": houses[Currency.PEN].pk,
-                f"{prefix}-0-file": png(),
-                "_continue": "1",
-            }
+        data = new_row_data(
+            page, Payout, amount="3700.00", client_account=pen.pk, house_account=houses[Currency.PEN].pk, file=png()
         )
         response = operador_client.post(change_url(in_process_op), data)
         assert response.status_code == 302
