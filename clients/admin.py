@@ -33,7 +33,14 @@ from clients.forms import (
     PortfolioReassignForm,
     ReassignForm,
 )
-from clients.models import BankAccount, Client, ClientDocument, ClientReassignment, client_search_filter
+from clients.models import (
+    BankAccount,
+    Client,
+    ClientDocument,
+    ClientReassignment,
+    ClientStatus,
+    client_search_filter,
+)
 from clients.resources import ClientResource, SpreadsheetCSV, StyledXLSX
 from qoricash import context as request_context
 from qoricash import display
@@ -41,6 +48,9 @@ from qoricash.admin_services import ServiceAdminMixin
 from qoricash.downloads import private_file_link
 
 logger = logging.getLogger(__name__)
+
+REVIEW = "review"
+DEACTIVATED = "deactivated"
 
 # django-import-export adds this one to the form itself with no hook to replace it; it has no Spanish
 # translation of its own, so the clients catalogue carries one (see clients/locale).
@@ -187,6 +197,30 @@ class ClientReassignmentInline(admin.TabularInline):
 
 
 # --- Filters ------------------------------------------------------------------------------------
+class StatusFilter(admin.SimpleListFilter):
+    """Activo, or Inactivo split by why: new clients waiting for their review, or deactivated ones."""
+
+    title = _("status")
+    parameter_name = "status__exact"  # the field filter's parameter: saved links keep working
+
+    def lookups(self, request, model_admin):
+        return [
+            (ClientStatus.ACTIVE, ClientStatus.ACTIVE.label),
+            (REVIEW, _("To review (never activated)")),
+            (DEACTIVATED, _("Deactivated")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == REVIEW:
+            return queryset.awaiting_review()
+        if value == DEACTIVATED:
+            return queryset.deactivated()
+        if value in ClientStatus.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
 class OwnerFilter(admin.SimpleListFilter):
     title = _("account executive")
     parameter_name = "owner"
@@ -234,7 +268,7 @@ class ClientAdmin(ServiceAdminMixin, ImportExportMixin, admin.ModelAdmin):
     )
     list_display_links = ("document", "name")
     list_filter = (
-        "status",
+        StatusFilter,
         "document_type",
         OwnerFilter,
         "is_pep",

@@ -40,6 +40,13 @@ class ClientQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=ClientStatus.ACTIVE)
 
+    def awaiting_review(self):
+        """New clients never activated (a deactivated client has a status change on record)."""
+        return self.filter(status=ClientStatus.INACTIVE, status_changed_at__isnull=True)
+
+    def deactivated(self):
+        return self.filter(status=ClientStatus.INACTIVE, status_changed_at__isnull=False)
+
     def owners(self):
         """The users owning at least one of these clients (the executive filter, portfolio moves)."""
         owner_ids = self.order_by().values("owner")

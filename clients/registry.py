@@ -1,7 +1,10 @@
 """Everything the clients app contributes to the project, declared once (called from ClientsConfig.ready)."""
 
+from django.contrib import admin
+
 from accounts import audit, matrix
 from accounts.roles import MASTER, OPERADOR, TRADER, register_defaults
+from clients import panels
 from clients.audit_actions import LEGACY_CODES, ClientAction
 
 # Every role registers and edits clients in its own portfolio; the review (activation), every
@@ -37,6 +40,7 @@ def register():
     register_defaults(TRADER, _PORTFOLIO)
 
     audit.register_actions(ClientAction, legacy=LEGACY_CODES)
+    admin.site.register_panel("clients/panels/review.html", panels.review_panel, order=4)
 
     # The change page's buttons (ClientAdmin.get_urls). POST-only buttons are requested with GET and
     # must answer 405 to everybody; their permission is asserted by the clients tests.
