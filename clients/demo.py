@@ -2,9 +2,10 @@
 
 About 30 realistic Peruvian clients, persons (valid DNIs) and companies (RUCs with a valid check
 digit), each with PEN and USD accounts at real banks (CCI where the bank needs it) and an ID
-document, split between the demo users "trader" and "master". Most are Activo; a few wait for
-review: two are complete, one has only a PEN account and one has no documents, so the review
-flow can be tried both ways.
+document, split between the portfolio holders among the demo users (the traders: the reassign form
+says only active traders hold a portfolio). Most are Activo; a few wait for review: two are
+complete, one has only a PEN account and one has no documents, so the review flow can be tried
+both ways.
 """
 
 from django.core.files.base import ContentFile
@@ -12,6 +13,7 @@ from django.utils import timezone
 from stdnum.pe import ruc as stdnum_ruc
 
 from accounts.models import User
+from clients import services
 from clients.models import (
     AccountType,
     Bank,
@@ -24,6 +26,7 @@ from clients.models import (
     DocumentType,
     Location,
 )
+from clients.policy import can_own_clients
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -169,19 +172,21 @@ def _specs():
 
 
 def seed(stdout=None):
-    users = {u.username: u for u in User.objects.filter(username__in=["trader", "master", "operador"])}
-    trader, master = users.get("trader"), users.get("master")
+    users = {u.username: u for u in User.objects.filter(username__in=["trader", "trader2", "master", "operador"])}
+    master = users.get("master")
     reviewer = users.get("operador") or master
-    if trader is None or master is None:
+    holders = [users[name] for name in ("trader", "trader2") if name in users and can_own_clients(users[name])]
+    if not holders or master is None:
         if stdout:
             stdout.write("  (clientes de demostración omitidos: faltan los usuarios trader y master)")
         return []
+    _move_from_non_holders(holders[0], by=master)
     created = []
     now = timezone.now()
     for i, spec in enumerate(_specs()):
         if Client.objects.filter(document_type=spec["document_type"], document_number=spec["document_number"]).exists():
             continue
-        owner = master if i % 3 == 2 else trader
+        owner = holders[i % len(holders)]
         pending = i in PENDING_COMPLETE | PENDING_ONLY_PEN | PENDING_NO_DOCUMENTS
         client = Client(**spec, owner=owner, created_by=owner)
         if not pending:
@@ -204,3 +209,10 @@ def seed(stdout=None):
     if stdout:
         stdout.write(f"  Clientes de demostración: {len(created)} nuevos ({Client.objects.count()} en total).")
     return created
+
+
+def _move_from_non_holders(holder, *, by):
+    """Demo databases seeded before gave clients to the Master: move them to a trader, as the Master would."""
+    stray = [c for c in Client.objects.select_related("owner") if not can_own_clients(c.owner)]
+    if stray:
+        services.reassign_clients(stray, holder, by=by)

@@ -1,4 +1,4 @@
-"""Demo data: about 30 valid clients split between the demo trader and Master; idempotent."""
+"""Demo data: about 30 valid clients split between the demo traders; idempotent."""
 
 import pytest
 
@@ -17,7 +17,7 @@ def test_seed_is_valid_realistic_and_idempotent(settings, tmp_path):
     assert demo.seed() == []  # second run adds nothing
     clients = list(Client.objects.all())
     owners = {c.owner.username for c in clients}
-    assert owners == {"trader", "master"}
+    assert owners == {"trader", "trader2"}  # only portfolio holders, each with a portfolio
     assert {DocumentType.DNI, DocumentType.RUC} <= {c.document_type for c in clients}
     active = [c for c in clients if c.status == ClientStatus.ACTIVE]
     assert len(active) > len(clients) * 0.8
@@ -29,4 +29,16 @@ def test_seed_is_valid_realistic_and_idempotent(settings, tmp_path):
     assert any(services.activation_errors(c) for c in pending)  # something to refuse
     assert any(not services.activation_errors(c) for c in pending)  # and something to activate
     trader = users["trader"]
-    assert not Client.objects.visible_to(trader).filter(owner__username="master").exists()
+    assert not Client.objects.visible_to(trader).filter(owner__username="trader2").exists()
+
+
+def test_clients_given_to_the_master_by_an_earlier_seed_move_to_a_trader(settings, tmp_path):
+    from clients.tests.factories import ClientFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    users = accounts_demo.seed()
+    stray = ClientFactory(owner=users["master"])
+    demo.seed()
+    stray.refresh_from_db()
+    assert stray.owner == users["trader"]
+    assert stray.reassignments.get().from_owner == users["master"]  # moved as the Master would, on record
