@@ -12,6 +12,7 @@ from import_export.forms import ImportForm
 from clients import policy
 from clients.models import BankAccount, Client, ClientDocument, account_set_errors
 from clients.validators import mask
+from qoricash.held_uploads import HeldFileInput, HeldFilesFormMixin
 
 
 class ErrorsOnHiddenFieldsMixin:
@@ -106,13 +107,13 @@ class BankAccountInlineFormSet(BaseInlineFormSet):
         return [f.instance for f in self.forms if f.has_changed()]
 
 
-class ClientDocumentUploadForm(ErrorsOnHiddenFieldsMixin, forms.ModelForm):
+class ClientDocumentUploadForm(HeldFilesFormMixin, ErrorsOnHiddenFieldsMixin, forms.ModelForm):
+    """A new document; its file is kept if the client form is refused (qoricash.held_uploads)."""
+
     class Meta:
         model = ClientDocument
         fields = ("kind", "file")
-        widgets = {
-            "file": forms.FileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"})
-        }
+        widgets = {"file": HeldFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"})}
 
 
 class ClientImportForm(ImportForm):
