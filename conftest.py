@@ -48,6 +48,31 @@ def _close_unread_file_responses(monkeypatch):
         file.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_keeps_the_shared_connection():
+    """The live server's request threads must not close the test database's shared connection.
+
+    With SQLite in memory, every request thread of the live server uses the test thread's connection.
+    Django closes "its" connections after each request; a request thread that ends late (a browser
+    keep-alive socket closed after its test) then touches a connection that is no longer shared with
+    it and dies with DatabaseError in the background. Closing it would do nothing anyway (an
+    in-memory database is never closed), so those threads leave the shared connections alone.
+    """
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.db import connections
+
+    def close_own_connections(server):
+        shared = server.connections_override or {}
+        for conn in connections.all(initialized_only=True):
+            if shared.get(conn.alias) is not conn:
+                conn.close()
+
+    original = ThreadedWSGIServer._close_connections
+    ThreadedWSGIServer._close_connections = close_own_connections
+    yield
+    ThreadedWSGIServer._close_connections = original
+
+
 @pytest.fixture
 def master(db):
     from accounts.tests.factories import UserFactory
