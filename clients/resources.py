@@ -226,10 +226,11 @@ def _unexpected_error_message(row_number=None):
 
 
 class PreviewDiff(Diff):
-    """The preview of an import: each row as people read it (labels, not stored codes)."""
+    """The preview of an import: each row as people read it (labels, not stored codes), and for a
+    client already registered which values the file changes."""
 
     def __init__(self, resource, instance, new):
-        self.left = []
+        self.left = [] if new or instance is None else resource.preview_values(instance)
         self.right = []
         self.new = new
 
@@ -237,18 +238,22 @@ class PreviewDiff(Diff):
         self.right = resource.preview_values(instance)
 
     def as_html(self):
-        return list(self.right)  # plain text: the template escapes it
+        # Plain values (the template escapes them), each with whether the file changes it.
+        left = self.left or [None] * len(self.right)
+        return [{"value": v, "changed": bool(self.left) and v != old} for v, old in zip(self.right, left, strict=False)]
 
 
 def _drop_empty_preview_columns(result):
-    """The preview shows only the columns with a value in some row (a clients file has 30)."""
+    """The preview shows only the columns with a value in some row (a clients file has 35)."""
     rows = [row for row in result.valid_rows() if row.diff]
     if not rows:
         return
-    keep = [i for i in range(len(result.diff_headers)) if any(i < len(row.diff) and row.diff[i] for row in rows)]
+    keep = [
+        i for i in range(len(result.diff_headers)) if any(i < len(row.diff) and row.diff[i]["value"] for row in rows)
+    ]
     result.diff_headers = [result.diff_headers[i] for i in keep]
     for row in rows:
-        row.diff = [row.diff[i] for i in keep]
+        row.diff = [dict(row.diff[i], header=result.diff_headers[n]) for n, i in enumerate(keep)]
 
 
 class ClientLoader(instance_loaders.ModelInstanceLoader):

@@ -77,7 +77,7 @@ def test_trader_registers_a_company_and_an_operador_activates_it(
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_master_reads_the_bank_account_preview_and_a_plain_history(
+def test_master_reads_the_import_preview_on_a_laptop_and_a_plain_history(
     live_server, page, admin_login, master, trader, other_trader, screenshot_dir, tmp_path
 ):
     import openpyxl
@@ -88,26 +88,36 @@ def test_master_reads_the_bank_account_preview_and_a_plain_history(
     eliana = ClientFactory(
         owner=trader, document_number="41353785", apellido_paterno="CASTRO", apellido_materno="NÚÑEZ", nombres="ELIANA"
     )
-    book = openpyxl.Workbook()
-    book.active.append(["Tipo Documento", "Número Documento", "Banco", "Tipo Cuenta", "Moneda", "Número Cuenta"])
-    book.active.append(["DNI", "41353785", "INTERBANK", "savings", "PEN", "2003001234567"])
-    book.active.append(["DNI", "41353785", "bcp", "ahorros", "USD", "19112345678012"])
-    upload = tmp_path / "cuentas.xlsx"
+    # The whole export of a client, with its two accounts typed in: a wide file.
+    page.set_viewport_size({"width": 1366, "height": 768})
+    admin_login(page, master.username)
+    with page.expect_download() as download:
+        page.goto(f"{live_server.url}/admin/clients/client/export/")
+        page.click("input[type=submit]")
+    exported = tmp_path / "export.xlsx"
+    download.value.save_as(exported)
+    book = openpyxl.load_workbook(exported)
+    sheet = book.active
+    headers = [c.value for c in sheet[1]]
+    sheet.cell(row=2, column=headers.index("Cuenta Bancaria 1") + 1, value="INTERBANK | savings | PEN | 2003001234567")
+    sheet.cell(
+        row=2, column=headers.index("Cuenta Bancaria 2") + 1, value="bcp | ahorros | USD | 19112345678012 | | Lima"
+    )
+    sheet.cell(row=2, column=headers.index("Dirección") + 1, value="AV. JAVIER PRADO ESTE 4200 DPTO 1502 TORRE B")
+    upload = tmp_path / "clientes.xlsx"
     book.save(upload)
 
-    admin_login(page, master.username)
     page.goto(f"{live_server.url}/admin/clients/client/import/")
-    page.select_option("#id_resource", "1")
     page.set_input_files("#id_import_file", str(upload))
     page.click("input[type=submit]")
     page.wait_for_load_state()
-    table = page.locator("table.client-import-preview")
-    headers = table.locator("thead th").all_inner_texts()
-    first = dict(zip(headers, table.locator("tbody tr").first.locator("td").all_inner_texts(), strict=True))
-    page.screenshot(path=str(screenshot_dir / "clients-05-import-accounts-preview.png"), full_page=True)
-    assert first["TIPO DOCUMENTO"] == "DNI" and first["NÚMERO DOCUMENTO"] == "41353785"
-    assert first["CLIENTE"] == "CASTRO NÚÑEZ ELIANA"
-    assert (first["BANCO"], first["TIPO CUENTA"], first["UBICACIÓN"]) == ("Interbank", "Ahorro", "Lima")
+    values = page.locator("table.client-import-preview tbody tr").first.locator(".client-import-values")
+    first = dict(zip(values.locator("dt").all_inner_texts(), values.locator("dd").all_inner_texts(), strict=True))
+    page.screenshot(path=str(screenshot_dir / "clients-05-import-preview.png"), full_page=True)
+    assert first["Tipo Documento"] == "DNI" and first["Número Documento"] == "41353785"
+    assert first["Cuenta Bancaria 1"] == "Interbank | Ahorro | PEN | 2003001234567 | | Lima"
+    assert first["Cuenta Bancaria 2"] == "BCP | Ahorro | USD | 19112345678012 | | Lima"
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
 
     services.reassign_clients([eliana.pk], other_trader, by=master)
     page.goto(f"{live_server.url}/admin/clients/client/{eliana.pk}/change/")

@@ -584,7 +584,7 @@ def preview(response):
     result = response.context["result"]
     assert response.context["confirm_form"] is not None, [r.error_dict for r in result.invalid_rows]
     rows = [row.diff for row in result.valid_rows()]
-    return {header: [row[i] for row in rows] for i, header in enumerate(result.diff_headers)}
+    return {header: [row[i]["value"] for row in rows] for i, header in enumerate(result.diff_headers)}
 
 
 def test_preview_shows_accounts_and_choices_as_labels(master_client):
@@ -595,6 +595,7 @@ def test_preview_shows_accounts_and_choices_as_labels(master_client):
     table = preview(response)
     assert table["Tipo Documento"] == ["DNI", "RUC"]
     assert table["Cuenta Bancaria 1"] == ["BCP | Ahorro | PEN | 19112345678012 |  | Lima", ""]
+    assert "Cliente nuevo" in response.content.decode() and "Actualización" not in response.content.decode()
     assert table["Cuenta Bancaria 2"][0] == "Interbank | Corriente | USD | 2003001234567 |  | Provincia"
     assert "Ocupación" not in table  # empty in every row: left out of the preview
     content = response.content.decode()
