@@ -31,3 +31,22 @@ class OneLineFormatter(logging.Formatter):
 
     def format(self, record):
         return super().format(record).replace("\r", "").replace("\n", "\\n")
+
+
+class ForbiddenAsInfo(logging.Filter):
+    """A 403 is a refused request, not a fault: one INFO line with who, what and the request id.
+
+    django.request logs every 4xx at WARNING, and a PermissionDenied with its whole traceback;
+    tracebacks stay for 500s.
+    """
+
+    def filter(self, record):
+        if getattr(record, "status_code", None) != 403:
+            return True
+        request = getattr(record, "request", None)
+        user = getattr(request, "user", None)
+        username = user.get_username() if getattr(user, "is_authenticated", False) else "-"
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.exc_info = record.exc_text = None
+        record.msg, record.args = "Forbidden: user=%s path=%s", (username, getattr(request, "path", "-"))
+        return True

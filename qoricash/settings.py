@@ -222,6 +222,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "qoricash.logging.RequestIdFilter"},
+        "forbidden_as_info": {"()": "qoricash.logging.ForbiddenAsInfo"},
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "formatters": {
@@ -247,7 +248,12 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
-        "django.request": {"handlers": ["stdout", "mail_admins"], "level": "WARNING", "propagate": False},
+        "django.request": {
+            "handlers": ["stdout", "mail_admins"],
+            "level": "WARNING",
+            "propagate": False,
+            "filters": ["forbidden_as_info"],
+        },
     },
 }
 

@@ -113,3 +113,15 @@ def test_client_errors_are_not_emailed(failing_view, settings):
     failing_view.get("/fail/404/")
     failing_view.get("/fail/403/")
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_a_403_is_one_info_line_with_user_path_and_request_id(trader_client, stdout_lines):
+    response = trader_client.get("/admin/accounts/auditentry/", HTTP_X_REQUEST_ID="rid403abc")
+    assert response.status_code == 403
+    lines = [line for line in stdout_lines() if "django.request" in line]
+    assert len(lines) == 1, lines
+    match = LINE.match(lines[0])
+    assert match["level"] == "INFO" and match["rid"] == "rid403abc"
+    assert match["message"] == "Forbidden: user=t_trader path=/admin/accounts/auditentry/"
+    assert "Traceback" not in lines[0]
