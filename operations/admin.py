@@ -224,6 +224,8 @@ class MovementInline(admin.TabularInline):
         return self.get_fields(request, obj)
 
     def get_max_num(self, request, obj=None, **kwargs):
+        if not self._editable(request, obj):
+            return 0  # no row can be added (closed operation, no permission): no "add" link either
         # Voided rows stay listed but do not count towards the limit.
         limit = self.model.max_per_operation
         if limit is None:
