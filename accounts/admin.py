@@ -1,7 +1,5 @@
 """Admin for users, groups (roles) and the audit trail, plus the private-file download route."""
 
-import json
-
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -12,9 +10,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts import audit, services
+from accounts import audit, audit_display, services
 from accounts.forms import UserEditForm, UserInviteForm
 from accounts.models import AuditEntry, User
+from qoricash import display
 
 
 def _base_url(request):
@@ -213,7 +212,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only for everybody, superusers included: the trail is append-only (and on PostgreSQL a
     trigger refuses UPDATE and DELETE on the table)."""
 
-    list_display = ("at", "actor_display", "action_display", "object_type_display", "object_repr", "ip")
+    list_display = ("at_display", "actor_display", "action_display", "object_type_display", "object_display", "ip")
     list_filter = (ActionFilter, ObjectTypeFilter, ("actor", admin.RelatedOnlyFieldListFilter), "at")
     search_fields = ("actor_username", "object_repr", "object_id", "message", "ip", "request_id")
     date_hierarchy = "at"
@@ -226,7 +225,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "action_display",
         "object_type_display",
         "object_id",
-        "object_repr",
+        "object_display",
         "changes_table",
         "message",
         "ip",
@@ -235,9 +234,19 @@ class AuditEntryAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
+    @admin.display(description=_("when"), ordering="at")
+    def at_display(self, obj):
+        return display.datetime(obj.at, seconds=True)
+
     @admin.display(description=_("user"), ordering="actor_username")
     def actor_display(self, obj):
+        if obj.actor is not None:
+            return obj.actor.display_name
         return obj.actor_username or _("(system or anonymous)")
+
+    @admin.display(description=_("object"), ordering="object_repr")
+    def object_display(self, obj):
+        return audit_display.object_label(obj)
 
     @admin.display(description=_("action"), ordering="action")
     def action_display(self, obj):
@@ -252,12 +261,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
         if not obj.changes:
             return "—"
         rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (audit.field_label(obj.object_type, field), _cell(values, 0), _cell(values, 1))
-                for field, values in sorted(obj.changes.items())
-            ),
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", audit_display.change_rows(obj.object_type, obj.changes)
         )
         return format_html(
             '<table class="audit-changes"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
@@ -276,13 +280,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-def _cell(values, index):
-    try:
-        value = values[index]
-    except (IndexError, KeyError, TypeError):
-        return ""
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else str(value)
