@@ -35,7 +35,7 @@ class TraderGoalForm(forms.ModelForm):
 @admin.register(TraderGoal)
 class TraderGoalAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = TraderGoalForm
-    list_display = ("trader", "period", "goal_display", "achieved_display", "progress_display", "set_by", "updated_at")
+    list_display = ("trader", "period", "goal_display", "achieved_display", "progress_display", "set_by_name")
     list_filter = ("year", "month")
     search_fields = ("trader__username", "trader__first_name", "trader__last_name")
     list_select_related = ("trader", "set_by")
@@ -71,6 +71,10 @@ class TraderGoalAdmin(ServiceAdminMixin, admin.ModelAdmin):
         # The rules (permission, eligible trader, fixed trader and month, the model's own) are the
         # service's; the form and the read-only fields above only show them earlier.
         return services.save_trader_goal(form.instance, by=request.user)
+
+    @admin.display(description=_("set by"), ordering="set_by__first_name")
+    def set_by_name(self, obj):
+        return obj.set_by.display_name if obj.set_by_id else display.EMPTY
 
     @admin.display(description=_("period"), ordering="year")
     def period(self, obj):
