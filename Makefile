@@ -17,10 +17,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-# http://127.0.0.1:8000/ with the demo users (printed on start; see README.md).
+# http://127.0.0.1:$(PORT)/ (8000 unless PORT=...) with the demo users (printed on start; see README.md).
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --port $(PORT)
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Whole suite. Browser tests run when /usr/bin/chromium exists and are skipped (one line) otherwise.

@@ -89,3 +89,22 @@ def test_a_wrong_demo_password_is_refused_in_spanish(client):
     response = client.post("/admin/login/", {"username": "master", "password": "wrong-password"})
     assert response.status_code == 200
     assert "Por favor introduzca el nombre de usuario y la clave correctos" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_seed_demo_prints_the_url_of_the_port_it_is_told(settings, tmp_path):
+    settings.DEBUG = True
+    settings.MEDIA_ROOT = tmp_path
+    try:
+        assert run("seed_demo", "--port", "8109").rstrip().endswith("http://127.0.0.1:8109/admin/")
+        assert "http://127.0.0.1:8000/admin/" in run("seed_demo")  # make run's default PORT
+    finally:
+        settings.DEBUG = False
+
+
+def test_make_run_gives_seed_demo_the_port_runserver_uses():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    run_recipe = makefile.split("\nrun:")[1].split("\n\n")[0]
+    assert "seed_demo --port $(PORT)" in run_recipe and "runserver 127.0.0.1:$(PORT)" in run_recipe

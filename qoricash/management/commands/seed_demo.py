@@ -11,6 +11,11 @@ DEMO_MODULES = ("accounts.demo", "clients.demo", "operations.demo", "reports.dem
 class Command(BaseCommand):
     help = "Load demo users and data for local development (idempotent; refused when DEBUG is false)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--port", type=int, default=8000, help="the port runserver will serve on (printed in the URL)"
+        )
+
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("seed_demo only runs with DEBUG=true: it creates users with known passwords.")
@@ -24,4 +29,5 @@ class Command(BaseCommand):
                         raise
                     continue
                 module.seed(stdout=self.stdout)
-        self.stdout.write(self.style.SUCCESS("Datos de demostración listos: http://127.0.0.1:8000/admin/"))
+        url = f"http://127.0.0.1:{options['port']}/admin/"
+        self.stdout.write(self.style.SUCCESS(f"Datos de demostración listos: {url}"))
