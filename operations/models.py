@@ -144,12 +144,15 @@ def operators():
 
 class OperationQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """A user without view_all_operations sees only operations of clients it owns."""
+        """A user without view_all_operations sees the operations of the clients it owns (their whole
+        history, also after a reassignment) and, read-only, the closed operations it executed for a
+        client since moved to someone else (its goals and commissions depend on them). Who may act
+        on an operation is operations.policy's: always the client's current owner."""
         if not user or not user.is_authenticated or not user.is_active:
             return self.none()
         if user.has_perm("operations.view_all_operations"):
             return self
-        return self.filter(client__owner=user)
+        return self.filter(models.Q(client__owner=user) | models.Q(trader=user, status__in=FINAL_STATUSES))
 
     def not_cancelled(self):
         return self.exclude(status=OperationStatus.CANCELLED)
