@@ -13,6 +13,7 @@ from operations.models import Deposit, ExchangeRate, HouseBankAccount, Operation
 from operations.services import parse_id
 from operations.transitions import REASON_NONE, REASON_REQUIRED
 from qoricash import display
+from qoricash.held_uploads import HeldFileInput, HeldFilesFormMixin
 
 
 class AccountChoiceField(forms.ModelChoiceField):
@@ -27,12 +28,10 @@ class HouseAccountChoiceField(forms.ModelChoiceField):
         return f"{obj.get_bank_display()} {obj.currency} {obj.number}"
 
 
-class VoucherInput(forms.ClearableFileInput):
-    """A plain file input: the stored voucher is shown (name, size, safe link) in its own column,
-    never through FieldFile.url (a private file has no public URL)."""
-
-    template_name = "django/forms/widgets/file.html"
-    clear_checkbox_label = ""
+class VoucherInput(HeldFileInput):
+    """A file input: the stored voucher is shown (name, size, safe link) in its own column, never
+    through FieldFile.url (a private file has no public URL); a new voucher that passed its checks
+    is kept if the page is refused (qoricash.held_uploads)."""
 
     def __init__(self, attrs=None):
         super().__init__(attrs={"accept": ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg", **(attrs or {})})
@@ -177,7 +176,7 @@ class OperationChangeForm(forms.ModelForm):
 # --- Deposits and payouts (inline forms) -------------------------------------------------------------
 
 
-class MovementForm(forms.ModelForm):
+class MovementForm(HeldFilesFormMixin, forms.ModelForm):
     """A deposit or payout row: accounts limited to the operation's client and the kind's currency."""
 
     operation = None  # set per request by the inline
