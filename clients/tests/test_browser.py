@@ -51,7 +51,7 @@ def test_trader_registers_a_company_and_an_operador_activates_it(
     page.screenshot(path=str(screenshot_dir / "clients-01-trader-registers-company.png"), full_page=True)
     page.click("input[name=_save]")
     page.wait_for_load_state()
-    assert "fue agregado correctamente" in page.locator(".messagelist").inner_text()
+    assert "Se registró correctamente: cliente «" in page.locator(".messagelist").inner_text()
     page.screenshot(path=str(screenshot_dir / "clients-02-trader-list-inactive.png"), full_page=True)
     row = page.locator("#result_list tr", has_text=ruc)
     assert "Inactivo" in row.inner_text()
