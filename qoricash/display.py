@@ -71,11 +71,12 @@ def filesize(size, *, empty=EMPTY) -> str:
     return str(filesizeformat(size))
 
 
-def download_name(what, extension) -> str:
+def download_name(what, extension, day=None) -> str:
     """The one pattern of the files we hand out: QoriCash_<What>_<dd-mm-aaaa>.<extension>.
 
     `what` is the Spanish name of the content ("Clientes", "Historial de operaciones"); spaces become
-    underscores so the name survives every browser and e-mail client.
+    underscores so the name survives every browser and e-mail client. `day`: the date the file is
+    about (a report's day), today's local date by default.
     """
-    day = formats.date_format(timezone.localdate(), "d-m-Y")
-    return f"QoriCash_{'_'.join(str(what).split())}_{day}.{extension}"
+    stamp = formats.date_format(day or timezone.localdate(), "d-m-Y")
+    return f"QoriCash_{'_'.join(str(what).split())}_{stamp}.{extension}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from itertools import zip_longest
 
+from django.utils import formats
 from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -46,12 +47,13 @@ HISTORY_SHEET = "Historial de Operaciones"
 
 def position_filename(position) -> str:
     if position.is_single_day:
-        return f"Posicion_{position.date_from.isoformat()}.xlsx"
-    return f"Posicion_{position.date_from.isoformat()}_{position.date_to.isoformat()}.xlsx"
+        return display.download_name("Posicion", "xlsx", day=position.date_from)
+    start = formats.date_format(position.date_from, "d-m-Y")
+    return display.download_name(f"Posicion desde {start} hasta", "xlsx", day=position.date_to)
 
 
 def history_filename(now=None) -> str:
-    return f"historial_operaciones_{services.lima_now(now):%Y%m%d_%H%M%S}.xlsx"
+    return display.download_name("Historial de operaciones", "xlsx", day=services.lima_now(now).date())
 
 
 class _Sheet:
@@ -124,10 +126,10 @@ def write_position(position, target, *, include_profit: bool, rows=None):
     c = sheet.cell
 
     period = (
-        pgettext("report", "Date: %(date)s") % {"date": position.date_from.isoformat()}
+        pgettext("report", "Date: %(date)s") % {"date": display.date(position.date_from)}
         if position.is_single_day
         else pgettext("report", "From %(start)s to %(end)s")
-        % {"start": position.date_from.isoformat(), "end": position.date_to.isoformat()}
+        % {"start": display.date(position.date_from), "end": display.date(position.date_to)}
     )
     sheet.append([c(pgettext("report", "POSITION REPORT"), font=TITLE_FONT)])
     sheet.append(

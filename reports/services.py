@@ -99,7 +99,7 @@ def check_window(day: dt.date, label: str | None = None):
         pgettext("report", "%(label)s: %(date)s is outside the years %(min)s to %(max)s.")
         % {
             "label": label or pgettext("report", "Date"),
-            "date": day.isoformat(),
+            "date": display.date(day),
             "min": MIN_YEAR,
             "max": MAX_YEAR,
         }
@@ -122,7 +122,7 @@ def check_range(date_from: dt.date, date_to: dt.date, max_days: int | None = Non
     if date_from > date_to:
         raise ValidationError(
             _("The start date (%(start)s) is after the end date (%(end)s).")
-            % {"start": date_from.isoformat(), "end": date_to.isoformat()}
+            % {"start": display.date(date_from), "end": display.date(date_to)}
         )
     days = (date_to - date_from).days + 1
     if max_days is not None and days > max_days:
@@ -132,7 +132,7 @@ def check_range(date_from: dt.date, date_to: dt.date, max_days: int | None = Non
                 "The period from %(start)s to %(end)s covers %(days)s days; a report covers at most "
                 "%(max)s days. Choose a shorter period.",
             )
-            % {"start": date_from.isoformat(), "end": date_to.isoformat(), "days": days, "max": max_days}
+            % {"start": display.date(date_from), "end": display.date(date_to), "days": days, "max": max_days}
         )
 
 

@@ -34,7 +34,8 @@ def test_day_bounds_refuses_dates_outside_the_window_instead_of_overflowing():
 def test_parse_date_refuses_years_outside_2000_to_2100(value):
     with pytest.raises(ValidationError) as exc:
         services.parse_date(value, "Fecha")
-    assert exc.value.messages == [f"Fecha: {value} está fuera de los años 2000 a 2100."]
+    shown = "/".join(reversed(value.split("-")))  # the date as people read it, never ISO
+    assert exc.value.messages == [f"Fecha: {shown} está fuera de los años 2000 a 2100."]
 
 
 def test_parse_date_does_not_repeat_a_huge_value():
@@ -47,12 +48,12 @@ def test_parse_date_does_not_repeat_a_huge_value():
 @pytest.mark.parametrize(
     "query, message",
     [
-        ({"date": "9999-12-31"}, "Fecha: 9999-12-31 está fuera de los años 2000 a 2100."),
-        ({"from": "2026-11-01", "to": "9999-12-31"}, "Hasta: 9999-12-31 está fuera de los años 2000 a 2100."),
-        ({"from": "0001-01-01", "to": "2026-11-01"}, "Desde: 0001-01-01 está fuera de los años 2000 a 2100."),
+        ({"date": "9999-12-31"}, "Fecha: 31/12/9999 está fuera de los años 2000 a 2100."),
+        ({"from": "2026-11-01", "to": "9999-12-31"}, "Hasta: 31/12/9999 está fuera de los años 2000 a 2100."),
+        ({"from": "0001-01-01", "to": "2026-11-01"}, "Desde: 01/01/0001 está fuera de los años 2000 a 2100."),
         (
             {"from": "2025-01-01", "to": "2026-01-02"},
-            "El periodo del 2025-01-01 al 2026-01-02 abarca 367 días; un reporte abarca como máximo 366 días.",
+            "El periodo del 01/01/2025 al 02/01/2026 abarca 367 días; un reporte abarca como máximo 366 días.",
         ),
         ({"from": "2000-01-01", "to": "2100-12-31"}, "abarca como máximo 366 días"),
     ],
@@ -148,15 +149,15 @@ def test_fuzzed_position_parameters_never_fail(master_client, make_op):
 @pytest.mark.parametrize(
     "command, args, message",
     [
-        ("export_position", ["--date", "9999-12-31"], "--date: 9999-12-31 está fuera de los años 2000 a 2100"),
+        ("export_position", ["--date", "9999-12-31"], "--date: 31/12/9999 está fuera de los años 2000 a 2100"),
         ("export_position", ["--date", "1999-12-31"], "fuera de los años 2000 a 2100"),
         (
             "export_history",
             ["--from", "9999-12-31", "--to", "9999-12-31"],
-            "--from: 9999-12-31 está fuera de los años 2000 a 2100",
+            "--from: 31/12/9999 está fuera de los años 2000 a 2100",
         ),
-        ("export_history", ["--from", "2026-11-01", "--to", "9999-12-31"], "--to: 9999-12-31 está fuera"),
-        ("export_history", ["--from", "0001-01-01", "--to", "2026-11-01"], "--from: 0001-01-01 está fuera"),
+        ("export_history", ["--from", "2026-11-01", "--to", "9999-12-31"], "--to: 31/12/9999 está fuera"),
+        ("export_history", ["--from", "0001-01-01", "--to", "2026-11-01"], "--from: 01/01/0001 está fuera"),
     ],
 )
 def test_commands_refuse_far_off_dates_with_a_command_error(command, args, message, tmp_path):

@@ -93,7 +93,7 @@ def test_master_position_today_yesterday_and_both_excel_files(
     with page.expect_download() as info:
         page.click("#qc-download-position")
     download = info.value
-    assert download.suggested_filename == f"Posicion_{today.isoformat()}.xlsx"
+    assert download.suggested_filename == f"QoriCash_Posicion_{today:%d-%m-%Y}.xlsx"
     today_file = tmp_path / download.suggested_filename
     download.save_as(today_file)
     check_position_file(today_file, page)
@@ -118,7 +118,7 @@ def test_master_position_today_yesterday_and_both_excel_files(
     with page.expect_download() as info:
         page.click("#qc-download-position")
     download = info.value
-    assert download.suggested_filename == f"Posicion_{yesterday.isoformat()}.xlsx"
+    assert download.suggested_filename == f"QoriCash_Posicion_{yesterday:%d-%m-%Y}.xlsx"
     yesterday_file = tmp_path / download.suggested_filename
     download.save_as(yesterday_file)
     check_position_file(yesterday_file, page)
@@ -132,7 +132,7 @@ def test_master_position_today_yesterday_and_both_excel_files(
     with page.expect_download() as info:
         page.click(trigger)
     download = info.value
-    assert download.suggested_filename.startswith("historial_operaciones_")
+    assert download.suggested_filename.startswith("QoriCash_Historial_de_operaciones_")
     history_file = tmp_path / download.suggested_filename
     download.save_as(history_file)
     ws = load_workbook(history_file)["Historial de Operaciones"]

@@ -182,4 +182,4 @@ def test_bad_arguments_exit_non_zero_from_the_shell(tmp_path):
         timeout=120,
     )
     assert result.returncode == 1
-    assert "CommandError: La fecha inicial (2026-11-30) es posterior a la fecha final (2026-11-01)." in result.stderr
+    assert "CommandError: La fecha inicial (30/11/2026) es posterior a la fecha final (01/11/2026)." in result.stderr

@@ -54,14 +54,14 @@ def day_ops(make_op):
 @time_machine.travel(lima(2026, 11, 20, 18), tick=False)
 def test_position_workbook_cell_by_cell(master_client, day_ops):
     response = master_client.get(reverse("admin:reports_position_xlsx"), {"date": "2026-11-20"})
-    assert response["Content-Disposition"].endswith('filename="Posicion_2026-11-20.xlsx"')
+    assert response["Content-Disposition"].endswith('filename="QoriCash_Posicion_20-11-2026.xlsx"')
     wb = load(response)
     assert wb.sheetnames == ["Posición"]
     ws = wb["Posición"]
     position = services.compute_position(Operation.objects.all(), DAY)
 
     assert ws["A1"].value == "REPORTE DE POSICIÓN"
-    assert ws["A2"].value == "Fecha: 2026-11-20"
+    assert ws["A2"].value == "Fecha: 20/11/2026"
     assert isinstance(ws["D2"].value, dt.datetime) and ws["D2"].number_format == excel.DATETIME_FORMAT
     assert ws["D2"].value == dt.datetime(2026, 11, 20, 18, 0)  # Lima wall clock
     assert ws["A4"].value == "RESUMEN"
@@ -143,9 +143,9 @@ def test_position_workbook_of_an_empty_day(master_client):
 def test_position_workbook_range_file_name(master_client, make_op):
     make_op("buy", "100.00", at=lima(2026, 11, 18, 9))
     response = master_client.get(reverse("admin:reports_position_xlsx"), {"from": "2026-11-18", "to": "2026-11-20"})
-    assert 'filename="Posicion_2026-11-18_2026-11-20.xlsx"' in response["Content-Disposition"]
+    assert 'filename="QoriCash_Posicion_desde_18-11-2026_hasta_20-11-2026.xlsx"' in response["Content-Disposition"]
     ws = load(response)["Posición"]
-    assert ws["A2"].value == "Del 2026-11-18 al 2026-11-20"
+    assert ws["A2"].value == "Del 18/11/2026 al 20/11/2026"
 
 
 # --- History ----------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ HEADER = [
 def test_history_workbook_cell_by_cell(master_client, day_ops, operador):
     Operation.objects.filter(pk=day_ops["s1"].pk).update(assigned_operator=operador)
     response = master_client.get(reverse("admin:reports_history_xlsx"))
-    assert 'filename="historial_operaciones_20261120_183015.xlsx"' in response["Content-Disposition"]
+    assert 'filename="QoriCash_Historial_de_operaciones_20-11-2026.xlsx"' in response["Content-Disposition"]
     wb = load(response)
     assert wb.sheetnames == ["Historial de Operaciones"]
     ws = wb["Historial de Operaciones"]

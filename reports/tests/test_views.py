@@ -127,7 +127,8 @@ def test_position_view_is_audited(master_client, acceptance_day):
     actions = list(AuditEntry.objects.order_by("id").values_list("action", "actor__username", "message"))
     assert actions[-2][:2] == (ReportAction.POSITION_VIEWED, "m_master") and "2026-11-20" in actions[-2][2]
     assert (
-        actions[-1][:2] == (ReportAction.POSITION_EXPORTED, "m_master") and "Posicion_2026-11-20.xlsx" in actions[-1][2]
+        actions[-1][:2] == (ReportAction.POSITION_EXPORTED, "m_master")
+        and "QoriCash_Posicion_20-11-2026.xlsx" in actions[-1][2]
     )
 
 
@@ -152,7 +153,7 @@ def test_position_query_count_does_not_depend_on_operations(master_client, make_
 def test_position_xlsx_file_name_and_type(master_client, acceptance_day):
     response = master_client.get(POSITION_XLSX, {"date": "2026-11-20"})
     assert response["Content-Type"] == views.XLSX
-    assert 'filename="Posicion_2026-11-20.xlsx"' in response["Content-Disposition"]
+    assert 'filename="QoriCash_Posicion_20-11-2026.xlsx"' in response["Content-Disposition"]
     wb = workbook(response)
     assert wb.sheetnames == ["Posición"]
 
