@@ -109,6 +109,9 @@ def test_master_position_today_yesterday_and_both_excel_files(
     expect(page.locator('[data-figure="sell-avg"]')).to_have_text("3.7522")
     expect(page.locator('[data-figure="net-label"]')).to_have_text("VENDIDOS EN")
     expect(page.locator("#qc-imbalance")).to_be_visible()  # 6,015.69 USD sold > 5,000
+    expect(page.locator("#qc-imbalance")).to_contain_text(
+        "Posición neta: vendimos 6,015.69 USD más de lo que compramos, por encima del límite de 5,000.00 USD."
+    )
     page.screenshot(path=screenshot_dir / "reports-position-yesterday.png", full_page=True)
     page.emulate_media(color_scheme="dark")
     page.reload()
