@@ -110,4 +110,4 @@ class TraderGoal(models.Model):
 
     @property
     def period_label(self):
-        return f"{self.get_month_display()} {self.year}"
+        return pgettext("goal period", "%(month)s of %(year)s") % {"month": self.get_month_display(), "year": self.year}

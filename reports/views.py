@@ -331,7 +331,10 @@ def goals_panel(request):
     goals = services.goals_with_progress(
         TraderGoal.objects.visible_to(user).filter(year=now.year, month=now.month).select_related("trader")
     )
-    month_label = f"{date_format(now.date(), 'F')} {now.year}"
+    month_label = pgettext("goal period", "%(month)s of %(year)s") % {
+        "month": date_format(now.date(), "F"),
+        "year": now.year,
+    }
     if not user.has_perm("operations.view_all_operations"):
         goal = goals.filter(trader=user).first()
         return {

@@ -36,3 +36,20 @@ def test_the_header_greets_one_person_and_lengths_are_plural_aware(master_client
         ) % {"limit_value": 12, "show_value": 15}
     assert one == "Escriba como máximo 1 carácter (tiene 3)."
     assert many == "Escriba como máximo 12 caracteres (tiene 15)."
+
+
+def test_months_are_lower_case_and_the_day_panel_counts_in_singular():
+    from django.utils.dateformat import format as date_format
+    from django.utils.translation import npgettext
+
+    from reports.models import TraderGoal
+
+    with override("es"):
+        assert date_format(__import__("datetime").date(2026, 11, 30), "j \\d\\e F") == "30 de noviembre"
+        assert TraderGoal(year=2026, month=11).period_label == "noviembre de 2026"
+        assert npgettext("report", "operation created today", "operations created today", 1) == (
+            "operación registrada hoy"
+        )
+        assert npgettext("report", "operation created today", "operations created today", 3) == (
+            "operaciones registradas hoy"
+        )

@@ -123,7 +123,7 @@ def test_a_duplicate_trader_and_month_is_a_spanish_validation_error(master, trad
     """The database's unique constraint (also a race between two saves) becomes a message, not a 500."""
     with pytest.raises(ValidationError) as exc:
         services.save_trader_goal(new_goal(trader, "5.00"), by=master)
-    assert exc.value.messages == [f"{trader} ya tiene una meta para Noviembre 2026; cambie esa meta."]
+    assert exc.value.messages == [f"{trader} ya tiene una meta para noviembre de 2026; cambie esa meta."]
     # The savepoint kept the surrounding transaction usable, and only the first goal exists.
     assert list(TraderGoal.objects.values_list("goal_pen", flat=True)) == [D("100.00")]
     assert AuditEntry.objects.filter(action=ReportAction.GOAL_CREATED).count() == 1
@@ -150,6 +150,6 @@ def test_admin_shows_a_service_refusal_on_the_form(master_client, trader, goal, 
     response = master_client.post(add, {"trader": trader.pk, "year": 2026, "month": 11, "goal_pen": "7.00"})
     assert response.status_code == 200
     form = response.context["adminform"].form
-    assert form.non_field_errors() == [f"{trader} ya tiene una meta para Noviembre 2026; cambie esa meta."]
+    assert form.non_field_errors() == [f"{trader} ya tiene una meta para noviembre de 2026; cambie esa meta."]
     assert form["goal_pen"].value() == "7.00"
     assert TraderGoal.objects.count() == 1

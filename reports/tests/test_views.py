@@ -449,7 +449,7 @@ def test_master_sets_a_goal_for_an_eligible_trader_only(master_client, master, t
 
     # The same trader and month twice is refused with a Spanish message.
     response = master_client.post(add, {"trader": trader.pk, "year": 2026, "month": 11, "goal_pen": "10"})
-    assert response.status_code == 200 and "ya tiene una meta para Noviembre 2026" in response.content.decode()
+    assert response.status_code == 200 and "ya tiene una meta para noviembre de 2026" in response.content.decode()
 
 
 def test_changing_a_goal_changes_only_the_amount_and_is_audited(master_client, master, trader, other_trader):
