@@ -727,7 +727,6 @@ class TestVoidingAdmin:
         deposit.refresh_from_db()
         assert deposit.amount == Decimal("1000.00")
         download = trader_client.get(reverse("admin:private_file", kwargs={"kind": "deposit", "pk": deposit.pk}))
-        download.close()  # a FileResponse holds the file open until closed
         assert download.status_code == 200
         # With every deposit voided, an empty row is offered again.
         assert len(inline_of(page, Deposit).formset.forms) == 2

@@ -370,9 +370,9 @@ class TestVoucherDownloads:
         ]
 
         def status(url):
-            response = client.get(url)
-            response.close()  # a FileResponse holds the file open until closed
-            return response.status_code
+            # An unread file response is closed by conftest at teardown; closing it here would also
+            # send request_finished, which closes the test's database connection on PostgreSQL.
+            return client.get(url).status_code
 
         client.force_login(trader)
         assert [status(u) for u in urls] == [200, 200]
@@ -381,4 +381,3 @@ class TestVoucherDownloads:
         client.force_login(operador)
         response = client.get(urls[0])
         assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
-        response.close()
