@@ -112,7 +112,9 @@ def position_view(request):
     can_view_profit = request.user.has_perm("reports.view_profit")
     query = period_query(date_from, date_to)
     services.record_report_access(
-        ReportAction.POSITION_VIEWED, _("Position viewed: %(period)s") % {"period": query}, by=request.user
+        ReportAction.POSITION_VIEWED,
+        _("Position viewed: %(period)s") % {"period": period_text(date_from, date_to)},
+        by=request.user,
     )
     yesterday = today - dt.timedelta(days=1)
     context = {

@@ -123,7 +123,7 @@ URL_PARAMS = _url_params()
 ID_PARAMS = ("object_id", "pk", "id")
 
 
-def _url_for(rule, owner):
+def url_for(rule, owner):
     kwargs = dict(rule.kwargs)
     for name in URL_PARAMS.get(rule.name, []):
         if name in kwargs:
@@ -161,7 +161,7 @@ def test_admin_url(rule, role, client):
         client.force_login(owner)
         if role != "Trader":
             owner = UserFactory(username="some_trader", role="Trader")
-    url = _url_for(rule, owner)
+    url = url_for(rule, owner)
     response = getattr(client, rule.method.lower())(url)
     allowed = role != matrix.ANONYMOUS and rule.allows(ROLE_PERMISSIONS[role])
     expected = "login" if role == matrix.ANONYMOUS else ("ok" if allowed else "denied")

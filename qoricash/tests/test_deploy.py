@@ -51,7 +51,7 @@ def test_procfile():
 def test_render_blueprint():
     yaml = pytest.importorskip("yaml")
     blueprint = yaml.safe_load((BASE_DIR / "render.yaml").read_text())
-    (web,) = blueprint["services"]
+    (web,) = [s for s in blueprint["services"] if s["type"] == "web"]
     (database,) = blueprint["databases"]
     assert (web["type"], web["runtime"], web["plan"]) == ("web", "python", "starter")
     assert web["healthCheckPath"] == "/health/"
@@ -68,6 +68,21 @@ def test_render_blueprint():
     for secret in ("ALLOWED_HOSTS", "ADMINS", "EMAIL_URL", "CLOUDINARY_URL", "CSRF_TRUSTED_ORIGINS"):
         assert env[secret].get("sync") is False, secret
         assert "value" not in env[secret]
+
+
+def test_render_cron_jobs_share_the_web_settings():
+    yaml = pytest.importorskip("yaml")
+    blueprint = yaml.safe_load((BASE_DIR / "render.yaml").read_text())
+    (database,) = blueprint["databases"]
+    crons = {s["name"]: s for s in blueprint["services"] if s["type"] == "cron"}
+    assert crons["qoricash-held-uploads"]["startCommand"] == "python manage.py clean_held_uploads"
+    for name, cron in crons.items():
+        assert cron["startCommand"].startswith("python manage.py "), name
+        assert cron["region"] == database["region"] and cron["schedule"], name
+        env = {e["key"]: e for e in cron["envVars"]}
+        assert env["SECRET_KEY"]["fromService"] == {"type": "web", "name": "qoricash", "envVarKey": "SECRET_KEY"}
+        assert env["DATABASE_URL"]["fromDatabase"] == {"name": database["name"], "property": "connectionString"}
+        assert env["DEBUG"]["value"] == "false", name
 
 
 def free_port():

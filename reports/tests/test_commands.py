@@ -124,14 +124,15 @@ def test_export_position_writes_the_same_file_as_the_screen(make_op, tmp_path):
     make_op("sell", "6000.00", "3.7500", at=lima(2026, 11, 20, 10), status=OperationStatus.CANCELLED)
     target = tmp_path / "Posicion_2026-11-20.xlsx"
     output = run("export_position", "--date", "2026-11-20", "--output", str(target))
-    assert "Posición del 2026-11-20 (2 operaciones)" in output
+    assert "Posición del 20/11/2026 (2 operaciones)" in output
     ws = load_workbook(target)["Posición"]
     values = {row[0]: row for row in ws.iter_rows(values_only=True) if row and row[0]}
     assert values["Compras"][2:5] == (10000, 3.7, 37000)
     assert values["Spread del volumen calzado"][4] == 300
     assert values["USD neto (comprados − vendidos)"][5] == "COMPRADOS EN"
     assert values["TOTAL COMPRAS"][2] == 10000 and values["TOTAL COMPRAS"][11] == 22500
-    assert AuditEntry.objects.latest("id").action == ReportAction.POSITION_EXPORTED
+    entry = AuditEntry.objects.latest("id")
+    assert entry.action == ReportAction.POSITION_EXPORTED and "20/11/2026" in entry.message
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,10 @@ def test_position_view_is_audited(master_client, acceptance_day):
     master_client.get(POSITION, {"date": "2026-11-20"})
     master_client.get(POSITION_XLSX, {"date": "2026-11-20"})
     actions = list(AuditEntry.objects.order_by("id").values_list("action", "actor__username", "message"))
-    assert actions[-2][:2] == (ReportAction.POSITION_VIEWED, "m_master") and "2026-11-20" in actions[-2][2]
+    assert (
+        actions[-2][:2] == (ReportAction.POSITION_VIEWED, "m_master")
+        and "viernes 20 de noviembre de 2026" in actions[-2][2]
+    )
     assert (
         actions[-1][:2] == (ReportAction.POSITION_EXPORTED, "m_master")
         and "QoriCash_Posicion_20-11-2026.xlsx" in actions[-1][2]

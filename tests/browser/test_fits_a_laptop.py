@@ -13,7 +13,7 @@ from django.core.management import call_command
 from accounts import demo as accounts_demo
 from accounts.models import User
 from accounts.roles import ROLE_PERMISSIONS
-from tests.test_permission_matrix import RULES, SAMPLES, _url_for
+from tests.test_permission_matrix import RULES, SAMPLES, url_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +43,7 @@ OVERFLOW = """() => {
 def pages_for(role, owner):
     for rule in RULES:
         if rule.method == "GET" and rule.ok == 200 and rule.allows(ROLE_PERMISSIONS[role]):
-            yield rule, _url_for(rule, owner)
+            yield rule, url_for(rule, owner)
 
 
 @pytest.fixture

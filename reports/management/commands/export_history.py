@@ -87,8 +87,8 @@ class Command(BaseCommand):
             "trader %(trader)s → %(path)s"
         ) % {
             "count": totals["rows"],
-            "start": date_from,
-            "end": date_to,
+            "start": display.date(date_from, empty="*"),
+            "end": display.date(date_to, empty="*"),
             "status": ",".join(statuses) or "*",
             "trader": options["trader"] or "*",
             "path": path,

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from operations.models import Operation, OperationType
+from qoricash import display
 from reports import excel, services
 from reports.audit_actions import ReportAction
 
@@ -31,13 +32,13 @@ class Command(BaseCommand):
         services.record_report_access(
             ReportAction.POSITION_EXPORTED,
             _("export_position command: %(date)s, %(count)s operations → %(path)s")
-            % {"date": day.isoformat(), "count": position.count, "path": path},
+            % {"date": display.date(day), "count": position.count, "path": path},
             by=None,
         )
         if options["verbosity"] > 0:
             self.stdout.write(
                 self.style.SUCCESS(
                     _("Position of %(date)s (%(count)s operations) written to %(path)s.")
-                    % {"date": day.isoformat(), "count": position.count, "path": path}
+                    % {"date": display.date(day), "count": position.count, "path": path}
                 )
             )
