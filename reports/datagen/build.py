@@ -23,12 +23,14 @@ from operations.models import CodeCounter, Deposit, ExchangeRate, HouseBankAccou
 from operations.services.creation import CODE_COUNTER
 from reports.datagen import operations as op_gen
 from reports.datagen import people
-from reports.datagen.tables import Table, analyze, reset_sequences
+from reports.datagen.tables import Table, analyze, reset_sequences, skip_trigger_checks
 from reports.models import TraderGoal
 from reports.services import LIMA
 
 # A minimal valid PDF, stored once and shared by every generated voucher (downloads work).
-VOUCHER_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n%%EOF\n"
+VOUCHER_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n%%EOF\n"
+)
 USERNAME_PREFIX = "gen."
 
 
@@ -63,6 +65,7 @@ def generate(plan, progress):
     days = [until - dt.timedelta(days=n) for n in range(plan.day_count() - 1, -1, -1)]
     with transaction.atomic():
         staff = make_staff(plan)
+        skip_trigger_checks()  # after the ORM writes: users and groups keep their usual checks
         house = make_house_accounts()
         voucher = store_voucher()
         rates = make_rates(days, staff["master"], rnd, progress)
@@ -95,16 +98,19 @@ def make_staff(plan):
 
     def user(name, first, last, role):
         username = f"{USERNAME_PREFIX}{name}"
-        created = User.objects.create(
+        found, _created = User.objects.update_or_create(
             username=username,
-            email=f"{username}@qoricash.example.pe",
-            first_name=first,
-            last_name=last,
-            is_staff=True,
-            password=password,
+            defaults={
+                "email": f"{username}@qoricash.example.pe",
+                "first_name": first,
+                "last_name": last,
+                "is_staff": True,
+                "is_active": True,
+                "password": password,
+            },
         )
-        created.groups.add(groups[role])
-        return created
+        found.groups.set([groups[role]])
+        return found
 
     surnames = people.SURNAMES
     return {
@@ -200,7 +206,8 @@ def make_clients(plan, days, staff, rnd, progress):
             accounts_t.add((account_id, client_id, bank, kind, cur, acc_number, cci, location, True, created))
             accounts.setdefault(currency, (account_id, snapshot))
         deactivated = changed_at if status == ClientStatus.INACTIVE and changed_at else None
-        rows.append(op_gen.ClientRow(client_id, owner, created, deactivated, accounts[Currency.PEN], accounts[Currency.USD]))
+        pen, usd = accounts[Currency.PEN], accounts[Currency.USD]
+        rows.append(op_gen.ClientRow(client_id, owner, created, deactivated, pen, usd))
         bar.update(i + 1)
     clients_t.flush()
     accounts_t.flush()

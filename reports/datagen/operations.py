@@ -68,7 +68,8 @@ EVENT_FIELDS = ("operation", "action", "from_status", "to_status", "by", "at", "
 
 def day_counts(days, total):
     """How many operations each day gets: fewer on weekends, the business growing over the period."""
-    weights = [(1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.1)[d.weekday()] * (0.6 + 0.8 * n / len(days)) for n, d in enumerate(days)]
+    weekday = (1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.1)
+    weights = [weekday[d.weekday()] * (0.6 + 0.8 * n / len(days)) for n, d in enumerate(days)]
     scale = total / sum(weights)
     # Cumulative rounding: exactly `total` in all, each day within one of its share.
     counts, acc, done = [], 0.0, 0
@@ -171,7 +172,8 @@ class Writer:
             t_cancel = t + minutes(rnd, 10, 180)
             if plan == "cancelled" and t_cancel <= cutoff:
                 status, cancelled_at, last = CANCELLED, t_cancel, t_cancel
-                self.event(op_id, EventAction.CANCELLED, trader, t_cancel, frm=PENDING, to=CANCELLED, reason=rnd.choice(REASONS_CANCEL))
+                reason = rnd.choice(REASONS_CANCEL)
+                self.event(op_id, EventAction.CANCELLED, trader, t_cancel, frm=PENDING, to=CANCELLED, reason=reason)
         else:
             for part in split(send_amount, 1 if rnd.random() < 0.8 else 2, rnd):
                 if t > cutoff:

@@ -8,21 +8,123 @@ from stdnum.pe import ruc as stdnum_ruc
 
 from clients.models import AccountType, Bank, Currency, DocumentType, Location
 
-SURNAMES = (
-    "QUISPE MAMANI HUAMÁN FLORES SÁNCHEZ RODRÍGUEZ GARCÍA ROJAS CHÁVEZ TORRES DÍAZ RAMOS VARGAS CASTILLO "
-    "MENDOZA RUIZ ESPINOZA VÁSQUEZ GUTIÉRREZ PÉREZ GONZÁLEZ CASTRO NÚÑEZ ROMERO SALAZAR MORALES CRUZ "
-    "MEDINA ORTIZ SILVA AGUILAR HERRERA CÓRDOVA PAREDES ACOSTA CCAHUANA CONDORI TICONA PUMA HUANCA "
-    "LÓPEZ MARTÍNEZ FERNÁNDEZ JIMÉNEZ ALVARADO GUERRERO CAMPOS VEGA LEÓN RÍOS CABRERA PALOMINO"
-).split()
-GIVEN_NAMES = (
-    "JUAN JOSÉ LUIS CARLOS JORGE MIGUEL ÁNGEL CÉSAR VÍCTOR ROSA MARÍA CARMEN ANA LUCÍA SOFÍA "
-    "VALERIA CAMILA DIEGO ANDRÉS RENZO GIANCARLO PIERO FIORELLA MILAGROS YESENIA ROXANA ELIZABETH "
-    "GUSTAVO RAÚL WILFREDO EDGAR NOEMÍ GLADYS PATRICIA ALEJANDRO SEBASTIÁN MATEO ISABEL JIMENA"
-).split()
-COMPANY_WORDS = (
-    "ANDINA INTEGRAL PACÍFICO INCA SUR NORTE LOGÍSTICA MINERA AGRO TEXTIL IMPORT EXPORT SERVICIOS "
-    "COMERCIAL INDUSTRIAL CONSTRUCTORA INVERSIONES TECNOLOGÍA ALIMENTOS MARKET"
-).split()
+SURNAMES = [
+    "QUISPE",
+    "MAMANI",
+    "HUAMÁN",
+    "FLORES",
+    "SÁNCHEZ",
+    "RODRÍGUEZ",
+    "GARCÍA",
+    "ROJAS",
+    "CHÁVEZ",
+    "TORRES",
+    "DÍAZ",
+    "RAMOS",
+    "VARGAS",
+    "CASTILLO",
+    "MENDOZA",
+    "RUIZ",
+    "ESPINOZA",
+    "VÁSQUEZ",
+    "GUTIÉRREZ",
+    "PÉREZ",
+    "GONZÁLEZ",
+    "CASTRO",
+    "NÚÑEZ",
+    "ROMERO",
+    "SALAZAR",
+    "MORALES",
+    "CRUZ",
+    "MEDINA",
+    "ORTIZ",
+    "SILVA",
+    "AGUILAR",
+    "HERRERA",
+    "CÓRDOVA",
+    "PAREDES",
+    "ACOSTA",
+    "CCAHUANA",
+    "CONDORI",
+    "TICONA",
+    "PUMA",
+    "HUANCA",
+    "LÓPEZ",
+    "MARTÍNEZ",
+    "FERNÁNDEZ",
+    "JIMÉNEZ",
+    "ALVARADO",
+    "GUERRERO",
+    "CAMPOS",
+    "VEGA",
+    "LEÓN",
+    "RÍOS",
+    "CABRERA",
+    "PALOMINO",
+]
+GIVEN_NAMES = [
+    "JUAN",
+    "JOSÉ",
+    "LUIS",
+    "CARLOS",
+    "JORGE",
+    "MIGUEL",
+    "ÁNGEL",
+    "CÉSAR",
+    "VÍCTOR",
+    "ROSA",
+    "MARÍA",
+    "CARMEN",
+    "ANA",
+    "LUCÍA",
+    "SOFÍA",
+    "VALERIA",
+    "CAMILA",
+    "DIEGO",
+    "ANDRÉS",
+    "RENZO",
+    "GIANCARLO",
+    "PIERO",
+    "FIORELLA",
+    "MILAGROS",
+    "YESENIA",
+    "ROXANA",
+    "ELIZABETH",
+    "GUSTAVO",
+    "RAÚL",
+    "WILFREDO",
+    "EDGAR",
+    "NOEMÍ",
+    "GLADYS",
+    "PATRICIA",
+    "ALEJANDRO",
+    "SEBASTIÁN",
+    "MATEO",
+    "ISABEL",
+    "JIMENA",
+]
+COMPANY_WORDS = [
+    "ANDINA",
+    "INTEGRAL",
+    "PACÍFICO",
+    "INCA",
+    "SUR",
+    "NORTE",
+    "LOGÍSTICA",
+    "MINERA",
+    "AGRO",
+    "TEXTIL",
+    "IMPORT",
+    "EXPORT",
+    "SERVICIOS",
+    "COMERCIAL",
+    "INDUSTRIAL",
+    "CONSTRUCTORA",
+    "INVERSIONES",
+    "TECNOLOGÍA",
+    "ALIMENTOS",
+    "MARKET",
+]
 COMPANY_FORMS = ("S.A.C.", "S.A.", "E.I.R.L.", "S.R.L.")
 DISTRICTS = ("MIRAFLORES", "SAN ISIDRO", "SURCO", "LA MOLINA", "SAN BORJA", "LINCE", "ATE", "CHORRILLOS")
 OCCUPATIONS = ("Comerciante", "Ingeniero", "Contadora", "Médico", "Administrador", "Docente", "Abogada")

@@ -36,9 +36,7 @@ class Bar:
         if self.progress.live and step != self.shown:
             self.shown = step
             bar = "#" * step + "." * (50 - step)
-            self.progress.out.write(
-                f"\r[{self.progress.elapsed()}] {self.label:<11}[{bar}] {done:>10,}", ending=""
-            )
+            self.progress.out.write(f"\r[{self.progress.elapsed()}] {self.label:<11}[{bar}] {done:>10,}", ending="")
             self.progress.out.flush()
 
     def done(self):
