@@ -1,4 +1,4 @@
-"""Excel writers (openpyxl, write-only mode: rows go to disk as they come, memory stays flat).
+"""Excel writers (qoricash.spreadsheet: XlsxWriter in constant memory, rows go to disk as they come).
 
 Numbers are written as numbers with a number format, dates as dates (Lima wall-clock time), so the
 files sort, sum and filter in Excel. Every text cell goes through qoricash.spreadsheet.safe_cell: a
@@ -13,14 +13,10 @@ from itertools import zip_longest
 
 from django.utils import formats
 from django.utils.translation import pgettext
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from operations.models import OperationStatus, OperationType
-from qoricash import display
-from qoricash.spreadsheet import safe_cell
+from qoricash import display, spreadsheet
+from qoricash.spreadsheet import CENTER, Cell, fill, font, safe_cell
 
 from . import services
 
@@ -30,16 +26,15 @@ RATE_FORMAT = "0.0000"
 COUNT_FORMAT = "#,##0"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 
-HEADER_FILL = PatternFill("solid", fgColor="366092")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-BANNER_FONT = Font(bold=True, size=12, color="366092")
-TITLE_FONT = Font(bold=True, size=14)
-BOLD = Font(bold=True)
-ALERT_FONT = Font(bold=True, color="C00000")
-QUIET_FONT = Font(italic=True, color="595959")
-CRITICAL_FILL = PatternFill("solid", fgColor="FFF2CC")
-TOTAL_FILL = PatternFill("solid", fgColor="DDEBF7")
-CENTER = Alignment(horizontal="center", vertical="center")
+HEADER_FILL = fill("366092")
+HEADER_FONT = font(bold=True, color="FFFFFF")
+BANNER_FONT = font(bold=True, size=12, color="366092")
+TITLE_FONT = font(bold=True, size=14)
+BOLD = font(bold=True)
+ALERT_FONT = font(bold=True, color="C00000")
+QUIET_FONT = font(italic=True, color="595959")
+CRITICAL_FILL = fill("FFF2CC")
+TOTAL_FILL = fill("DDEBF7")
 
 POSITION_SHEET = "Posición"
 HISTORY_SHEET = "Historial de Operaciones"
@@ -56,43 +51,19 @@ def history_filename(now=None) -> str:
     return display.download_name("Historial de operaciones", "xlsx", day=services.lima_now(now).date())
 
 
-class _Sheet:
-    """Small helper around a write-only sheet: styled cells without repeating the boilerplate."""
-
-    def __init__(self, ws):
-        self.ws = ws
+class _Sheet(spreadsheet.Sheet):
+    """A sheet whose styled text cells are made safe the way every report file is (a quote character)."""
 
     def cell(self, value, number_format=None, font=None, fill=None, alignment=None):
-        if value is None or value == "":
-            if fill is None:
-                return None
-            value = None
-        c = WriteOnlyCell(self.ws, safe_cell(value))
-        if number_format:
-            c.number_format = number_format
-        if font:
-            c.font = font
-        if fill:
-            c.fill = fill
-        if alignment:
-            c.alignment = alignment
-        return c
+        return super().cell(safe_cell(value), number_format, font, fill, alignment)
 
     def header(self, titles):
         return [self.cell(t, font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER) for t in titles]
 
-    def widths(self, widths):
-        for index, width in enumerate(widths, start=1):
-            self.ws.column_dimensions[get_column_letter(index)].width = width
 
-    def append(self, cells):
-        self.ws.append(cells)
-
-
-def _save(wb, target):
-    wb.save(target)
-    if hasattr(target, "seek"):
-        target.seek(0)
+def _open(target, sheet_name):
+    book = spreadsheet.Workbook(target)
+    return book, book.sheet(sheet_name, _Sheet)
 
 
 # --- Position ---------------------------------------------------------------------------------
@@ -120,8 +91,12 @@ def write_position(position, target, *, include_profit: bool, rows=None):
     `rows` is (buys, sells), two iterables of PositionRow; by default the rows held by `position`.
     """
     buys, sells = rows if rows is not None else (position.buys, position.sells)
-    wb = Workbook(write_only=True)
-    sheet = _Sheet(wb.create_sheet(POSITION_SHEET))
+    wb, sheet = _open(target, POSITION_SHEET)
+    with wb:
+        _write_position(sheet, position, buys, sells, include_profit)
+
+
+def _write_position(sheet, position, buys, sells, include_profit):
     sheet.widths([30, 34, 15, 14, 17, 28, 3, 16, 34, 15, 10, 17, 28])
     c = sheet.cell
 
@@ -285,7 +260,6 @@ def write_position(position, target, *, include_profit: bool, rows=None):
             *total_cells(pgettext("report", "TOTAL SALES"), position.sell),
         ]
     )
-    _save(wb, target)
 
 
 # --- History ----------------------------------------------------------------------------------
@@ -322,14 +296,20 @@ def write_history(rows, target, *, include_creator: bool, progress=None, progres
 
     `progress(n)` is called every `progress_every` rows (the command prints a line).
     """
-    wb = Workbook(write_only=True)
-    sheet = _Sheet(wb.create_sheet(HISTORY_SHEET))
+    wb, sheet = _open(target, HISTORY_SHEET)
+    with wb:
+        return _write_history(sheet, rows, include_creator, progress, progress_every)
+
+
+def _write_history(sheet, rows, include_creator, progress, progress_every):
     columns = history_columns(include_creator)
     sheet.widths([w for _t, w in columns])
-    sheet.ws.freeze_panes = "A2"
+    sheet.freeze(1)
     sheet.append(sheet.header([t for t, _w in columns]))
     c = sheet.cell
-
+    usd_format, rate_format, pen_format, date_format = (
+        sheet.book.format({"num_format": f}) for f in (USD_FORMAT, RATE_FORMAT, PEN_FORMAT, DATETIME_FORMAT)
+    )
     labels_status = {}
     labels_type = {t: services.type_label(t) for t in OperationType.values}
 
@@ -346,19 +326,19 @@ def write_history(rows, target, *, include_creator: bool, progress=None, progres
         operator = services.user_display_name(row, "assigned_operator") or services.user_display_name(
             row, "processed_by"
         )
-        # Plain values (no styled cell per row: this file can have a million rows), each text safe.
+        # Plain values and four shared formats (this file can have a million rows), each text safe.
         cells = [
             safe_cell(row["code"]),
             labels_type[row["type"]],
             safe_cell(f"{row['client__document_type']} {row['client__document_number']}"),
             safe_cell(services.client_name(row)),
-            c(row["amount_usd"], USD_FORMAT),
-            c(row["rate"], RATE_FORMAT),
-            c(row["amount_pen"], PEN_FORMAT),
+            Cell(row["amount_usd"], usd_format),
+            Cell(row["rate"], rate_format),
+            Cell(row["amount_pen"], pen_format),
             safe_cell(row["source_snapshot"]) or "-",
             safe_cell(row["destination_snapshot"]) or "-",
             labels_status[status],
-            c(services.local_naive(row["created_at"]), DATETIME_FORMAT),
+            Cell(services.local_naive(row["created_at"]), date_format),
             safe_cell(services.user_display_name(row, "trader")),
             safe_cell(operator) or "-",
         ]
@@ -374,13 +354,13 @@ def write_history(rows, target, *, include_creator: bool, progress=None, progres
             progress(count)
 
     if count:
-        sheet.ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+        sheet.autofilter(0, count, len(columns))
     sheet.append([])
     # The count stays a number; the format only adds the word.
     count_format = '#,##0 "{}"'.format(pgettext("report", "operations"))
     buy, sell = totals[OperationType.BUY], totals[OperationType.SELL]
     grand = {"count": buy["count"] + sell["count"], "usd": buy["usd"] + sell["usd"], "pen": buy["pen"] + sell["pen"]}
-    for title, data, font, fill in (
+    for title, data, row_font, row_fill in (
         (pgettext("report", "TOTAL PURCHASES (not cancelled)"), buy, BOLD, TOTAL_FILL),
         (pgettext("report", "TOTAL SALES (not cancelled)"), sell, BOLD, TOTAL_FILL),
         (pgettext("report", "TOTAL (not cancelled)"), grand, BOLD, TOTAL_FILL),
@@ -389,14 +369,13 @@ def write_history(rows, target, *, include_creator: bool, progress=None, progres
     ):
         sheet.append(
             [
-                c(title, font=font, fill=fill),
-                c(None, fill=fill),
-                c(None, fill=fill),
-                c(data["count"], count_format, font=font, fill=fill),
-                c(data["usd"], USD_FORMAT, font=font, fill=fill),
-                c(None, fill=fill),
-                c(data["pen"], PEN_FORMAT, font=font, fill=fill),
+                c(title, font=row_font, fill=row_fill),
+                c(None, fill=row_fill),
+                c(None, fill=row_fill),
+                c(data["count"], count_format, font=row_font, fill=row_fill),
+                c(data["usd"], USD_FORMAT, font=row_font, fill=row_fill),
+                c(None, fill=row_fill),
+                c(data["pen"], PEN_FORMAT, font=row_font, fill=row_fill),
             ]
         )
-    _save(wb, target)
     return {"rows": count, "buy": buy, "sell": sell, **grand, "cancelled": cancelled}

@@ -272,6 +272,71 @@ def test_write_history_reports_progress_and_totals(tmp_path):
     assert [ws.cell(31, c).value for c in (1, 4, 5, 7)] == ["CANCELADAS (no suman en los totales)", 5, 50, 185]
 
 
+def _history_row(i):
+    return {
+        "code": f"EXP-{i:07d}",
+        "type": "buy" if i % 2 else "sell",
+        "amount_usd": Decimal("1234.56") + i,
+        "rate": Decimal("3.7123"),
+        "amount_pen": Decimal("4583.15") + i,
+        "source_snapshot": f"BCP 1911234567{i:04d}",
+        "destination_snapshot": f"Interbank 89831234{i:05d}",
+        "status": "completed",
+        "created_at": lima(2026, 11, 20, 9),
+        "client__document_type": "DNI",
+        "client__document_number": f"{40_000_000 + i}",
+        "client__razon_social": "",
+        "client__apellido_paterno": f"QUISPE{i}",
+        "client__apellido_materno": "MAMANI",
+        "client__nombres": "ROSA ELENA",
+        "trader__username": "t",
+        "created_by__email": "t@x.pe",
+    }
+
+
+def _history_peak_bytes(count, tmp_path):
+    import tracemalloc
+
+    rows = (_history_row(i) for i in range(count))
+    tracemalloc.start()
+    try:
+        excel.write_history(rows, tmp_path / f"h{count}.xlsx", include_creator=True)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_history_writer_memory_does_not_grow_with_the_rows(tmp_path):
+    """Ten times the rows, about the same peak: each row is on disk before the next one is built."""
+    services.user_display_name(_history_row(0), "trader")  # warm the caches shared by both runs
+    small = _history_peak_bytes(400, tmp_path)
+    large = _history_peak_bytes(4000, tmp_path)
+    # Holding the rows (or the cells) would make it ~10x; a row of this file takes ~2 KB in memory.
+    assert large < small * 1.3, (small, large)
+    wb = load_workbook(tmp_path / "h4000.xlsx", read_only=True)
+    rows = list(wb[excel.HISTORY_SHEET].iter_rows(min_row=2, max_row=4001, values_only=True))
+    wb.close()
+    assert len(rows) == 4000 and rows[-1][0] == "EXP-0003999" and rows[-1][4] == pytest.approx(5233.56)
+
+
+def test_history_writer_pulls_rows_one_at_a_time(tmp_path):
+    """The rows are consumed as they are written (a server-side cursor feeds it), never listed first."""
+    written = []
+
+    def rows():
+        for i in range(50):
+            written.append(i)
+            yield _history_row(i)
+
+    seen = []
+
+    def progress(n):
+        seen.append((n, len(written)))
+
+    excel.write_history(rows(), tmp_path / "h.xlsx", include_creator=False, progress=progress, progress_every=10)
+    assert seen == [(10, 10), (20, 20), (30, 30), (40, 40), (50, 50)]
+
+
 # --- Formula injection ------------------------------------------------------------------------
 
 EVIL = '=HYPERLINK("http://evil.example","x")'
