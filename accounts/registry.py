@@ -20,6 +20,8 @@ def register():
             "auth.add_group",
             "auth.change_group",
             "accounts.view_auditentry",
+            # The index panel of backups and file storage (qoricash.recovery.panels).
+            "qoricash.view_backup_status",
         },
     )
     audit.register_actions(AccountAction, legacy=LEGACY_CODES)

@@ -265,11 +265,14 @@ ADMIN_SITE_TITLE = _("QoriCash Trading")
 # Django 5.1 and would be ignored silently). Every backend keeps files private: nothing is ever
 # served from MEDIA_URL, files leave only through qoricash.downloads (permission check + audit).
 SIGNED_URL_EXPIRE_SECONDS = env.int("SIGNED_URL_EXPIRE_SECONDS", default=300)
-if STORAGE_BACKEND == "s3":
-    STORAGES["default"] = {
+# Every backend's configuration is built whatever STORAGE_BACKEND says, so that migrate_media can copy
+# from the current one to another (qoricash.storage.storage_for).
+PRIVATE_STORAGES = {
+    "local": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "s3": {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME", default=None),
             "region_name": env.str("AWS_S3_REGION_NAME", default="us-east-1"),
             "access_key": env.str("AWS_ACCESS_KEY_ID", default=None),
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=None),
@@ -282,13 +285,21 @@ if STORAGE_BACKEND == "s3":
             "signature_version": "s3v4",
             "object_parameters": {"CacheControl": "private, no-store"},
         },
-    }
-elif STORAGE_BACKEND == "cloudinary":
+    },
     # Credentials come from CLOUDINARY_URL (read by the SDK when the storage is first used).
-    STORAGES["default"] = {
+    "cloudinary": {
         "BACKEND": "qoricash.storage.PrivateCloudinaryStorage",
         "OPTIONS": {"expire_seconds": SIGNED_URL_EXPIRE_SECONDS},
-    }
+    },
+}
+if STORAGE_BACKEND == "s3" and not PRIVATE_STORAGES["s3"]["OPTIONS"]["bucket_name"]:
+    raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
+STORAGES["default"] = PRIVATE_STORAGES[STORAGE_BACKEND]
+
+# Backups and storage monitoring (docs/backups.md). Storage usage above STORAGE_ALERT_BYTES (20 GB
+# of Cloudinary's 25 GB by default) e-mails the Masters and turns the index panel red.
+STORAGE_ALERT_BYTES = env.int("STORAGE_ALERT_BYTES", default=20 * 1024**3)
+BACKUP_STALE_HOURS = env.int("BACKUP_STALE_HOURS", default=48)
 
 # Client IP: the one trusted place is qoricash.net.client_ip. Render's proxy appends the address it
 # saw to X-Forwarded-For, so in production we trust exactly one hop from the right.

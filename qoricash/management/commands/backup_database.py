@@ -1,78 +1,56 @@
-"""pg_dump the database to a dated file and keep the last N days of dumps.
+"""Back up the database: a dump plus its manifest, optionally copied off the machine, old ones pruned.
 
-The previous system's scripts never pruned old dumps, needed an uninstalled library and blocked on
-`pause`; this one runs unattended (cron, Render cron job, Windows Task Scheduler) and fails loudly.
+Runs unattended (Render cron job, crontab, Windows Task Scheduler): it never asks anything, prints
+its progress and a last line saying what was written where, and exits non-zero on any failure.
+The procedure around it is docs/backups.md.
 """
 
-import re
-import shutil
-import subprocess
-from datetime import timedelta
-from pathlib import Path
-
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
-from django.utils import timezone
+from django.utils.translation import gettext as _
 
-PREFIX = "qoricash_"
-SUFFIX = ".dump"
-
-
-def _major(version_text: str) -> int:
-    match = re.search(r"(\d+)(?:\.\d+)?", version_text)
-    if not match:
-        raise CommandError(f"Could not read a version from: {version_text!r}")
-    return int(match.group(1))
+from qoricash import display
+from qoricash.models import BackupRecord
+from qoricash.recovery import RecoveryError, archive, services
 
 
 class Command(BaseCommand):
-    help = "Back up the PostgreSQL database with pg_dump -Fc and prune dumps older than --keep-days."
+    help = "Back up the database (pg_dump -Fc, or SQLite's backup API) with a manifest; --upload copies it to storage."
 
     def add_arguments(self, parser):
-        parser.add_argument("--dir", default="backups", help="Folder for the dumps (created if missing).")
-        parser.add_argument("--keep-days", type=int, default=30, help="Delete dumps older than this (0 keeps all).")
+        parser.add_argument("--dir", default="backups", help="Local folder for the dumps (created if missing).")
+        parser.add_argument("--upload", action="store_true", help="Copy dump and manifest to the private storage.")
+        parser.add_argument("--keep-days", type=int, default=30, help="Delete backups older than this (0 keeps all).")
+        parser.add_argument("--list", action="store_true", help="List the backups (local and in storage) and exit.")
         parser.add_argument("--pg-dump", default="pg_dump", help="pg_dump binary to use.")
 
-    def handle(self, *args, dir, keep_days, pg_dump, **options):
-        if connection.vendor != "postgresql":
-            raise CommandError("backup_database needs PostgreSQL (DATABASE_URL); SQLite is a file: copy it.")
-        binary = shutil.which(pg_dump)
-        if not binary:
-            raise CommandError(f"{pg_dump} not found: install the PostgreSQL client (same major version or newer).")
-        if keep_days < 0:
-            raise CommandError("--keep-days cannot be negative.")
-        client_version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            server_version = cursor.fetchone()[0]
-        if _major(client_version) < _major(server_version):
-            raise CommandError(
-                f"pg_dump is too old for this server: client {client_version.strip()}, server {server_version}. "
-                "Install a PostgreSQL client of the server's major version or newer."
+    def handle(self, *args, dir, upload, keep_days, list, pg_dump, **options):
+        try:
+            if list:
+                return self.show(dir)
+            services.backup(folder=dir, upload=upload, keep_days=keep_days, pg_dump=pg_dump, say=self.stdout.write)
+        except RecoveryError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def show(self, folder):
+        entries = archive.listing(folder)
+        if not entries:
+            self.stdout.write(_("No backups in %(folder)s/ or in storage.") % {"folder": folder})
+            return
+        records = BackupRecord.objects.in_bulk([e.name for e in entries], field_name="name")
+        headers = (_("Backup"), _("Date"), _("Size"), _("Where"), _("Verified"))
+        self.stdout.write("{:<32} {:<17} {:>10}  {:<15} {}".format(*headers))
+        for entry in entries:
+            record = records.get(entry.name)
+            if record is None or record.verified_at is None:
+                verified = _("no")
+            elif record.verified_ok:
+                verified = _("yes, %(when)s") % {"when": display.datetime(record.verified_at)}
+            else:
+                verified = _("FAILED, %(when)s") % {"when": display.datetime(record.verified_at)}
+            where = " + ".join(
+                place for place, present in ((_("local"), entry.local), (_("storage"), entry.stored)) if present
             )
-        folder = Path(dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        # A file name, not a display: sortable and free of characters file systems refuse.
-        stamp = f"{timezone.localtime():%Y%m%d_%H%M%S}"
-        target = folder / f"{PREFIX}{stamp}{SUFFIX}"
-        db = settings.DATABASES["default"]
-        env = {"PGPASSWORD": str(db.get("PASSWORD") or ""), "PATH": "/usr/bin:/bin:/usr/local/bin"}
-        cmd = [binary, "-Fc", "--no-owner", "-f", str(target), "-d", db["NAME"]]
-        if db.get("HOST"):
-            cmd += ["-h", str(db["HOST"])]
-        if db.get("PORT"):
-            cmd += ["-p", str(db["PORT"])]
-        if db.get("USER"):
-            cmd += ["-U", str(db["USER"])]
-        result = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        if result.returncode != 0:
-            target.unlink(missing_ok=True)
-            raise CommandError(f"pg_dump failed: {result.stderr.strip()}")
-        self.stdout.write(f"Backup written: {target} ({target.stat().st_size:,} bytes)")
-        if keep_days:
-            limit = timezone.now() - timedelta(days=keep_days)
-            for old in folder.glob(f"{PREFIX}*{SUFFIX}"):
-                if old != target and old.stat().st_mtime < limit.timestamp():
-                    old.unlink()
-                    self.stdout.write(f"Deleted old backup: {old.name}")
+            self.stdout.write(
+                f"{entry.name:<32} {display.datetime(entry.created):<17} {display.filesize(entry.size):>10}  "
+                f"{where:<15} {verified}"
+            )
