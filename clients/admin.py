@@ -5,6 +5,7 @@ Presentation only: scoping comes from `Client.objects.visible_to`, every change 
 """
 
 import logging
+import tempfile
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
@@ -12,7 +13,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -22,8 +23,10 @@ from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from import_export.forms import ExportForm
 from import_export.results import RowResult
+from import_export.signals import post_export
 
 from clients import policy, services
+from clients.exports import write_clients_xlsx
 from clients.forms import (
     BankAccountInlineForm,
     BankAccountInlineFormSet,
@@ -675,16 +678,34 @@ class ClientAdmin(ServiceAdminMixin, ImportExportMixin, admin.ModelAdmin):
     def get_export_resource_kwargs(self, request, **kwargs):
         return {"user": request.user}
 
-    def get_data_for_export(self, request, queryset, **kwargs):
-        """The export's rows; each file produced leaves one audit entry (it may hold full accounts)."""
-        data = super().get_data_for_export(request, queryset, **kwargs)
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        """The library's last step of the export form, streamed: clients.exports writes the file from
+        plain rows in constant memory (the library would build every client and the whole workbook in
+        memory); one audit entry per file (it may hold full account numbers)."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        resource = ClientResource(user=request.user)
+        tmp = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed by FileResponse
+        try:
+            rows = write_clients_xlsx(resource, queryset, tmp)
+        except BaseException:
+            tmp.close()
+            raise
         services.record_client_export(
             by=request.user,
-            rows=len(data),
+            rows=rows,
             params=request.GET,
             full_accounts=request.user.has_perm("clients.view_full_accounts"),
         )
-        return data
+        response = FileResponse(
+            tmp,
+            as_attachment=True,
+            filename=self.get_export_filename(request, queryset, file_format),
+            content_type=file_format.get_content_type(),
+        )
+        response["Cache-Control"] = "no-store"
+        post_export.send(sender=None, model=self.model)
+        return response
 
     def get_export_filename(self, request, queryset, file_format):
         return display.download_name(_("Clients"), file_format.get_extension())

@@ -32,10 +32,10 @@ from import_export.formats import base_formats
 from import_export.resources import Diff
 
 from clients import services
+from clients.exports import write_table
 from clients.models import AccountType, Bank, BankAccount, Client, ClientStatus, Currency, DocumentType, Location
 from clients.validators import mask
 from qoricash import context, display
-from qoricash.spreadsheet import FORMULA_TRIGGERS
 
 logger = logging.getLogger(__name__)
 
@@ -683,7 +683,8 @@ class ClientResource(resources.ModelResource):
 
 # --- File formats -------------------------------------------------------------------------------
 class StyledXLSX(base_formats.XLSX):
-    """xlsx with the previous system's look: bold white header on 366092, sheet named after the data.
+    """xlsx with the previous system's look: bold white header on 366092, sheet named after the data
+    (written by clients.exports.write_table, as the streamed export is).
 
     Text a spreadsheet would run as a formula (=, +, -, @…: a name typed as '=HYPERLINK(...)') is
     stored as a text cell with Excel's quote prefix, so it shows and imports back unchanged. The
@@ -692,31 +693,8 @@ class StyledXLSX(base_formats.XLSX):
     """
 
     def export_data(self, dataset, **kwargs):
-        from openpyxl import Workbook
-        from openpyxl.styles import Font, PatternFill
-        from openpyxl.utils import get_column_letter
-
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = (dataset.title or "Hoja1")[:31]
-        headers = [str(h) for h in dataset.headers or []]
-        for col, header in enumerate(headers, 1):
-            cell = sheet.cell(row=1, column=col, value=header)
-            cell.font = Font(bold=True, color="FFFFFF")
-            cell.fill = PatternFill("solid", fgColor="366092")
-        widths = [len(h) for h in headers]
-        for row_index, row in enumerate(dataset, 2):
-            for col, value in enumerate(row, 1):
-                cell = sheet.cell(row=row_index, column=col, value=value)
-                if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-                    cell.data_type = "s"
-                    cell.quotePrefix = True
-            widths = [max(w, len(str(v or ""))) for w, v in zip(widths, row, strict=False)]
-        for i, width in enumerate(widths, 1):
-            sheet.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
-        sheet.freeze_panes = "A2"
         out = io.BytesIO()
-        workbook.save(out)
+        write_table(out, dataset.title, dataset.headers or [], dataset)
         return out.getvalue()
 
 

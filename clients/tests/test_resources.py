@@ -213,7 +213,7 @@ def test_a_masked_account_matches_the_clients_account_or_is_refused(master, trad
 def test_the_export_imports_back_unchanged_as_the_same_clients(master_client, master, trader):
     person = active_client(owner=trader, phones="987654321", cc_emails="a@b.pe; c@d.pe")
     company = CompanyFactory(owner=trader, legal_rep_name="ANA PÉREZ", is_pep=True, pep_position="Alcalde")
-    exported = master_client.post(EXPORT, {"format": "0", "resource": "0"}).content
+    exported = file_content(master_client.post(EXPORT, {"format": "0", "resource": "0"}))
     before = {c.pk: audit_snapshot(c) for c in Client.objects.all()}
     upload = SimpleUploadedFile("export.xlsx", exported)
 
@@ -351,8 +351,13 @@ def test_import_and_export_codenames_built_by_the_library(master):
 
 
 # --- Export -------------------------------------------------------------------------------------
+def file_content(response):
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
+
+
 def export_sheet(response):
-    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    book = openpyxl.load_workbook(io.BytesIO(file_content(response)))
     return book["Clientes"]
 
 
@@ -436,6 +441,45 @@ def test_export_resource_counts_in_one_query(django_assert_max_num_queries, mast
     with django_assert_max_num_queries(5):
         data = ClientResource(user=master).export(Client.objects.all())
     assert {row[27] for row in data} == {1} and {row[28] for row in data} == {1}
+
+
+def test_streamed_export_has_the_cells_of_the_librarys_export(master, trader, other_trader):
+    """The streamed rows are the resource's own export, column for column (counts, accounts, labels)."""
+    from clients.exports import export_values
+    from operations.models import OperationStatus
+    from operations.tests.factories import OperationFactory
+
+    person = active_client(owner=trader, phones="987654321", cc_emails="a@b.pe; c@d.pe", occupation="=1+1")
+    CompanyFactory(owner=other_trader, legal_rep_name="ANA PÉREZ", is_pep=True, pep_position="Alcalde")
+    ClientFactory(owner=trader, document_type="CE", document_number="001234567")
+    OperationFactory(client=person, status=OperationStatus.COMPLETED)
+    OperationFactory(client=person)
+    for user in (master, trader):
+        resource = ClientResource(user=user)
+        queryset = Client.objects.visible_to(user).order_by("-created_at", "-id")
+        library = ClientResource(user=user).export(queryset)
+        headers, rows = export_values(resource, queryset)
+        rows = list(rows)
+        assert headers == library.headers
+        assert rows == [list(row) for row in library]
+        assert len(rows) == (3 if user == master else 2)
+    by_document = {row[2]: row for row in rows}
+    assert by_document[person.document_number][27:29] == [2, 1]  # numbers, not text
+
+
+def test_streamed_export_queries_do_not_grow_with_the_clients(
+    django_assert_max_num_queries, master, trader, monkeypatch
+):
+    from clients import exports
+
+    for _ in range(7):
+        active_client(owner=trader)
+    # clients (one cursor), then per batch of clients: counts, completed counts, accounts.
+    resource = ClientResource(user=master)
+    monkeypatch.setattr(exports, "BATCH", 3)
+    with django_assert_max_num_queries(1 + 3 * 3):
+        _headers, rows = exports.export_values(resource, Client.objects.order_by("id"))
+        assert len(list(rows)) == 7
 
 
 def test_export_writes_formula_like_text_as_text(master_client, trader):
