@@ -53,7 +53,7 @@ messages: $(STAMP)
 
 # The production checks with a throwaway key (what the deploy must pass).
 check-deploy: $(STAMP)
-	DEBUG=false ALLOWED_HOSTS=app.qoricash.pe \
+	DEBUG=false ALLOWED_HOSTS=app.qoricash.pe REDIS_URL=redis://127.0.0.1:6379/0 \
 	SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(45))") \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 

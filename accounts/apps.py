@@ -28,7 +28,7 @@ class AccountsConfig(AppConfig):
         from django.contrib import admin
 
         from accounts import checks, registry, signals  # noqa: F401  (checks register themselves)
-        from accounts.views import protect_login
+        from accounts.login_limits import protect_login
 
         registry.register()
         signals.connect()

@@ -2,8 +2,9 @@
 
 django-ratelimit's E003 refuses LocMemCache outright and W001 flags anything but memcached and
 django-redis. Both are silenced in settings, *only* because these checks state the real rule:
-- LocMemCache counts per process. It is exact for one gunicorn process (Render Starter: one worker
-  with threads) and wrong as soon as there are several: then REDIS_URL is required.
+- LocMemCache counts per process and forgets on every worker restart (gunicorn's max_requests, a
+  deploy): development only. Production (DEBUG=false) with rate limiting refuses it (E006); with
+  several processes it is wrong even in development (E001).
 - Django's RedisCache has atomic add()/incr(), which is all the library needs.
 - Database, file and dummy caches are refused (not atomic or not a cache).
 """
@@ -25,6 +26,17 @@ def check_ratelimit_cache(app_configs, **kwargs):
     alias = getattr(settings, "RATELIMIT_USE_CACHE", "default")
     backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
     workers = int(getattr(settings, "WEB_CONCURRENCY", 1) or 1)
+    enabled = getattr(settings, "RATELIMIT_ENABLE", True)
+    if backend == LOCMEM and enabled and getattr(settings, "RATELIMIT_REQUIRE_SHARED_CACHE", False):
+        return [
+            checks.Error(
+                "Production (DEBUG=false) with login rate limiting needs a shared cache: the counters are "
+                "in this process's memory, so a worker restart, a deploy or a second instance resets them "
+                "and the login lockout can be undone by anyone.",
+                hint="Set REDIS_URL (render.yaml: the qoricash-kv Key Value service).",
+                id="accounts.E006",
+            )
+        ]
     if backend == LOCMEM:
         if workers > 1:
             return [

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed, post_save, pre_save
 
-from accounts import audit, middleware
+from accounts import audit, login_limits, middleware
 from accounts.audit_actions import AccountAction
 
 HIDDEN = "••••••"
@@ -28,6 +28,7 @@ def on_login(sender, request, user, **kwargs):
         now = middleware._now()
         request.session["qc_started"] = now
         request.session["qc_seen"] = now
+    login_limits.forget_failures(request, user)
     audit.record(AccountAction.LOGIN, user, actor=user)
 
 
@@ -35,6 +36,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     # `credentials` never reaches the record: only the username typed, which Master needs to spot
     # password guessing. The password (already masked by Django) is not stored in any form.
     username = str((credentials or {}).get("username", ""))[:150]
+    login_limits.remember_failure(request, username)
     user = _user_model()._default_manager.filter(username__iexact=username).first() if username else None
     audit.record(
         AccountAction.LOGIN_FAILED,

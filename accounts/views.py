@@ -4,7 +4,6 @@ import logging
 import mimetypes
 import os
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
@@ -21,41 +20,13 @@ from django_ratelimit.decorators import ratelimit
 from accounts import audit
 from accounts.audit_actions import AccountAction
 from accounts.forms import PasswordResetRequestForm, SetPasswordForm
+from accounts.login_limits import email_key, password_reset_rate
 from qoricash import downloads
 
 log = logging.getLogger(__name__)
 
 
 # --- rate limiting --------------------------------------------------------------------------------
-def login_ip_rate(group, request):
-    return settings.RATELIMIT_LOGIN_IP
-
-
-def login_user_rate(group, request):
-    return settings.RATELIMIT_LOGIN_USER
-
-
-def password_reset_rate(group, request):
-    return settings.RATELIMIT_PASSWORD_RESET
-
-
-def username_key(group, request):
-    """Per-username counter: case and surrounding spaces do not make a new username."""
-    return (request.POST.get("username") or "").strip().lower()[:150] or "<vacío>"
-
-
-def email_key(group, request):
-    return (request.POST.get("email") or "").strip().lower()[:254] or "<vacío>"
-
-
-def protect_login(view):
-    """Wrap the admin's bound login view: 10/min per client IP, 5/min per username (POSTs)."""
-    view = ratelimit(group="login-user", key=username_key, rate=login_user_rate, method="POST", block=True)(view)
-    view = ratelimit(group="login-ip", key="ip", rate=login_ip_rate, method="POST", block=True)(view)
-    view._qc_rate_limited = True
-    return view
-
-
 def ratelimited(request, exception=None):
     """RATELIMIT_VIEW: HTTP 429 with the Spanish page; blocked login attempts enter the audit."""
     if request.method == "POST" and request.path.startswith(("/admin/login", "/accounts/")):

@@ -176,9 +176,19 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ADMINS = [tuple(a.split(":", 1)) if ":" in a else (a, a) for a in env.list("ADMINS", default=[])]
 EMAIL_SUBJECT_PREFIX = "[QoriCash] "
 
+# The login rate-limit counters live in this cache. Production needs it shared by every process and
+# instance and outliving them (Render Key Value, REDIS_URL): accounts.E006 refuses to start without.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "qc",
+            # A Redis that does not answer must not hang the login page.
+            "OPTIONS": {"socket_connect_timeout": 3, "socket_timeout": 3},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "qoricash"}}
 
@@ -313,6 +323,12 @@ RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_LOGIN_IP = env.str("RATELIMIT_LOGIN_IP", default="10/m")
 RATELIMIT_LOGIN_USER = env.str("RATELIMIT_LOGIN_USER", default="5/m")
 RATELIMIT_PASSWORD_RESET = env.str("RATELIMIT_PASSWORD_RESET", default="5/h")
+# How long an address that failed for a username stays unable to pass that username's full bucket
+# with the right password (accounts.login_limits); a successful login from it clears the record.
+RATELIMIT_LOGIN_FAILURE_MEMORY = env.int("RATELIMIT_LOGIN_FAILURE_MEMORY", default=24 * 3600)
+# Decided once from the environment: the test runner later switches settings.DEBUG off, which must not
+# make the checks treat a test run as production.
+RATELIMIT_REQUIRE_SHARED_CACHE = not DEBUG
 RATELIMIT_IP_META_KEY = "qoricash.net.client_ip"
 RATELIMIT_VIEW = "accounts.views.ratelimited"
 RATELIMIT_USE_CACHE = "default"

@@ -38,3 +38,41 @@ def test_storage_check_refuses_public_s3_and_public_cloudinary(settings):
 
 def test_project_passes_its_checks():
     call_command("check")
+
+
+def test_production_with_rate_limiting_refuses_the_in_process_cache(settings):
+    from accounts.checks import check_ratelimit_cache
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.RATELIMIT_REQUIRE_SHARED_CACHE = True  # what DEBUG=false sets
+    errors = check_ratelimit_cache(None)
+    assert [e.id for e in errors] == ["accounts.E006"]
+    assert "REDIS_URL" in errors[0].hint
+    settings.RATELIMIT_ENABLE = False
+    assert check_ratelimit_cache(None) == []
+    settings.RATELIMIT_ENABLE = True
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}}
+    assert check_ratelimit_cache(None) == []
+
+
+def test_production_settings_demand_a_shared_cache_and_start_with_redis():
+    """The settings module as production loads it: without REDIS_URL the web process refuses to start."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(45),
+        "ALLOWED_HOSTS": "app.qoricash.pe",
+        "REDIS_URL": "",
+    }
+    env.pop("DATABASE_URL", None)
+    code = "import qoricash.wsgi"
+    refused = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    assert refused.returncode != 0 and "accounts.E006" in refused.stderr
+    env["REDIS_URL"] = "redis://127.0.0.1:6379/7"
+    started = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    assert started.returncode == 0, started.stderr

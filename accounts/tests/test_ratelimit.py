@@ -136,3 +136,73 @@ def test_client_ip_trusts_only_the_configured_number_of_proxies(settings, hops, 
 
 def test_ratelimit_uses_the_same_ip_function(settings):
     assert settings.RATELIMIT_IP_META_KEY == "qoricash.net.client_ip"
+
+
+# --- look-alike names and the lock-out mitigation ------------------------------------------------------
+ATTACKER = "203.0.113.66"
+OWNER = "198.51.100.20"
+
+
+@pytest.mark.django_db
+def test_look_alike_spelling_of_a_locked_username_shares_its_bucket(client, operador, clock):
+    for attempt in range(5):
+        assert _post(client, "o_operador", f"bad-{attempt}-password", ip=ATTACKER).status_code == 200
+    # Full-width letters and underscore: NFKC turns them into "o_operador", which is how Django logs in.
+    look_alike = "ｏ＿ｏｐｅｒａｄｏｒ"
+    assert _post(client, look_alike, "a-strong-test-password", ip=ATTACKER).status_code == 429
+    assert _post(client, look_alike.upper(), "another-bad-guess", ip=OWNER).status_code == 429
+    assert not AuditEntry.objects.filter(action=AccountAction.LOGIN, actor=operador).exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("ｏｐｅｒａｄｏｒ", "operador"),
+        (" Operador ", "operador"),
+        ("OPERADOR", "operador"),
+        ("Straße", "strasse"),
+        ("", "<vacío>"),
+    ],
+)
+def test_username_key_is_the_name_authentication_sees_case_folded(typed, key):
+    from accounts.login_limits import username_key
+
+    assert username_key("login-user", RequestFactory().post("/", {"username": typed})) == key
+
+
+@pytest.mark.django_db
+def test_right_password_from_an_address_without_failures_passes_a_full_username_bucket(client, trader, clock):
+    for attempt in range(6):
+        _post(client, trader.username, f"guess-{attempt}-password", ip=ATTACKER)
+    assert _post(client, trader.username, "a-strong-test-password", ip=ATTACKER).status_code == 429
+    ok = _post(client, trader.username, "a-strong-test-password", ip=OWNER)
+    assert ok.status_code == 302 and ok["Location"] == "/admin/"
+    assert AuditEntry.objects.filter(action=AccountAction.LOGIN, actor=trader).count() == 1
+
+
+@pytest.mark.django_db
+def test_wrong_password_from_a_clean_address_is_refused_and_marks_that_address(client, trader, clock):
+    for attempt in range(5):
+        _post(client, trader.username, f"guess-{attempt}-password", ip=ATTACKER)
+    assert _post(client, trader.username, "still-a-wrong-one", ip=OWNER).status_code == 429
+    # That address has now failed for the user: the right password no longer passes the full bucket.
+    assert _post(client, trader.username, "a-strong-test-password", ip=OWNER).status_code == 429
+    clock.now += 61
+    assert _post(client, trader.username, "a-strong-test-password", ip=OWNER).status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_successful_login_clears_its_address_failures(client, trader, clock):
+    assert _post(client, trader.username, "one-typo-password", ip=OWNER).status_code == 200
+    assert _post(client, trader.username, "a-strong-test-password", ip=OWNER).status_code == 302
+    client.logout()
+    for attempt in range(5):
+        _post(client, trader.username, f"guess-{attempt}-password", ip=ATTACKER)
+    assert _post(client, trader.username, "a-strong-test-password", ip=OWNER).status_code == 302
+
+
+@pytest.mark.django_db
+def test_ip_limit_still_applies_to_the_right_password(client, trader, clock):
+    for i in range(10):
+        _post(client, f"someone{i}", "x" * 12, ip=OWNER)
+    assert _post(client, trader.username, "a-strong-test-password", ip=OWNER).status_code == 429

@@ -70,6 +70,20 @@ def test_render_blueprint():
         assert "value" not in env[secret]
 
 
+REDIS_FROM_KV = {"type": "keyvalue", "name": "qoricash-kv", "property": "connectionString"}
+
+
+def test_render_blueprint_keeps_login_counters_in_its_key_value_service():
+    yaml = pytest.importorskip("yaml")
+    blueprint = yaml.safe_load((BASE_DIR / "render.yaml").read_text())
+    (kv,) = [s for s in blueprint["services"] if s["type"] == "keyvalue"]
+    (web,) = [s for s in blueprint["services"] if s["type"] == "web"]
+    assert (kv["name"], kv["plan"], kv["ipAllowList"]) == ("qoricash-kv", "free", [])
+    assert kv["region"] == web["region"]
+    env = {e["key"]: e for e in web["envVars"]}
+    assert env["REDIS_URL"]["fromService"] == REDIS_FROM_KV
+
+
 def test_render_cron_jobs_share_the_web_settings():
     yaml = pytest.importorskip("yaml")
     blueprint = yaml.safe_load((BASE_DIR / "render.yaml").read_text())
@@ -83,6 +97,7 @@ def test_render_cron_jobs_share_the_web_settings():
         assert env["SECRET_KEY"]["fromService"] == {"type": "web", "name": "qoricash", "envVarKey": "SECRET_KEY"}
         assert env["DATABASE_URL"]["fromDatabase"] == {"name": database["name"], "property": "connectionString"}
         assert env["DEBUG"]["value"] == "false", name
+        assert env["REDIS_URL"]["fromService"] == REDIS_FROM_KV, name
 
 
 def free_port():
@@ -119,6 +134,8 @@ def test_production_boot_with_gunicorn_and_whitenoise(tmp_path):
         "PORT": str(port),
         "APP_VERSION": "abc1234",
         "GUNICORN_THREADS": "2",
+        # Production refuses to start without a shared cache; the boot itself never connects to it.
+        "REDIS_URL": "redis://127.0.0.1:6379/7",
     }
     build = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],

@@ -47,7 +47,14 @@ def run(args, tmp_path, **env):
 
 
 def production(**extra):
-    return {"DEBUG": "false", "SECRET_KEY": strong_key(), "ALLOWED_HOSTS": PROD_HOST, **extra}
+    # REDIS_URL: production refuses the in-process cache for login counters; nothing here connects.
+    return {
+        "DEBUG": "false",
+        "SECRET_KEY": strong_key(),
+        "ALLOWED_HOSTS": PROD_HOST,
+        "REDIS_URL": "redis://127.0.0.1:6379/7",
+        **extra,
+    }
 
 
 # --- check --deploy ------------------------------------------------------------------------------
