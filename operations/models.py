@@ -575,3 +575,14 @@ class AuditAction(models.TextChoices):
     COMPLETED = "operation.complete", pgettext_lazy("audit", "Operation completed")
     CANCELLED = "operation.cancel", pgettext_lazy("audit", "Operation cancelled")
     REASSIGNED = "operation.reassign_operator", pgettext_lazy("audit", "Operation reassigned to another operator")
+
+
+# Treasury models live in their own module; importing them here is how Django finds them.
+from operations.treasury_models import (  # noqa: E402, F401
+    BankStatement,
+    OpeningBalance,
+    TreasuryAction,
+    TreasuryEntry,
+    TreasuryKind,
+    TreasuryLeg,
+)

@@ -40,12 +40,15 @@ _MASTER = {
     "operations.supervise_operation",
     "operations.add_payout",
     "operations.change_payout",
+    "operations.view_treasury",
+    "operations.manage_treasury",
 }
 
 
 def register():
     from operations import (
         services,  # noqa: F401  (declares the transitions)
+        treasury_registry,
         views,
     )
     from operations.models import AuditAction
@@ -61,6 +64,7 @@ def register():
     admin.site.register_panel("operations/panels/rates.html", views.rates_panel, order=10)
     admin.site.register_view("operations/queue/", views.queue_fragment, "operations_queue")
     _matrix_rules()
+    treasury_registry.register()
 
 
 def _matrix_rules():

@@ -23,8 +23,22 @@ from operations.services.movements import (
     void_movement,
 )
 from operations.services.rates import publish_rate
+from operations.services.treasury import (
+    enter_statement,
+    reconcile_day,
+    record_movement,
+    reopen_day,
+    set_opening_balance,
+    void_entry,
+)
 
 __all__ = [
+    "enter_statement",
+    "reconcile_day",
+    "record_movement",
+    "reopen_day",
+    "set_opening_balance",
+    "void_entry",
     "add_movement",
     "cancel_operation",
     "complete_operation",
