@@ -140,4 +140,3 @@ def test_coverage_panel_on_the_index(master, operador, in_process_op, houses):
     assert 'id="tr-coverage-panel"' in html and "faltan S/ 3,600.00" in html
     browser.force_login(operador)
     assert 'id="tr-coverage-panel"' not in browser.get("/admin/").content.decode()
-
