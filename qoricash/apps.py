@@ -11,3 +11,10 @@ class QoriCashConfig(AppConfig):
     default = True
     name = "qoricash"
     verbose_name = "QoriCash"
+
+    def ready(self):
+        from django.contrib import admin
+
+        from qoricash.recovery.panels import recovery_panel
+
+        admin.site.register_panel("qoricash/panels/recovery.html", recovery_panel, order=90)

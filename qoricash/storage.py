@@ -99,6 +99,25 @@ class PrivateCloudinaryStorage(Storage):
             return False
         return True
 
+    def listdir(self, path):
+        """Files directly under `path` (Admin API, paged); Cloudinary has no folders of its own here."""
+        import cloudinary.api
+
+        prefix = path.strip("/") + "/" if path.strip("/") else ""
+        files, cursor = [], None
+        while True:
+            options = {"resource_type": RESOURCE_TYPE, "type": DELIVERY_TYPE, "prefix": prefix, "max_results": 500}
+            if cursor:
+                options["next_cursor"] = cursor
+            result = cloudinary.api.resources(**options)
+            for resource in result.get("resources", []):
+                rest = resource["public_id"][len(prefix) :]
+                if rest and "/" not in rest:
+                    files.append(rest)
+            cursor = result.get("next_cursor")
+            if not cursor:
+                return [], files
+
     def size(self, name):
         return int(self._resource(name)["bytes"])
 

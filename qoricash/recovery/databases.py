@@ -74,7 +74,7 @@ def describe(target):
         return f"SQLite {target['NAME']}"
     host = target.get("HOST") or "localhost"
     port = f":{target['PORT']}" if target.get("PORT") else ""
-    return f"PostgreSQL {target['NAME']} on {host}{port}"
+    return _("PostgreSQL database %(name)s on %(server)s") % {"name": target["NAME"], "server": f"{host}{port}"}
 
 
 # --- PostgreSQL plumbing ------------------------------------------------------------------------

@@ -69,8 +69,14 @@ def backup(*, folder, upload=False, keep_days=30, pg_dump="pg_dump", say=print):
             "key": keys[0],
         }
     if keep_days:
-        for place, name in archive.prune(folder, keep_days, keep={path.name}, in_storage=upload):
+        gone = archive.prune(folder, keep_days, keep={path.name}, in_storage=upload)
+        for place, name in gone:
             say(_("Deleted old backup (%(place)s): %(name)s") % {"place": place, "name": name})
+        # A row for a dump that exists nowhere any more would count in the storage report.
+        from_storage = [name for place, name in gone if place == "storage"]
+        local_only = [name for place, name in gone if place == "local"]
+        BackupRecord.objects.filter(name__in=from_storage).delete()
+        BackupRecord.objects.filter(name__in=local_only, uploaded_at__isnull=True).delete()
     say(_("Backup OK: %(name)s written to %(where)s.") % {"name": path.name, "where": where})
     return path, manifest
 

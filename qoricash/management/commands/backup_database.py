@@ -38,7 +38,7 @@ class Command(BaseCommand):
             return
         records = BackupRecord.objects.in_bulk([e.name for e in entries], field_name="name")
         headers = (_("Backup"), _("Date"), _("Size"), _("Where"), _("Verified"))
-        self.stdout.write("{:<32} {:<17} {:>10}  {:<15} {}".format(*headers))
+        self.stdout.write("{:<32} {:<17} {:>10}  {:<22} {}".format(*headers))
         for entry in entries:
             record = records.get(entry.name)
             if record is None or record.verified_at is None:
@@ -52,5 +52,5 @@ class Command(BaseCommand):
             )
             self.stdout.write(
                 f"{entry.name:<32} {display.datetime(entry.created):<17} {display.filesize(entry.size):>10}  "
-                f"{where:<15} {verified}"
+                f"{where:<22} {verified}"
             )

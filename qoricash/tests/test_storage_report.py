@@ -1,0 +1,139 @@
+"""storage_report: bytes by kind from recorded sizes, Cloudinary's own figure, the alert, the index panel."""
+
+import io
+import os
+import sys
+import types
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from clients.models import ClientDocument
+from clients.tests.factories import ClientDocumentFactory
+from qoricash.models import BackupRecord, StorageUsage
+
+os.environ.setdefault("CLOUDINARY_URL", "cloudinary://123:abc@demo")
+
+pytestmark = pytest.mark.django_db
+GB = 1024**3
+
+
+@pytest.fixture
+def alerts(monkeypatch):
+    """The alerts module's one entry point, recorded (the outbox behind it has its own tests)."""
+    sent = []
+
+    def alert_masters(kind, subject, body, *, related=None):
+        if any(k == kind for k, *_rest in sent):
+            return None  # de-duplicated within its window, like the real one
+        sent.append((kind, subject, body))
+        return object()
+
+    module = sys.modules.get("qoricash.alerts") or types.ModuleType("qoricash.alerts")
+    monkeypatch.setitem(sys.modules, "qoricash.alerts", module)
+    monkeypatch.setattr(module, "alert_masters", alert_masters, raising=False)
+    return sent
+
+
+def report():
+    out = io.StringIO()
+    call_command("storage_report", stdout=out)
+    return out.getvalue()
+
+
+def test_bytes_by_kind_from_recorded_sizes(alerts):
+    docs = ClientDocumentFactory.create_batch(2)
+    BackupRecord.objects.create(
+        name="qoricash_20261130_020000.dump", created_at=timezone.now(), size=5000, sha256="0" * 64,
+        uploaded_at=timezone.now(),
+    )  # fmt: skip
+    out = report()
+    usage = StorageUsage.objects.get()
+    assert usage.by_kind["client-documents"] == {"files": 2, "bytes": sum(d.size for d in docs), "unknown": 0}
+    assert usage.by_kind["backups"]["bytes"] == 5000
+    assert usage.recorded_bytes == sum(d.size for d in docs) + 5000
+    assert usage.provider_bytes is None and not usage.over_threshold and not alerts
+    assert "Documentos de clientes" in out or "client documents" in out
+
+
+def test_missing_sizes_are_measured_once_in_storage(alerts):
+    doc = ClientDocumentFactory()
+    ClientDocument.objects.filter(pk=doc.pk).update(size=None)
+    report()
+    doc.refresh_from_db()
+    assert doc.size == doc.file.size and doc.size > 0
+
+
+def test_over_the_threshold_alerts_the_masters_once_a_day(alerts, settings):
+    ClientDocumentFactory()
+    settings.STORAGE_ALERT_BYTES = 10
+    out = report()
+    assert len(alerts) == 1 and alerts[0][0] == "storage_full"
+    assert "migrate_media" in alerts[0][2]
+    assert StorageUsage.objects.get().alerted is True
+    report()
+    assert len(alerts) == 1
+    assert StorageUsage.objects.order_by("-taken_at").first().alerted is False
+    assert "UMBRAL" in out or "THRESHOLD" in out
+
+
+def test_cloudinary_usage_from_its_admin_api_decides(alerts, settings):
+    settings.STORAGE_BACKEND = "cloudinary"
+    with mock.patch("cloudinary.api.usage", return_value={"storage": {"usage": 21 * GB}}) as usage_call:
+        report()
+    usage_call.assert_called_once()
+    usage = StorageUsage.objects.get()
+    assert usage.provider_bytes == 21 * GB and usage.over_threshold
+    assert len(alerts) == 1
+
+
+def test_cloudinary_failure_is_reported_and_still_recorded(alerts, settings):
+    import cloudinary.exceptions
+
+    settings.STORAGE_BACKEND = "cloudinary"
+    with (
+        mock.patch("cloudinary.api.usage", side_effect=cloudinary.exceptions.Error("rate limited")),
+        pytest.raises(CommandError, match="rate limited"),
+    ):
+        report()
+    assert StorageUsage.objects.get().provider_bytes is None
+
+
+# --- the Master's index panel -------------------------------------------------------------------
+def test_panel_is_red_without_a_recent_backup(master_client):
+    BackupRecord.objects.create(
+        name="qoricash_20261101_020000.dump", created_at=timezone.now() - timedelta(hours=49), size=1,
+        sha256="0" * 64, uploaded_at=timezone.now(),
+    )  # fmt: skip
+    page = master_client.get("/admin/").content.decode()
+    assert 'id="recovery-panel"' in page and "qc-recovery-alarm" in page
+    assert "48 horas" in page
+
+
+def test_panel_is_green_with_a_fresh_verified_backup_and_shows_storage(master_client):
+    now = timezone.now()
+    BackupRecord.objects.create(
+        name="qoricash_20261130_020000.dump", created_at=now - timedelta(hours=3), size=1, sha256="0" * 64,
+        uploaded_at=now, verified_at=now, verified_ok=True,
+    )  # fmt: skip
+    StorageUsage.objects.create(backend="cloudinary", recorded_bytes=GB, provider_bytes=5 * GB, alert_bytes=20 * GB)
+    page = master_client.get("/admin/").content.decode()
+    assert 'id="recovery-panel"' in page and "qc-recovery-alarm" not in page
+    assert "25%" in page
+
+
+def test_panel_is_red_when_storage_passes_the_threshold(master_client):
+    BackupRecord.objects.create(
+        name="qoricash_20261130_020000.dump", created_at=timezone.now(), size=1, sha256="0" * 64,
+    )  # fmt: skip
+    StorageUsage.objects.create(backend="cloudinary", recorded_bytes=GB, provider_bytes=21 * GB, alert_bytes=20 * GB)
+    page = master_client.get("/admin/").content.decode()
+    assert "qc-recovery-alarm" in page and "contingencia" in page.lower()
+
+
+def test_panel_is_for_masters_only(operador_client, trader_client):
+    for client in (operador_client, trader_client):
+        assert 'id="recovery-panel"' not in client.get("/admin/").content.decode()
