@@ -126,14 +126,15 @@ def test_round_trip_with_data_in_every_table(tmp_path, settings):
     assert str(before["operations_operation"]["rows"]) in out
 
 
-def test_round_trip_through_s3(tmp_path, settings, s3_storage):
+def test_round_trip_through_s3(tmp_path, s3_default):
     postgres_only()
     from clients.tests.factories import ClientFactory
 
     ClientFactory.create_batch(3)
     before = stats()
     (dump,), _out = backup(tmp_path / "b", upload=True)
-    keys = {obj["Key"] for obj in s3_storage.list_objects_v2(Bucket="qoricash-backups-test")["Contents"]}
+    client, bucket = s3_default
+    keys = {obj["Key"] for obj in client.list_objects_v2(Bucket=bucket)["Contents"]}
     assert {f"backups/{dump.name}", f"backups/{dump.stem}.json"} <= keys
     delete_some_rows()
     (tmp_path / "b" / dump.name).unlink()
@@ -142,37 +143,6 @@ def test_round_trip_through_s3(tmp_path, settings, s3_storage):
     assert all(before[t] == after[t] for t in before if t != "qoricash_backuprecord")
     run("verify_backup", dump.name, dir=str(tmp_path / "b"))
     assert BackupRecord.objects.get(name=dump.name).verified_ok is True
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    boto3 = pytest.importorskip("boto3")
-    server_mod = pytest.importorskip("moto.server")
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    s3 = boto3.client(
-        "s3", endpoint_url=endpoint, aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1"
-    )
-    s3.create_bucket(Bucket="qoricash-backups-test")
-    yield endpoint, s3
-    server.stop()
-
-
-@pytest.fixture
-def s3_storage(settings, s3_endpoint):
-    endpoint, s3 = s3_endpoint
-    options = {
-        **settings.PRIVATE_STORAGES["s3"]["OPTIONS"],
-        "bucket_name": "qoricash-backups-test",
-        "endpoint_url": endpoint,
-        "access_key": "t",
-        "secret_key": "t",
-        "addressing_style": "path",
-    }
-    settings.STORAGES = {**settings.STORAGES, "default": {**settings.PRIVATE_STORAGES["s3"], "OPTIONS": options}}
-    return s3
 
 
 def fake_backups(folder, days):
