@@ -22,6 +22,10 @@ def register():
             "accounts.view_auditentry",
             # The index panel of backups and file storage (qoricash.recovery.panels).
             "qoricash.view_backup_status",
+            # The outbox lives in qoricash/, which grants nothing: its defaults are declared here.
+            "qoricash.view_outboundemail",
+            "qoricash.resend_outboundemail",
+            "qoricash.receive_alerts",
         },
     )
     audit.register_actions(AccountAction, legacy=LEGACY_CODES)

@@ -110,3 +110,6 @@ class MediaCopy(models.Model):
 
     def __str__(self):
         return f"{self.key} → {self.target}"
+
+
+from qoricash.outbox.models import OutboundEmail  # noqa: E402,F401  (the outbox's model belongs to this app)

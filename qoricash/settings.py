@@ -175,6 +175,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="QoriCash Trading <no
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ADMINS = [tuple(a.split(":", 1)) if ":" in a else (a, a) for a in env.list("ADMINS", default=[])]
 EMAIL_SUBJECT_PREFIX = "[QoriCash] "
+# Every SMTP read and write gives up after EMAIL_TIMEOUT seconds; the delivery right after a commit
+# is bounded by it as a whole (qoricash.outbox.smtp), so a slow server never holds a request.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":  # noqa: F821 (set by EMAIL_CONFIG)
+    EMAIL_BACKEND = "qoricash.outbox.smtp.EmailBackend"
+# The outbox: attempts before a message is marked failed (send_pending_emails retries with backoff).
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
 
 # The login rate-limit counters live in this cache. Production needs it shared by every process and
 # instance and outliving them (Render Key Value, REDIS_URL): accounts.E006 refuses to start without.

@@ -180,6 +180,7 @@ print(json.dumps({
     "admins": settings.ADMINS,
     "email_backend": settings.EMAIL_BACKEND,
     "email_host": settings.EMAIL_HOST,
+    "email_timeout": settings.EMAIL_TIMEOUT,
     "cache": settings.CACHES["default"]["BACKEND"],
     "db_engine": settings.DATABASES["default"]["ENGINE"],
     "db_name": settings.DATABASES["default"]["NAME"],
@@ -209,7 +210,9 @@ def test_settings_come_from_the_environment(tmp_path):
     assert result.returncode == 0, result.stderr
     facts = json.loads(result.stdout.strip().splitlines()[-1])
     assert facts["admins"] == [["Operaciones", "ops@qoricash.pe"], ["dev@qoricash.pe", "dev@qoricash.pe"]]
-    assert facts["email_backend"] == "django.core.mail.backends.smtp.EmailBackend"
+    # Django's SMTP backend with a deadline for the whole exchange (qoricash.outbox.smtp)
+    assert facts["email_backend"] == "qoricash.outbox.smtp.EmailBackend"
+    assert facts["email_timeout"] == 10
     assert facts["email_host"] == "smtp.example.com"
     assert facts["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert facts["db_engine"] == "django.db.backends.postgresql"
