@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test lint fmt install migrate messages check-deploy ci clean
+.PHONY: run test lint fmt install migrate messages check-deploy ci clean guide
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: apt-get install -y python3.11 python3.11-venv (or make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -56,6 +56,11 @@ check-deploy: $(STAMP)
 	DEBUG=false ALLOWED_HOSTS=app.qoricash.pe REDIS_URL=redis://127.0.0.1:6379/0 \
 	SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(45))") \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# The staff's quick guide (docs/guia-rapida.pdf): screenshots of the real screens over the demo data
+# (browser test, Chromium at /usr/bin/chromium) into docs/img/, then docs/guia-rapida.html printed to PDF.
+guide: $(STAMP)
+	GUIDE_DIR=docs $(BIN)/python -m pytest tests/browser/test_quick_guide.py -q -p no:cacheprovider
 
 # Everything CI runs, on PostgreSQL, browser tests included (installs system packages when missing).
 ci:
