@@ -101,6 +101,14 @@ def other_trader(db):
     return UserFactory(username="t_other", role="Trader")
 
 
+@pytest.fixture
+def officer(db):
+    """The compliance officer (Oficial de Cumplimiento)."""
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(username="c_officer", role="Oficial de Cumplimiento")
+
+
 def _client_for(client, user):
     client.force_login(user)
     return client
@@ -119,6 +127,11 @@ def operador_client(client, operador):
 @pytest.fixture
 def trader_client(client, trader):
     return _client_for(client, trader)
+
+
+@pytest.fixture
+def officer_client(client, officer):
+    return _client_for(client, officer)
 
 
 # --- Browser tests (Playwright driving Debian's Chromium; never a downloaded browser) -------------

@@ -3,7 +3,7 @@
 from django.contrib.auth.models import Group
 
 from accounts.models import User
-from accounts.roles import MASTER, OPERADOR, TRADER
+from accounts.roles import COMPLIANCE_OFFICER, MASTER, OPERADOR, TRADER
 
 DEMO_USERS = (
     # username, role, first name, last name, password
@@ -11,6 +11,7 @@ DEMO_USERS = (
     ("operador", OPERADOR, "Óscar", "Huamán", "demo-operador-2026"),
     ("trader", TRADER, "Tania", "Rojas", "demo-trader-2026"),
     ("trader2", TRADER, "Luis", "Paredes", "demo-trader2-2026"),
+    ("cumplimiento", COMPLIANCE_OFFICER, "Carmen", "Villanueva", "demo-cumplimiento-2026"),
 )
 
 
@@ -33,5 +34,5 @@ def seed(stdout=None):
         user.groups.set([Group.objects.get(name=role)])
         users[username] = user
         if stdout:
-            stdout.write(f"  {role:<9} usuario: {username:<9} contraseña: {password}")
+            stdout.write(f"  {role:<9} usuario: {username:<12} contraseña: {password}")
     return users

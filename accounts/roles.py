@@ -10,9 +10,11 @@ with `register_defaults(role, perms)`. `migrate` hands out defaults never handed
 MASTER = "Master"
 OPERADOR = "Operador"
 TRADER = "Trader"
+# Reads everything (no profit), approves PEP operations, keeps the unusual-operations register.
+COMPLIANCE_OFFICER = "Oficial de Cumplimiento"
 
-# Filled by register_defaults(); the three roles come first, in this order (matrix columns, docs).
-ROLE_PERMISSIONS: dict[str, set[str]] = {MASTER: set(), OPERADOR: set(), TRADER: set()}
+# Filled by register_defaults(); the roles come first, in this order (matrix columns, docs).
+ROLE_PERMISSIONS: dict[str, set[str]] = {MASTER: set(), OPERADOR: set(), TRADER: set(), COMPLIANCE_OFFICER: set()}
 
 
 def register_defaults(role, perms):
@@ -25,5 +27,5 @@ def roles() -> tuple[str, ...]:
     return tuple(ROLE_PERMISSIONS)
 
 
-# The role names (groups created by migration 0002); more roles may be registered by apps.
-ROLES = (MASTER, OPERADOR, TRADER)
+# The role names (groups created by migrations 0002 and 0005); more roles may be registered by apps.
+ROLES = (MASTER, OPERADOR, TRADER, COMPLIANCE_OFFICER)

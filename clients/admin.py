@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_noop, ngettext, pgettext_lazy
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from import_export.forms import ExportForm
@@ -224,6 +224,27 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RegisterDataFilter(admin.SimpleListFilter):
+    """Clients lacking what the operations register (UIF) needs (Client.compliance_gaps)."""
+
+    title = _("compliance data")
+    parameter_name = "register_data"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("missing", pgettext_lazy("compliance data", "To complete")),
+            ("complete", pgettext_lazy("compliance data", "Complete")),
+        ]
+
+    def queryset(self, request, queryset):
+        missing = Client.objects.missing_compliance_data().values("pk")
+        if self.value() == "missing":
+            return queryset.filter(pk__in=missing)
+        if self.value() == "complete":
+            return queryset.exclude(pk__in=missing)
+        return queryset
+
+
 class OwnerFilter(admin.SimpleListFilter):
     title = _("account executive")
     parameter_name = "owner"
@@ -241,12 +262,16 @@ class OwnerFilter(admin.SimpleListFilter):
 # Read-only on the change page; the users are shown through user_display (a plain name unless the
 # viewer may open the user admin).
 SYSTEM_FIELDS = ("owner_name", "status", "status_changed_by_name", "status_changed_at", "created_by_name", "created_at")
-PERSON_FIELDSET = (_("Natural person"), {"fields": ("apellido_paterno", "apellido_materno", "nombres", "occupation")})
+PERSON_FIELDSET = (
+    _("Natural person"),
+    {"fields": ("apellido_paterno", "apellido_materno", "nombres", ("nationality", "date_of_birth"), "occupation")},
+)
 COMPANY_FIELDSET = (
     _("Company (RUC)"),
     {
         "fields": (
             "razon_social",
+            "economic_activity",
             "contact_person",
             "legal_rep_name",
             ("legal_rep_document_type", "legal_rep_document_number"),
@@ -273,6 +298,7 @@ class ClientAdmin(ServiceAdminMixin, ImportExportMixin, admin.ModelAdmin):
         "document_type",
         OwnerFilter,
         "is_pep",
+        RegisterDataFilter,
         ("created_at", admin.DateFieldListFilter),
     )
     # What get_search_results searches (through Client.search_text); also required by autocomplete_fields.
@@ -411,7 +437,8 @@ class ClientAdmin(ServiceAdminMixin, ImportExportMixin, admin.ModelAdmin):
         if obj is None:
             return ()
         editable = set(policy.editable_fields(request.user))
-        locked = [f for f in policy.PROFILE_FIELDS + policy.CONTACT_FIELDS if f not in editable]
+        groups = policy.PROFILE_FIELDS + policy.REGISTER_FIELDS + policy.CONTACT_FIELDS
+        locked = [f for f in groups if f not in editable]
         return (*policy.IMMUTABLE_FIELDS, *SYSTEM_FIELDS, *locked)
 
     def get_changeform_initial_data(self, request):

@@ -8,6 +8,8 @@ complete, one has only a PEN account and one has no documents, so the review flo
 both ways.
 """
 
+import datetime
+
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from stdnum.pe import ruc as stdnum_ruc
@@ -124,6 +126,18 @@ def _accounts_for(i, only_pen=False):
     return accounts
 
 
+# Persons without nationality and date of birth (clients from before the register asked for them).
+REGISTER_DATA_MISSING = {2, 9}
+ACTIVITIES = (
+    "4690 Venta al por mayor no especializada",
+    "4100 Construcción de edificios",
+    "5610 Actividades de restaurantes",
+    "4923 Transporte de carga por carretera",
+    "0111 Cultivo de cereales",
+    "6201 Programación informática",
+)
+
+
 def _specs():
     specs = []
     for i, (paterno, materno, nombres, occupation, district, province, department) in enumerate(PERSONS):
@@ -135,6 +149,11 @@ def _specs():
                 "apellido_materno": materno,
                 "nombres": nombres,
                 "occupation": occupation,
+                # Two clients registered before the register data was asked: listed "to complete".
+                "nationality": "" if i in REGISTER_DATA_MISSING else ("Venezolana" if i % 11 == 4 else "Peruana"),
+                "date_of_birth": None
+                if i in REGISTER_DATA_MISSING
+                else datetime.date(1960 + i % 35, 1 + i % 12, 1 + i % 27),
                 "email": f"{nombres.split()[0].lower()}.{paterno.lower()}{i}@correo.pe".translate(
                     str.maketrans("áéíóúñ", "aeioun")
                 ),
@@ -152,6 +171,7 @@ def _specs():
                 "document_type": DocumentType.RUC,
                 "document_number": _ruc(j),
                 "razon_social": name,
+                "economic_activity": ACTIVITIES[j % len(ACTIVITIES)],
                 "contact_person": contact,
                 "legal_rep_name": rep,
                 "legal_rep_document_type": DocumentType.DNI,

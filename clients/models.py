@@ -44,6 +44,16 @@ class ClientQuerySet(models.QuerySet):
         """New clients never activated (a deactivated client has a status change on record)."""
         return self.filter(status=ClientStatus.INACTIVE, status_changed_at__isnull=True)
 
+    def missing_compliance_data(self):
+        """Clients lacking what the operations register (UIF) needs (Client.compliance_gaps)."""
+        person = ~Q(document_type=DocumentType.RUC) & (
+            Q(nationality="") | Q(date_of_birth__isnull=True) | Q(occupation="") | Q(address="")
+        )
+        company = Q(document_type=DocumentType.RUC) & (
+            Q(economic_activity="") | Q(legal_rep_name="") | Q(legal_rep_document_number="") | Q(address="")
+        )
+        return self.filter(person | company)
+
     def deactivated(self):
         return self.filter(status=ClientStatus.INACTIVE, status_changed_at__isnull=False)
 
@@ -149,8 +159,15 @@ class Client(models.Model):
     apellido_materno = models.CharField(_("maternal surname"), max_length=100, blank=True)
     nombres = models.CharField(_("given names"), max_length=100, blank=True)
     occupation = models.CharField(_("occupation"), max_length=100, blank=True)
+    nationality = models.CharField(_("nationality"), max_length=60, blank=True)
+    date_of_birth = models.DateField(
+        _("date of birth"), null=True, blank=True, validators=[validators.validate_date_of_birth]
+    )
     # Companies (RUC).
     razon_social = models.CharField(_("business name"), max_length=200, blank=True)
+    economic_activity = models.CharField(
+        _("economic activity"), max_length=200, blank=True, help_text=_("The CIIU activity, as text.")
+    )
     contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
     legal_rep_name = models.CharField(_("legal representative"), max_length=200, blank=True)
     legal_rep_document_type = models.CharField(
@@ -288,7 +305,7 @@ class Client(models.Model):
         self.phones = "; ".join(validators.normalize_phone(p) for p in validators.split_list(self.phones))
         for name in UPPER_CASE_FIELDS:
             setattr(self, name, _collapse(getattr(self, name)).upper())
-        for name in ("occupation", "pep_position", "pep_entity"):
+        for name in ("occupation", "nationality", "economic_activity", "pep_position", "pep_entity"):
             setattr(self, name, _collapse(getattr(self, name)))
 
     def clean_fields(self, exclude=None):
@@ -343,6 +360,14 @@ class Client(models.Model):
         if not self.legal_rep_name:
             errors.append(("legal_rep_name", _("Enter the name of the legal representative.")))
         return errors
+
+    def compliance_gaps(self):
+        """The verbose names of what the operations register (UIF) needs and this client lacks."""
+        if self.is_company:
+            wanted = ("economic_activity", "legal_rep_name", "legal_rep_document_number", "address")
+        else:
+            wanted = ("nationality", "date_of_birth", "occupation", "address")
+        return [str(self._meta.get_field(name).verbose_name) for name in wanted if not getattr(self, name)]
 
     def _pep_errors(self):
         if not self.is_pep:

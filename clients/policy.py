@@ -29,7 +29,10 @@ PROFILE_FIELDS = (
     "pep_position",
     "pep_entity",
 )
-REGISTRATION_FIELDS = IMMUTABLE_FIELDS + PROFILE_FIELDS + CONTACT_FIELDS
+# What the operations register (UIF) asks of a client; whoever may edit the client completes it, so a
+# client registered before these fields existed is completed by its own executive.
+REGISTER_FIELDS = ("nationality", "date_of_birth", "economic_activity")
+REGISTRATION_FIELDS = IMMUTABLE_FIELDS + PROFILE_FIELDS + REGISTER_FIELDS + CONTACT_FIELDS
 
 
 def editable_fields(user):
@@ -37,8 +40,8 @@ def editable_fields(user):
     if not user.has_perm("clients.change_client"):
         return ()
     if user.has_perm("clients.change_client_profile"):
-        return CONTACT_FIELDS + PROFILE_FIELDS
-    return CONTACT_FIELDS
+        return CONTACT_FIELDS + REGISTER_FIELDS + PROFILE_FIELDS
+    return CONTACT_FIELDS + REGISTER_FIELDS
 
 
 def can_own_clients(user):

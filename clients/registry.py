@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from accounts import audit, matrix
-from accounts.roles import MASTER, OPERADOR, TRADER, register_defaults
+from accounts.roles import COMPLIANCE_OFFICER, MASTER, OPERADOR, TRADER, register_defaults
 from clients import panels
 from clients.audit_actions import LEGACY_CODES, ClientAction
 
@@ -38,6 +38,17 @@ def register():
     register_defaults(MASTER, _PORTFOLIO | _BACK_OFFICE | _MASTER_ONLY)
     register_defaults(OPERADOR, _PORTFOLIO | _BACK_OFFICE)
     register_defaults(TRADER, _PORTFOLIO)
+    # The compliance officer reads every client with full identification, and changes none.
+    register_defaults(
+        COMPLIANCE_OFFICER,
+        {
+            "clients.view_client",
+            "clients.view_all_clients",
+            "clients.view_full_accounts",
+            "clients.view_bankaccount",
+            "clients.view_clientdocument",
+        },
+    )
 
     audit.register_actions(ClientAction, legacy=LEGACY_CODES)
     admin.site.register_panel("clients/panels/review.html", panels.review_panel, order=4)

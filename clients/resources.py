@@ -16,6 +16,7 @@ One resource, one set of columns: the file the export gives imports back as it i
 
 import copy
 import csv
+import datetime
 import io
 import logging
 import re
@@ -114,6 +115,28 @@ class YesNoWidget(TextWidget):
         if value is None or value == "":
             return ""
         return _("Yes") if value else _("No")
+
+
+class DateWidget(TextWidget):
+    """A date as staff type it (30/11/1985, also 1985-11-30 or an Excel date cell); written as dd/mm/aaaa."""
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        text = super().clean(value)
+        if not text:
+            return None
+        for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"):
+            try:
+                return datetime.datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a calendar date
+            except ValueError:
+                continue
+        raise ValueError(_("'%(value)s' is not a date: write it as dd/mm/aaaa.") % {"value": text})
+
+    def render(self, value, obj=None, **kwargs):
+        return value.strftime("%d/%m/%Y") if isinstance(value, datetime.date) else ""
 
 
 class OwnerWidget(TextWidget):
@@ -287,8 +310,11 @@ class ClientResource(resources.ModelResource):
     apellido_paterno = _column(pgettext_lazy("column", "Paternal surname"), "apellido_paterno")
     apellido_materno = _column(pgettext_lazy("column", "Maternal surname"), "apellido_materno")
     nombres = _column(pgettext_lazy("column", "Given names"), "nombres")
+    nationality = _column(pgettext_lazy("column", "Nationality"), "nationality")
+    date_of_birth = _column(pgettext_lazy("column", "Date of birth"), "date_of_birth", DateWidget())
     occupation = _column(pgettext_lazy("column", "Occupation"), "occupation")
     razon_social = _column(pgettext_lazy("column", "Business name"), "razon_social")
+    economic_activity = _column(pgettext_lazy("column", "Economic activity"), "economic_activity")
     contact_person = _column(pgettext_lazy("column", "Contact person"), "contact_person")
     legal_rep_name = _column(pgettext_lazy("column", "Legal representative"), "legal_rep_name")
     legal_rep_document_type = _column(
@@ -351,8 +377,11 @@ class ClientResource(resources.ModelResource):
             "apellido_paterno",
             "apellido_materno",
             "nombres",
+            "nationality",
+            "date_of_birth",
             "occupation",
             "razon_social",
+            "economic_activity",
             "contact_person",
             "legal_rep_name",
             "legal_rep_document_type",
@@ -410,6 +439,8 @@ class ClientResource(resources.ModelResource):
             "apellido_paterno": "QUISPE",
             "apellido_materno": "MAMANI",
             "nombres": "ROSA ELENA",
+            "nationality": _("Peruvian"),
+            "date_of_birth": "10/05/1985",
             "occupation": _("Accountant"),
             "email": "rosa.quispe@correo.pe",
             "phones": "987654321",

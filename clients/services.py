@@ -35,6 +35,7 @@ from clients.policy import (
     CONTACT_FIELDS,
     IMMUTABLE_FIELDS,
     PROFILE_FIELDS,
+    REGISTER_FIELDS,
     REGISTRATION_FIELDS,
     can_own_clients,
     editable_fields,
@@ -203,7 +204,7 @@ def update_client(client, changes=None, *, by, accounts=(), documents=()):
         denied = []
         allowed = set(editable_fields(by))
         for field, value in changes.items():
-            if field not in IMMUTABLE_FIELDS + CONTACT_FIELDS + PROFILE_FIELDS:
+            if field not in IMMUTABLE_FIELDS + CONTACT_FIELDS + REGISTER_FIELDS + PROFILE_FIELDS:
                 errors.setdefault("__all__", []).append(
                     _("The field %(field)s cannot be changed here.") % {"field": field}
                 )

@@ -4,6 +4,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.pe import ruc as stdnum_ruc
 
@@ -102,3 +103,20 @@ def mask(number, visible=4):
 def normalize_account_number(value):
     """Account numbers and CCIs are stored as bare digits: spaces and dashes are dropped."""
     return re.sub(r"[\s\-]", "", value or "")
+
+
+def validate_date_of_birth(value):
+    """A client's date of birth: an adult (18 or more) born after 1900, never a date in the future."""
+    if value is None:
+        return
+    today = timezone.localdate()
+    if value > today:
+        raise ValidationError(_("The date of birth cannot be in the future."), code="birth_future")
+    if value.year < 1900:
+        raise ValidationError(_("The date of birth must be after 1900."), code="birth_old")
+    try:
+        adult_on = value.replace(year=value.year + 18)
+    except ValueError:  # 29 February
+        adult_on = value.replace(year=value.year + 18, day=28)
+    if adult_on > today:
+        raise ValidationError(_("The client must be of age (18 or more)."), code="birth_minor")

@@ -21,9 +21,17 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Currency, client_search_filter
 from operations import forms as op_forms
 from operations import policy, services, views
+from operations.admin_compliance import (
+    FundsDeclarationInline,
+    RegisterFilter,
+    compliance_context,
+    register_badges,
+    save_declaration,
+)
 from operations.models import (
     Deposit,
     ExchangeRate,
+    FundsDeclaration,
     HouseBankAccount,
     Movement,
     Operation,
@@ -371,6 +379,7 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
         ("created_at", CreatedFilter),
         ("trader", TraderFilter),
         ("assigned_operator", OperatorFilter),
+        RegisterFilter,
     )
     search_fields = (
         "code",
@@ -395,7 +404,7 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     autocomplete_fields = ("client",)
-    inlines = (DepositInline, PayoutInline, OperationEventInline)
+    inlines = (FundsDeclarationInline, DepositInline, PayoutInline, OperationEventInline)
     change_form_template = "admin/operations/operation/change_form.html"
 
     class Media:
@@ -441,7 +450,7 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("code"), ordering="code")
     def code_display(self, obj):
-        return format_html('<span class="op-nowrap">{}</span>', obj.code)
+        return format_html('<span class="op-nowrap">{}</span>{}', obj.code, register_badges(obj))
 
     @admin.display(description=_("time in process"))
     def in_process_for(self, obj):
@@ -666,6 +675,7 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
         if object_id:
             op = self.get_object(request, unquote(object_id))
             context.update(views.change_form_context(request, op))
+            context.update(compliance_context(request, op))
         else:
             context.update(views.add_form_context(request))
         return super().changeform_view(request, object_id, form_url, context)
@@ -730,7 +740,9 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
         if "notes" in form.changed_data:
             services.update_notes(op, by=by, notes=form.cleaned_data["notes"])
         for formset in formsets:
-            if issubclass(formset.model, Movement):
+            if formset.model is FundsDeclaration:
+                save_declaration(formset, op, by)
+            elif issubclass(formset.model, Movement):
                 self._save_movements(formset, op, by)
         return op
 

@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from clients.models import AccountType, Bank, BankAccount, Client, ClientStatus, Currency, DocumentType
-from operations import services
+from operations import compliance, services
 from operations.models import (
     Deposit,
     EventAction,
@@ -146,6 +146,8 @@ def _one(rng, client, op_type, when, rate_row, target, master, operador, houses,
         Decimal(rng.choice([150, 300, 500, 800, 1000, 1500, 2500, 5000, 7500, 12000, 20000]))
         + Decimal(rng.randint(0, 99)) / 100
     )
+    if client.compliance_gaps() and amount >= compliance.origin_threshold():
+        amount = money.cents(amount / 10)  # a client still to complete trades only below the threshold
     rate = rate_row.buy if op_type == OperationType.BUY else rate_row.sell
     if rng.random() < 0.2:  # a negotiated rate for a good client
         rate += Decimal("0.0050") if op_type == OperationType.BUY else Decimal("-0.0050")
@@ -197,6 +199,9 @@ def _one(rng, client, op_type, when, rate_row, target, master, operador, houses,
         bank_reference=str(rng.randint(10_000_000, 99_999_999)),
         file=ContentFile(PDF, name="constancia-abono.pdf") if with_voucher else None,
     )
+    if compliance.needs_origin_of_funds(op):
+        origin = rng.choice(["salary", "business", "savings", "asset_sale", "loan"])
+        services.record_funds_declaration(op, by=owner, origin=origin)
     services.send_to_process(op, by=owner)
     op.refresh_from_db()
     events_at.update({EventAction.DEPOSIT_ADDED: when + timedelta(minutes=2), EventAction.SENT_TO_PROCESS: sent})
@@ -212,6 +217,8 @@ def _one(rng, client, op_type, when, rate_row, target, master, operador, houses,
         _move(op, when, events_at)
         return op
     worker = op.assigned_operator or master
+    if compliance.needs_pep_approval(op):
+        services.approve_compliance(op, by=master, reason="Debida diligencia reforzada: sustento de ingresos revisado.")
     services.add_movement(
         op,
         Payout,
@@ -302,6 +309,9 @@ def seed(stdout=None):
             _one(rng, rng.choice(clients), op_type, when, rate_row, target, master, operador, houses, now, minutes)
         )
     created.append(_returned(rng, clients, master, houses, now))
+    # The operations were moved into the past after the services flagged them in today's month.
+    for client in clients:
+        services.refresh_client_register_flags(client, by=master)
     counts = {s.label: Operation.objects.filter(status=s).count() for s in OperationStatus}
     _say(stdout, "  Operaciones: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return created

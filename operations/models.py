@@ -284,6 +284,20 @@ class Operation(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(pgettext_lazy("operation", "updated at"), auto_now=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Registro de Operaciones (UIF): kept true by operations.services.compliance, never typed.
+    ro_single = models.BooleanField(_("RO single"), default=False, editable=False)
+    ro_multiple = models.BooleanField(_("RO multiple"), default=False, editable=False)
+    # Reinforced due diligence: the compliance officer's approval of a PEP client's operation.
+    pep_approved_at = models.DateTimeField(_("approved by compliance at"), null=True, blank=True, editable=False)
+    pep_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by compliance"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     objects = OperationQuerySet.as_manager()
 
@@ -298,6 +312,10 @@ class Operation(models.Model):
             models.Index(fields=["trader", "-created_at"], name="op_trader_idx"),
             models.Index(fields=["assigned_operator", "status"], name="op_operator_idx"),
             models.Index(fields=["completed_at"], name="op_completed_idx"),
+            # The month's register reads only flagged operations.
+            models.Index(
+                fields=["created_at"], condition=Q(ro_single=True) | Q(ro_multiple=True), name="op_register_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_usd__gt=0), name="op_amount_usd_positive"),
@@ -307,6 +325,8 @@ class Operation(models.Model):
             ("view_all_operations", _("Can see every trader's operations")),
             ("process_operation", _("Can process operations (operator queue)")),
             ("supervise_operation", _("Can act on any operation (cancel in process, reassign)")),
+            ("review_compliance", _("Can see and export the operations register (UIF)")),
+            ("approve_pep", _("Can approve PEP clients' operations (compliance)")),
         ]
 
     def __str__(self):
@@ -529,6 +549,8 @@ class EventAction(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
     REASSIGNED = "operator_reassigned", _("Operator reassigned")
+    COMPLIANCE_APPROVED = "compliance_approved", _("Approved by compliance")
+    FUNDS_DECLARED = "funds_declared", _("Origin of funds recorded")
 
 
 class OperationEvent(models.Model):
@@ -575,7 +597,15 @@ class AuditAction(models.TextChoices):
     COMPLETED = "operation.complete", pgettext_lazy("audit", "Operation completed")
     CANCELLED = "operation.cancel", pgettext_lazy("audit", "Operation cancelled")
     REASSIGNED = "operation.reassign_operator", pgettext_lazy("audit", "Operation reassigned to another operator")
-
+    REGISTER_FLAGS_CHANGED = (
+        "operation.register_flags",
+        pgettext_lazy("audit", "Register (UIF) flags changed"),
+    )
+    COMPLIANCE_APPROVED = "operation.approve_compliance", pgettext_lazy("audit", "PEP operation approved by compliance")
+    FUNDS_DECLARED = "fundsdeclaration.create", pgettext_lazy("audit", "Origin of funds recorded")
+    FUNDS_DECLARATION_CHANGED = "fundsdeclaration.change", pgettext_lazy("audit", "Origin of funds changed")
+    UNUSUAL_MARKED = "unusualoperation.create", pgettext_lazy("audit", "Operation marked as unusual")
+    UNUSUAL_CHANGED = "unusualoperation.change", pgettext_lazy("audit", "Unusual operation evaluation changed")
 
 # Treasury models live in their own module; importing them here is how Django finds them.
 from operations.treasury_models import (  # noqa: E402, F401
@@ -586,3 +616,6 @@ from operations.treasury_models import (  # noqa: E402, F401
     TreasuryKind,
     TreasuryLeg,
 )
+
+# The compliance records live in their own module; imported here so Django finds their models.
+from operations.models_compliance import FundsDeclaration, UnusualOperation, UnusualStatus  # noqa: E402, F401

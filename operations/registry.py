@@ -4,7 +4,7 @@ role defaults, audit actions, index panels, custom admin views and their permiss
 from django.contrib import admin
 
 from accounts import audit, matrix
-from accounts.roles import MASTER, OPERADOR, TRADER, register_defaults
+from accounts.roles import COMPLIANCE_OFFICER, MASTER, OPERADOR, TRADER, register_defaults
 
 # Everyone reads the rates and the house accounts (the operation form and the index show them).
 _READ_RATES = {"operations.view_exchangerate", "operations.view_housebankaccount"}
@@ -18,6 +18,9 @@ _TRADING = {
     "operations.change_deposit",
     "operations.view_payout",
     "operations.view_operationevent",
+    "operations.view_fundsdeclaration",
+    "operations.add_fundsdeclaration",
+    "operations.change_fundsdeclaration",
 }
 # Operators process every operation sent to them and register the payouts.
 _PROCESSING = {
@@ -30,6 +33,7 @@ _PROCESSING = {
     "operations.add_payout",
     "operations.change_payout",
     "operations.view_operationevent",
+    "operations.view_fundsdeclaration",
 }
 # The Master publishes rates, manages the house accounts and supervises every operation.
 _MASTER = {
@@ -45,6 +49,23 @@ _MASTER = {
 }
 
 
+# The compliance officer reads every operation (no profit: that is reports.view_profit), approves PEP
+# operations, keeps the register of unusual operations and exports the UIF register. The Master too.
+_COMPLIANCE = {
+    "operations.view_operation",
+    "operations.view_all_operations",
+    "operations.view_deposit",
+    "operations.view_payout",
+    "operations.view_operationevent",
+    "operations.view_fundsdeclaration",
+    "operations.review_compliance",
+    "operations.approve_pep",
+    "operations.view_unusualoperation",
+    "operations.add_unusualoperation",
+    "operations.change_unusualoperation",
+}
+
+
 def register():
     from operations import (
         services,  # noqa: F401  (declares the transitions)
@@ -56,6 +77,8 @@ def register():
     register_defaults(MASTER, _READ_RATES | _TRADING | _MASTER)
     register_defaults(OPERADOR, _READ_RATES | _PROCESSING)
     register_defaults(TRADER, _READ_RATES | _TRADING)
+    register_defaults(COMPLIANCE_OFFICER, _READ_RATES | _COMPLIANCE)
+    register_defaults(MASTER, _COMPLIANCE)
 
     audit.register_actions(AuditAction)
 
@@ -111,6 +134,16 @@ def _matrix_rules():
             label=f"{label} (solo En proceso: 403 sobre una Pendiente)",
             group=group,
         )
+    matrix.rule(
+        "operations_operation_transition",
+        ("operations.approve_pep",),
+        model="operations.operation",
+        kwargs={"action": "approve_compliance"},
+        ok=403,
+        denied=403,
+        label="aprobar (cumplimiento) (solo operaciones PEP desde el umbral: 403 sobre la de muestra)",
+        group=group,
+    )
     matrix.rule(
         "operations_operation_void",
         ("operations.add_deposit",),

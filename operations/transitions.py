@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from clients.models import Client
 from operations.models import Operation
 
 TRANSITIONS = {}
@@ -65,8 +66,15 @@ class Transition:
 
 
 def lock_operation(operation):
-    """Re-read the operation with its row locked until the transaction ends."""
+    """Re-read the operation with its row locked until the transaction ends.
+
+    Its client's row is locked first, the order every path follows (create_operation and the clients
+    services lock the client): the register's month sum (operations.services.compliance) then sees
+    the client's operations change one transaction at a time."""
     pk = operation.pk if isinstance(operation, Operation) else operation
+    client_id = Operation.objects.filter(pk=pk).values_list("client_id", flat=True).first()
+    if client_id is not None:
+        list(Client.objects.select_for_update().filter(pk=client_id).values_list("pk", flat=True))
     try:
         return Operation.objects.select_for_update(of=("self",)).select_related("client").get(pk=pk)
     except Operation.DoesNotExist:

@@ -8,6 +8,8 @@ class ReportAction(models.TextChoices):
     POSITION_VIEWED = "report.position_view", _("Position viewed")
     POSITION_EXPORTED = "report.position_export", _("Position exported to Excel")
     HISTORY_EXPORTED = "report.history_export", _("History exported to Excel")
+    UIF_REGISTER_VIEWED = "report.uif_register_view", _("Operations register (UIF) viewed")
+    UIF_REGISTER_EXPORTED = "report.uif_register_export", _("Operations register (UIF) exported to Excel")
     GOAL_CREATED = "goal.create", _("Trader goal set")
     GOAL_CHANGED = "goal.change", _("Trader goal changed")
 

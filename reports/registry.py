@@ -11,7 +11,7 @@ from .audit_actions import LEGACY_CODES, ReportAction
 
 
 def register():
-    from . import views
+    from . import uif_views, views
 
     register_defaults(
         MASTER,
@@ -33,6 +33,9 @@ def register():
     admin.site.register_view("reports/position.xlsx", views.position_xlsx, "reports_position_xlsx")
     admin.site.register_view("reports/history.xlsx", views.history_xlsx, "reports_history_xlsx")
     admin.site.register_nav(_("Position"), "reports_position", "reports.view_position", "reports")
+    admin.site.register_view("reports/uif-register/", uif_views.register_view, "reports_uif_register")
+    admin.site.register_view("reports/uif-register.xlsx", uif_views.register_xlsx, "reports_uif_register_xlsx")
+    admin.site.register_nav(_("Operations register (UIF)"), "reports_uif_register", uif_views.PERMISSION, "operations")
     admin.site.register_panel("reports/panels/today.html", views.dashboard_panel, order=20)
     admin.site.register_panel("reports/panels/goals.html", views.goals_panel, order=40)
     # The operations list exports exactly its current rows (same filters and search).
@@ -51,3 +54,10 @@ def register():
     matrix.rule("reports_position", ("reports.view_position",), label="posición", group="reports")
     matrix.rule("reports_position_xlsx", ("reports.view_position",), label="posición en Excel", group="reports")
     matrix.rule("reports_history_xlsx", ("reports.export_history",), label="historial en Excel", group="reports")
+    matrix.rule("reports_uif_register", (uif_views.PERMISSION,), label="registro de operaciones (UIF)", group="reports")
+    matrix.rule(
+        "reports_uif_register_xlsx",
+        (uif_views.PERMISSION,),
+        label="registro de operaciones (UIF) en Excel",
+        group="reports",
+    )

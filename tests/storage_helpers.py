@@ -64,4 +64,20 @@ def payout(owner, data=PDF, name="constancia.pdf"):
     return pay
 
 
-MAKERS = {"clientdocument": client_document, "deposit": deposit, "payout": payout}
+def funds_declaration(owner, data=PDF, name="boleta de pago.pdf"):
+    from clients.tests.factories import active_client
+    from operations.models import FundsDeclaration
+    from operations.tests.factories import OperationFactory
+
+    op = OperationFactory(client=active_client(owner=owner), amount_usd=Decimal("6000.00"))
+    declaration = FundsDeclaration(operation=op, origin="salary", recorded_by=owner, file=upload(data, name))
+    declaration.save()
+    return declaration
+
+
+MAKERS = {
+    "clientdocument": client_document,
+    "deposit": deposit,
+    "payout": payout,
+    "fundsdeclaration": funds_declaration,
+}

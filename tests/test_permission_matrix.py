@@ -57,6 +57,14 @@ def _event(owner):
     return OperationEvent.objects.create(operation=_operation(owner), action="created", by=owner)
 
 
+def _unusual(owner):
+    from operations.models import UnusualOperation
+
+    return UnusualOperation.objects.create(
+        operation=_operation(owner), note="Fraccionamiento aparente", marked_by=owner
+    )
+
+
 def _goal(owner):
     from decimal import Decimal
 
@@ -97,6 +105,8 @@ SAMPLES = {
     "operations.deposit": lambda owner: _helpers().deposit(owner),
     "operations.payout": lambda owner: _helpers().payout(owner),
     "operations.operationevent": _event,
+    "operations.fundsdeclaration": lambda owner: _helpers().funds_declaration(owner),
+    "operations.unusualoperation": _unusual,
     "reports.tradergoal": _goal,
 }
 

@@ -22,7 +22,7 @@ def test_every_private_file_kind_gets_a_random_key_size_and_sha256(kind, trader,
     assert obj.size == len(data)
     assert obj.sha256 == sha(data)
     assert obj.content_type in {"application/pdf", "image/png"}
-    assert obj.original_name in {"dni frente.pdf", "voucher.png", "constancia.pdf"}
+    assert obj.original_name in {"dni frente.pdf", "voucher.png", "constancia.pdf", "boleta de pago.pdf"}
     folder, key = obj.file.name.rsplit("/", 1)
     assert folder == obj.upload_folder
     assert len(key.split(".")[0]) == 32  # uuid4 hex: nothing of the client in the key

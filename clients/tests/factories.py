@@ -1,3 +1,5 @@
+import datetime
+
 import factory
 from stdnum.pe import ruc as stdnum_ruc
 
@@ -33,6 +35,10 @@ class ClientFactory(factory.django.DjangoModelFactory):
     apellido_paterno = "QUISPE"
     apellido_materno = "MAMANI"
     nombres = factory.Sequence(lambda n: f"JUAN {n}")
+    # What the operations register (UIF) needs of a person.
+    nationality = "Peruana"
+    date_of_birth = datetime.date(1985, 5, 10)
+    occupation = "Contador"
     email = factory.Sequence(lambda n: f"cliente{n}@example.pe")
     phones = "987654321"
     address = "AV. AREQUIPA 123"
@@ -52,6 +58,13 @@ class CompanyFactory(ClientFactory):
     nombres = ""
     razon_social = factory.Sequence(lambda n: f"EMPRESA {n} S.A.C.")
     contact_person = "ROSA TORRES"
+    nationality = ""
+    date_of_birth = None
+    occupation = ""
+    economic_activity = "Comercio al por mayor"
+    legal_rep_name = "ROSA TORRES"
+    legal_rep_document_type = DocumentType.DNI
+    legal_rep_document_number = "41234567"
 
 
 class BankAccountFactory(factory.django.DjangoModelFactory):

@@ -103,7 +103,7 @@ def test_pep_needs_position_and_entity(trader):
 
 
 def test_legal_representative_document_is_validated(trader):
-    client = CompanyFactory.build(owner=trader, created_by=trader, legal_rep_document_number="123")
+    client = CompanyFactory.build(owner=trader, created_by=trader, legal_rep_name="", legal_rep_document_number="123")
     errors = errors_of(client)
     assert errors["legal_rep_document_number"] == ["El DNI debe tener exactamente 8 dígitos."]
     assert errors["legal_rep_name"] == ["Ingrese el nombre del representante legal."]

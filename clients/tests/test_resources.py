@@ -377,8 +377,11 @@ def test_export_columns_style_and_full_numbers_for_master(master_client, trader)
         "Apellido Paterno",
         "Apellido Materno",
         "Nombres",
+        "Nacionalidad",
+        "Fecha de nacimiento",
         "Ocupación",
         "Razón Social",
+        "Actividad económica",
         "Persona Contacto",
         "Representante Legal",
         "Tipo Documento Representante",
@@ -421,7 +424,7 @@ def test_export_masks_accounts_without_view_full_accounts_and_keeps_the_portfoli
     sheet = export_sheet(response)
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert [r[2] for r in rows] == [mine.document_number]
-    for cell in rows[0][29:31]:
+    for cell in rows[0][32:34]:
         assert cell.split(" | ")[3].startswith("****") and len(cell.split(" | ")[3]) == 8
     assert not any(a.number in str(rows[0]) for a in mine.accounts.all())
 
@@ -440,7 +443,7 @@ def test_export_resource_counts_in_one_query(django_assert_max_num_queries, mast
     # permissions (2), count, clients with their counts, active accounts: the same for 5 or 500 rows.
     with django_assert_max_num_queries(5):
         data = ClientResource(user=master).export(Client.objects.all())
-    assert {row[27] for row in data} == {1} and {row[28] for row in data} == {1}
+    assert {row[30] for row in data} == {1} and {row[31] for row in data} == {1}
 
 
 def test_streamed_export_has_the_cells_of_the_librarys_export(master, trader, other_trader):

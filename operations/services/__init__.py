@@ -6,6 +6,14 @@ messages. The actor is always the keyword `by=`.
 """
 
 from operations.services.common import parse_id
+from operations.services.compliance import (
+    approve_compliance,
+    evaluate_unusual,
+    mark_unusual,
+    record_funds_declaration,
+    refresh_client_register_flags,
+    refresh_register_flags,
+)
 from operations.services.creation import create_operation, prepare_operation, update_amount, update_notes
 from operations.services.house_accounts import save_house_account, set_house_accounts_active
 from operations.services.lifecycle import (
@@ -40,6 +48,12 @@ __all__ = [
     "set_opening_balance",
     "void_entry",
     "add_movement",
+    "approve_compliance",
+    "evaluate_unusual",
+    "mark_unusual",
+    "record_funds_declaration",
+    "refresh_client_register_flags",
+    "refresh_register_flags",
     "cancel_operation",
     "complete_operation",
     "create_operation",

@@ -19,6 +19,7 @@ from operations.models import (
     OperationType,
 )
 from operations.services.common import blank_to_none, parse_id, record_event
+from operations.services.compliance import after_amount_change, refresh_register_flags
 from operations.transitions import lock_operation
 
 CODE_COUNTER = "operation"
@@ -166,6 +167,7 @@ def create_operation(
             actor=by,
             changes={k: [None, v] for k, v in data.items()} | {"client": [None, str(op.client)]},
         )
+        refresh_register_flags(op, by=by)
         if notify:
             emails.new_operation_on_commit(op.pk)
     return op
@@ -194,6 +196,7 @@ def update_amount(operation, *, by, amount_usd):
         data = {k: [str(v), str(getattr(op, k))] for k, v in old.items()}
         record_event(op, EventAction.AMOUNT_CHANGED, by, data=data)
         audit.record(AuditAction.AMOUNT_CHANGED, op, actor=by, changes=data)
+        after_amount_change(op, by=by)
     return op
 
 

@@ -14,7 +14,7 @@ from accounts import audit
 from operations import emails, policy
 from operations.models import AuditAction, CodeCounter, EventAction, OperationStatus, operators
 from operations.services.common import record_event, require_reason
-from operations.services.movements import deposit_problem, payout_problem
+from operations.services.compliance import complete_problem, refresh_register_flags, send_problem
 from operations.transitions import REASON_OPTIONAL, REASON_REQUIRED, Choice, transition
 
 PENDING = OperationStatus.PENDING
@@ -53,7 +53,7 @@ def _sent(op):
     label=gettext_lazy("Send to process"),
     sources=(PENDING,),
     rule=policy.is_clients_trader,
-    check=deposit_problem,
+    check=send_problem,
     done=_sent,
 )
 def send_to_process(op, *, by):
@@ -107,7 +107,7 @@ def return_to_pending(op, *, by, reason, notify=True):
     label=gettext_lazy("Complete"),
     sources=(IN_PROCESS,),
     rule=policy.is_assigned_operator,
-    check=payout_problem,
+    check=complete_problem,
     done=lambda op: _("Operation %(code)s completed.") % {"code": op.code},
 )
 def complete_operation(op, *, by, notify=True):
@@ -117,6 +117,7 @@ def complete_operation(op, *, by, notify=True):
     op.completed_at = timezone.now()
     op.processed_by = by
     op.save(update_fields=["status", "completed_at", "processed_by", "updated_at"])
+    refresh_register_flags(op, by=by)
     data = {"payouts_total": str(total)}
     record_event(op, EventAction.COMPLETED, by, from_status=IN_PROCESS, to_status=COMPLETED, data=data)
     audit.record(
@@ -145,6 +146,7 @@ def cancel_operation(op, *, by, reason):
     op.status = CANCELLED
     op.cancelled_at = timezone.now()
     op.save(update_fields=["status", "cancelled_at", "updated_at"])
+    refresh_register_flags(op, by=by)
     record_event(op, EventAction.CANCELLED, by, from_status=before, to_status=CANCELLED, reason=reason)
     audit.record(AuditAction.CANCELLED, op, actor=by, changes={"status": [before, CANCELLED]}, message=reason)
     return op

@@ -13,8 +13,16 @@ from operations.transitions import REASON_REQUIRED, TRANSITIONS, allowed_transit
 pytestmark = pytest.mark.django_db
 
 
-def test_the_five_transitions_are_declared_with_their_service_function():
-    assert list(TRANSITIONS) == ["send_to_process", "return_to_pending", "complete", "cancel", "reassign"]
+def test_the_transitions_are_declared_with_their_service_function():
+    assert list(TRANSITIONS) == [
+        "approve_compliance",
+        "send_to_process",
+        "return_to_pending",
+        "complete",
+        "cancel",
+        "reassign",
+    ]
+    assert TRANSITIONS["approve_compliance"].run is services.approve_compliance
     assert TRANSITIONS["send_to_process"].run is services.send_to_process
     assert TRANSITIONS["reassign"].run is services.reassign_operator
     assert TRANSITIONS["cancel"].rule is policy.may_cancel
