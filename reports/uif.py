@@ -16,13 +16,11 @@ from django.db.models import Q
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 from operations import compliance
 from operations.models import Operation, OperationStatus
 from qoricash import display
-from qoricash.spreadsheet import safe_cell
+from qoricash.spreadsheet import Cell, safe_cell
 
 from . import excel, services
 
@@ -136,25 +134,32 @@ COLUMNS = (
 
 def write_register(operations, target):
     """Write the register workbook (numbers as numbers, dates as dates); returns the rows written."""
-    wb = Workbook(write_only=True)
-    sheet = excel._Sheet(wb.create_sheet(SHEET))
+    wb, sheet = excel._open(target, SHEET)
+    with wb:
+        return _write_register(sheet, operations)
+
+
+def _write_register(sheet, operations):
     sheet.widths([w for _t, w in COLUMNS])
-    sheet.ws.freeze_panes = "A2"
+    sheet.freeze(1)
     sheet.append(sheet.header([t for t, _w in COLUMNS]))
-    c = sheet.cell
+    usd, rate, pen, when = (
+        sheet.book.format({"num_format": f})
+        for f in (excel.USD_FORMAT, excel.RATE_FORMAT, excel.PEN_FORMAT, excel.DATETIME_FORMAT)
+    )
     count = 0
     for op in operations.iterator(chunk_size=1000):
         who = client_identity(op.client)
         sheet.append(
             [
-                c(services.local_naive(op.created_at), excel.DATETIME_FORMAT),
+                Cell(services.local_naive(op.created_at), when),
                 safe_cell(op.code),
                 str(op.get_type_display()),
                 str(register_kind(op)),
                 str(op.get_status_display()),
-                c(op.amount_usd, excel.USD_FORMAT),
-                c(op.rate, excel.RATE_FORMAT),
-                c(op.amount_pen, excel.PEN_FORMAT),
+                Cell(op.amount_usd, usd),
+                Cell(op.rate, rate),
+                Cell(op.amount_pen, pen),
                 safe_cell(op.client.document_type),
                 safe_cell(op.client.document_number),
                 safe_cell(who["name"]),
@@ -169,6 +174,5 @@ def write_register(operations, target):
         )
         count += 1
     if count:
-        sheet.ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
-    excel._save(wb, target)
+        sheet.autofilter(0, count, len(COLUMNS))
     return count

@@ -275,11 +275,12 @@ def test_storage_failure_is_a_message_and_nothing_is_saved(trader_client, trader
 
 
 # --- What each role may edit --------------------------------------------------------------------
-def test_trader_edits_contact_and_accounts_only(trader_client, trader):
+def test_trader_edits_contact_register_data_and_accounts_only(trader_client, trader):
     client = active_client(owner=trader, phones="987654321")
     page = trader_client.get(change_url(client))
     form = page.context["adminform"].form
-    assert set(form.fields) == {"email", "cc_emails", "phones"}
+    # The operations register's data too: a trader completes its own clients' (policy.REGISTER_FIELDS).
+    assert set(form.fields) == {"email", "cc_emails", "phones", "nationality", "date_of_birth"}
     data = admin_form_data(page)
     data["phones"] = "987654321; 912345678"
     data["nombres"] = "HACKED"  # not in the form: ignored
