@@ -607,7 +607,10 @@ class AuditAction(models.TextChoices):
     UNUSUAL_MARKED = "unusualoperation.create", pgettext_lazy("audit", "Operation marked as unusual")
     UNUSUAL_CHANGED = "unusualoperation.change", pgettext_lazy("audit", "Unusual operation evaluation changed")
 
+
 # Treasury models live in their own module; importing them here is how Django finds them.
+# The compliance records live in their own module; imported here so Django finds their models.
+from operations.models_compliance import FundsDeclaration, UnusualOperation, UnusualStatus  # noqa: E402, F401
 from operations.treasury_models import (  # noqa: E402, F401
     BankStatement,
     OpeningBalance,
@@ -616,6 +619,3 @@ from operations.treasury_models import (  # noqa: E402, F401
     TreasuryKind,
     TreasuryLeg,
 )
-
-# The compliance records live in their own module; imported here so Django finds their models.
-from operations.models_compliance import FundsDeclaration, UnusualOperation, UnusualStatus  # noqa: E402, F401

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clients', '0005_client_compliance_data'),
-        ('operations', '0005_money_rules_on_fields_movement_model'),
+        ('operations', '0006_treasury'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
