@@ -216,22 +216,27 @@ class UnusualOperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("operation__code",)
     list_select_related = ("operation", "operation__client", "marked_by", "decided_by")
-    autocomplete_fields = ()
+    # An id (filled from the operation page's link, or picked in the operations list): years of
+    # operations do not fit a select.
+    raw_id_fields = ("operation",)
     form = UnusualOperationForm
 
     def get_queryset(self, request):
         return UnusualOperation.objects.visible_to(request.user).select_related(*self.list_select_related)
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if "operation" in form.base_fields:
-            field = form.base_fields["operation"]
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "operation":
+            # Not the operations admin's ordering: it sorts by an annotation only its own list has.
             taken = UnusualOperation.objects.values("operation")
-            field.queryset = Operation.objects.visible_to(request.user).exclude(pk__in=taken).select_related("client")
+            kwargs["queryset"] = (
+                Operation.objects.visible_to(request.user).exclude(pk__in=taken).select_related("client")
+            )
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "operation":
             field.label_from_instance = lambda op: (
                 f"{op.code} · {op.client.display_name} · US$ {display.money(op.amount_usd)}"
             )
-        return form
+        return field
 
     def get_fields(self, request, obj=None):
         if obj is None:
