@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractUser, Permission
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from qoricash import display
@@ -34,12 +35,19 @@ class UserManager(DjangoUserManager):
         queryset = self.filter(holds)
         return queryset.filter(is_active=True) if active_only else queryset
 
+    def end_sessions(self, pks):
+        """End every session of these users for good (deactivation, a change of roles): sessions carry
+        the generation they were opened in, so reactivating the user does not revive them."""
+        self.filter(pk__in=list(pks)).update(session_generation=models.F("session_generation") + 1)
+
 
 class User(AbstractUser):
     """Back-office staff. Roles are Django groups; nothing here encodes a role."""
 
     email = models.EmailField(_("email address"), unique=True)
     dni = models.CharField(_("DNI"), max_length=8, unique=True, null=True, blank=True, validators=[staff_dni_validator])
+    # Part of every session's authentication hash: raising it ends all the user's sessions.
+    session_generation = models.PositiveIntegerField(_("session generation"), default=0, editable=False)
 
     objects = UserManager()
 
@@ -53,6 +61,16 @@ class User(AbstractUser):
         if self.dni == "":
             self.dni = None
         super().save(*args, **kwargs)
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django binds a session to a hash of the password (and checks it against SECRET_KEY_FALLBACKS
+        # through this same method); the generation is mixed in so ending sessions needs no password
+        # change. Generation 0 keeps Django's own hash: sessions opened before this existed stay valid.
+        password_hash = super()._get_session_auth_hash(secret=secret)
+        if not self.session_generation:
+            return password_hash
+        value = f"{password_hash}:{self.session_generation}"
+        return salted_hmac("accounts.User.session_generation", value, secret=secret, algorithm="sha256").hexdigest()
 
     @property
     def display_name(self):

@@ -59,6 +59,7 @@ def on_logout(sender, request, user, **kwargs):
 def _user_snapshot(user):
     data = audit.snapshot(user)
     data.pop("password", None)
+    data.pop("session_generation", None)  # bookkeeping: the change that raised it is the entry
     return data
 
 
@@ -82,11 +83,53 @@ def user_saved(sender, instance, created, raw=False, update_fields=None, **kwarg
         changes.pop(name, None)
     if not created and getattr(instance, "_audit_old_password", None) != instance.password:
         changes["password"] = [HIDDEN, HIDDEN]
+    if not created and _ends_sessions(changes):
+        _end_sessions_of([instance])
     if created:
         changes.pop("password", None)
         audit.record(AccountAction.USER_CREATED, instance, changes=changes)
     elif changes:
         audit.record(AccountAction.USER_CHANGED, instance, changes=changes)
+
+
+# Losing access or privileges ends the user's sessions for good (a password change already does,
+# through Django's session hash).
+def _ends_sessions(changes):
+    is_active = changes.get("is_active")
+    is_staff = changes.get("is_staff")
+    return bool(
+        (is_active and is_active[0] and not is_active[1])
+        or (is_staff and is_staff[0] and not is_staff[1])
+        or "is_superuser" in changes
+    )
+
+
+def _end_sessions_of(users):
+    users = [u for u in users if u.pk is not None]
+    User = _user_model()
+    User._default_manager.end_sessions(u.pk for u in users)
+    fresh = dict(User._default_manager.filter(pk__in=[u.pk for u in users]).values_list("pk", "session_generation"))
+    for user in users:
+        user.session_generation = fresh.get(user.pk, user.session_generation)
+
+
+def end_sessions_on_access_change(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """A user's roles or own permissions changed, from either side of the relation."""
+    if action == "pre_clear" and reverse:
+        instance.__dict__["_session_reverse"] = list(model._default_manager.filter(pk__in=_members(instance, sender)))
+    if action not in {"post_add", "post_remove", "post_clear"} or (action != "post_clear" and not pk_set):
+        return
+    if not reverse:
+        _end_sessions_of([instance])
+    elif action == "post_clear":
+        _end_sessions_of(instance.__dict__.pop("_session_reverse", []))
+    else:
+        _end_sessions_of(list(model._default_manager.filter(pk__in=pk_set)))
+
+
+def _members(group_or_permission, through):
+    field = "group" if through is _user_model().groups.through else "permission"
+    return through.objects.filter(**{field: group_or_permission}).values("user_id")
 
 
 def remember_group(sender, instance, raw=False, **kwargs):
@@ -161,6 +204,10 @@ def connect():
         dispatch_uid="accounts.audit.user_permissions",
         weak=False,
     )
+    for through in (User.groups.through, User.user_permissions.through):
+        m2m_changed.connect(
+            end_sessions_on_access_change, sender=through, dispatch_uid=f"accounts.sessions.{through._meta.label}"
+        )
     m2m_changed.connect(
         _m2m_handler("permissions", AccountAction.ROLE_PERMISSIONS_CHANGED, "permission"),
         sender=Group.permissions.through,

@@ -74,3 +74,77 @@ def test_session_settings_defaults(settings):
     assert "accounts.middleware.SessionTimeoutMiddleware" in live.MIDDLEWARE
     i = live.MIDDLEWARE.index
     assert i("django.contrib.messages.middleware.MessageMiddleware") < i("accounts.middleware.SessionTimeoutMiddleware")
+
+
+# --- sessions end for good when access changes ------------------------------------------------------
+def _logged_in(client):
+    response = client.get(INDEX)
+    return response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_reactivating_a_user_does_not_revive_the_sessions_from_before(trader_client, trader):
+    assert _logged_in(trader_client)
+    deactivate_user(trader)
+    trader.is_active = True
+    trader.save()
+    assert not _logged_in(trader_client)
+    assert trader_client.get(INDEX)["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.django_db
+def test_a_master_changing_the_roles_ends_the_users_sessions(client, master, trader):
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    trader_browser = Client()
+    trader_browser.force_login(trader)
+    assert _logged_in(trader_browser)
+    client.force_login(master)
+    page = client.get(f"/admin/accounts/user/{trader.pk}/change/")
+    data = {
+        "username": trader.username,
+        "first_name": trader.first_name,
+        "last_name": trader.last_name,
+        "email": trader.email,
+        "dni": "",
+        "is_active": "on",
+        "groups": [Group.objects.get(name="Operador").pk],
+    }
+    assert page.status_code == 200
+    assert client.post(f"/admin/accounts/user/{trader.pk}/change/", data).status_code == 302
+    assert list(trader.groups.values_list("name", flat=True)) == ["Operador"]
+    assert not _logged_in(trader_browser)
+    assert _logged_in(client)  # the Master's own session is untouched
+
+
+@pytest.mark.django_db
+def test_removing_a_user_from_a_role_on_the_role_side_ends_his_sessions(trader_client, trader, operador):
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    operador_browser = Client()
+    operador_browser.force_login(operador)
+    Group.objects.get(name="Trader").user_set.remove(trader)
+    assert not _logged_in(trader_client)
+    assert _logged_in(operador_browser)
+    Group.objects.get(name="Operador").user_set.clear()
+    assert not _logged_in(operador_browser)
+
+
+@pytest.mark.django_db
+def test_other_changes_keep_the_session(trader_client, trader):
+    trader.first_name = "Otro"
+    trader.save()
+    trader.groups.set(trader.groups.all())  # no change at all
+    assert _logged_in(trader_client)
+
+
+@pytest.mark.django_db
+def test_sessions_opened_before_generations_existed_stay_valid(trader):
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+    trader.session_generation = 0  # as every user is right after the migration
+    assert trader.get_session_auth_hash() == AbstractBaseUser._get_session_auth_hash(trader)
+    trader.session_generation = 1
+    assert trader.get_session_auth_hash() != AbstractBaseUser._get_session_auth_hash(trader)
