@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_user_manager_with_perm'),
+        ('accounts', '0005_compliance_officer_group'),
     ]
 
     operations = [
