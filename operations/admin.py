@@ -508,7 +508,8 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
         base = op_forms.OperationChangeForm if obj else op_forms.OperationAddForm
         kwargs["form"] = type(base.__name__, (base,), {"user": request.user})
         if obj is not None:
-            kwargs["fields"] = [f for f in ("amount_usd", "notes") if f not in self.get_readonly_fields(request, obj)]
+            editable = ("amount_usd", "rate", "notes")
+            kwargs["fields"] = [f for f in editable if f not in self.get_readonly_fields(request, obj)]
         form = super().get_form(request, obj, change=change, **kwargs)
         client = form.base_fields.get("client")
         if client is not None and hasattr(client.widget, "can_add_related"):
@@ -519,12 +520,12 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [
-                (None, {"fields": ("client", "type", ("amount_usd", "rate"), "pen_preview")}),
+                (None, {"fields": ("client", "type", ("amount_usd", "rate"), "pen_preview", "confirm_rate")}),
                 (_("Client's accounts"), {"fields": ("source_account", "destination_account")}),
                 (None, {"fields": ("notes",)}),
             ]
-        usd_field = "amount_usd" if policy.can_edit_amount(request.user, obj) else "usd_ro"
-        amounts = ["type_display", usd_field, "rate_ro", "pen_ro"]
+        editable = policy.can_edit_amount(request.user, obj)
+        amounts = ["type_display", "amount_usd" if editable else "usd_ro", "rate" if editable else "rate_ro", "pen_ro"]
         if request.user.has_perm("reports.view_profit") or policy.is_supervisor(request.user):
             amounts += ["base_rate_ro", "profit_ro"]
         sets = [
@@ -570,7 +571,7 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
             "cancelled_ro",
         ]
         if not policy.can_edit_amount(request.user, obj):
-            fields.append("amount_usd")
+            fields += ["amount_usd", "rate"]
         if not policy.can_edit_notes(request.user, obj):
             fields.append("notes")
         return fields
@@ -735,6 +736,8 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
             form.instance._state.adding = False
             return op
         op = form.instance
+        if "rate" in form.changed_data:
+            services.update_rate(op, by=by, rate=form.cleaned_data["rate"])
         if "amount_usd" in form.changed_data:
             services.update_amount(op, by=by, amount_usd=form.cleaned_data["amount_usd"])
         if "notes" in form.changed_data:

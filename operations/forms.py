@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import BankAccount, Client
+from operations import rate_guard
 from operations.models import Deposit, ExchangeRate, HouseBankAccount, Operation, OperationType, Payout
 from operations.services import parse_id
 from operations.transitions import REASON_NONE, REASON_REQUIRED
@@ -105,6 +106,12 @@ class OperationAddForm(forms.ModelForm):
         help_text=_("Leave it empty to use the published rate (compra for a Compra, venta for a Venta)."),
     )
 
+    confirm_rate = forms.BooleanField(
+        label=_("Book it anyway: it will wait for a supervisor's approval"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
     class Meta:
         model = Operation
         fields = ("client", "type", "amount_usd", "rate", "source_account", "destination_account", "notes")
@@ -133,6 +140,21 @@ class OperationAddForm(forms.ModelForm):
         for name in ("source_account", "destination_account"):
             self.fields[name].queryset = accounts.order_by("currency", "bank", "id")
 
+    def clean(self):
+        """A rate the guard would stop is booked only once the user has read why (the warning names the
+        published rate and the resulting profit) and ticked the confirmation that appears with it."""
+        data = super().clean()
+        current = ExchangeRate.objects.current()
+        op_type, rate = data.get("type"), data.get("rate")
+        if current is None or rate is None or op_type not in OperationType.values:
+            return data
+        published = current.buy if op_type == OperationType.BUY else current.sell
+        result = rate_guard.check(op_type, rate, published, current.base)
+        if result.needs_approval and not data.get("confirm_rate"):
+            self.fields["confirm_rate"].widget = forms.CheckboxInput()
+            raise forms.ValidationError(result.warning(data.get("amount_usd")), code="rate_needs_approval")
+        return data
+
     def _drop_client_that_is_not_an_id(self):
         """A client value that is not an id ("²", "abc") counts as a client that does not exist.
 
@@ -159,11 +181,11 @@ class OperationChangeForm(forms.ModelForm):
 
     class Meta:
         model = Operation
-        fields = ("amount_usd", "notes")
+        fields = ("amount_usd", "rate", "notes")
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
         # Labels the admin stores (untranslated) in the change message of the history page and
         # translates when shown: each needs its own Spanish entry.
-        labels = {"amount_usd": _("Amount USD"), "notes": _("Notes")}
+        labels = {"amount_usd": _("Amount USD"), "rate": _("Exchange rate"), "notes": _("Notes")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -171,6 +193,8 @@ class OperationChangeForm(forms.ModelForm):
             self.fields["amount_usd"].widget.attrs.update(
                 {"step": "0.01", "min": "0.01", "inputmode": "decimal", "autocomplete": "off"}
             )
+        if "rate" in self.fields:
+            self.fields["rate"].widget.attrs.update({"step": "0.0001", "inputmode": "decimal", "autocomplete": "off"})
 
 
 # --- Deposits and payouts (inline forms) -------------------------------------------------------------

@@ -154,6 +154,10 @@ class OperationQuerySet(models.QuerySet):
             return self
         return self.filter(models.Q(client__owner=user) | models.Q(trader=user, status__in=FINAL_STATUSES))
 
+    def awaiting_rate_approval(self):
+        """Pendiente operations whose negotiated rate waits for a supervisor's approval."""
+        return self.filter(status=OperationStatus.PENDING, requires_rate_approval=True, rate_approved_at__isnull=True)
+
     def not_cancelled(self):
         return self.exclude(status=OperationStatus.CANCELLED)
 
@@ -298,6 +302,22 @@ class Operation(models.Model):
         blank=True,
         editable=False,
     )
+    # The negotiated-rate guard (operations.rate_guard): the published compra/venta of the operation's
+    # side when it was created, whether its rate needs a supervisor's approval, and who gave it.
+    published_rate = models.DecimalField(
+        _("published rate"), max_digits=8, decimal_places=4, null=True, blank=True, editable=False
+    )
+    requires_rate_approval = models.BooleanField(_("requires rate approval"), default=False, editable=False)
+    rate_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rate approved by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    rate_approved_at = models.DateTimeField(_("rate approved at"), null=True, blank=True, editable=False)
 
     objects = OperationQuerySet.as_manager()
 
@@ -315,6 +335,11 @@ class Operation(models.Model):
             # The month's register reads only flagged operations.
             models.Index(
                 fields=["created_at"], condition=Q(ro_single=True) | Q(ro_multiple=True), name="op_register_idx"
+            ),
+            models.Index(
+                fields=["status", "-created_at"],
+                name="op_rate_approval_idx",
+                condition=Q(requires_rate_approval=True, rate_approved_at__isnull=True),
             ),
         ]
         constraints = [
@@ -335,6 +360,10 @@ class Operation(models.Model):
     @property
     def is_final(self):
         return self.status in FINAL_STATUSES
+
+    @property
+    def awaiting_rate_approval(self):
+        return self.requires_rate_approval and self.rate_approved_at is None
 
     # Currency flows from the client's side: in a Compra the house buys USD from the client.
     @property
@@ -551,6 +580,8 @@ class EventAction(models.TextChoices):
     REASSIGNED = "operator_reassigned", _("Operator reassigned")
     COMPLIANCE_APPROVED = "compliance_approved", _("Approved by compliance")
     FUNDS_DECLARED = "funds_declared", _("Origin of funds recorded")
+    RATE_CHANGED = "rate_changed", _("Exchange rate changed")
+    RATE_APPROVED = "rate_approved", _("Exchange rate approved")
 
 
 class OperationEvent(models.Model):

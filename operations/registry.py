@@ -68,6 +68,7 @@ _COMPLIANCE = {
 
 def register():
     from operations import (
+        rate_guard_views,
         services,  # noqa: F401  (declares the transitions)
         treasury_registry,
         views,
@@ -88,6 +89,7 @@ def register():
     admin.site.register_view("operations/queue/", views.queue_fragment, "operations_queue")
     _matrix_rules()
     treasury_registry.register()
+    rate_guard_views.register()
 
 
 def _matrix_rules():

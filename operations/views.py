@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clients.models import Client, Currency
-from operations import policy, services
+from operations import policy, rate_guard, services
 from operations.forms import TransitionForm, VoidForm
 from operations.models import Deposit, EventAction, ExchangeRate, Operation, OperationEvent, OperationType, Payout
 from operations.transitions import TRANSITIONS, allowed_transitions
@@ -156,13 +156,21 @@ def change_form_context(request, op):
         "op_over_sla": op.is_over_sla(),
         "op_preview": {"rate": str(op.rate), "type": op.type} if policy.can_edit_amount(request.user, op) else None,
         "sla_minutes": settings.OPERATION_SLA_MINUTES,
+        "op_rate_warning": rate_guard.check_operation(op).warning(op.amount_usd) if op.awaiting_rate_approval else None,
     }
 
 
 def add_form_context(request):
     current = ExchangeRate.objects.current()
     return {
-        "op_rates": {"buy": str(current.buy), "sell": str(current.sell)} if current else None,
+        "op_rates": {
+            "buy": str(current.buy),
+            "sell": str(current.sell),
+            "base": str(current.base),
+            "tolerance": str(rate_guard.tolerance()),
+        }
+        if current
+        else None,
         "op_rate_set_at": current.effective_at if current else None,
         "op_accounts_url": reverse("admin:operations_operation_client_accounts"),
         "op_currencies": {

@@ -224,6 +224,9 @@ if not DEBUG:
 # Business limits (configurable without a deploy).
 RATE_MIN = env.str("RATE_MIN", default="2.5000")
 RATE_MAX = env.str("RATE_MAX", default="5.0000")
+# How much worse for the house than the published compra/venta a negotiated rate may be (PEN per
+# USD) before the operation needs a supervisor's approval; a rate that loses against the base always does.
+RATE_TOLERANCE = env.str("RATE_TOLERANCE", default="0.0100")
 OPERATION_MAX_USD = env.str("OPERATION_MAX_USD", default="500000.00")
 OPERATION_SLA_MINUTES = env.int("OPERATION_SLA_MINUTES", default=10)
 POSITION_IMBALANCE_USD = env.str("POSITION_IMBALANCE_USD", default="5000.00")

@@ -30,6 +30,7 @@ from operations.services.movements import (
     update_movement,
     void_movement,
 )
+from operations.services.rate_guard import approve_rate, update_rate
 from operations.services.rates import publish_rate
 from operations.services.treasury import (
     enter_statement,
@@ -41,6 +42,8 @@ from operations.services.treasury import (
 )
 
 __all__ = [
+    "approve_rate",
+    "update_rate",
     "enter_statement",
     "reconcile_day",
     "record_movement",

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from clients.models import BankAccount, Client
-from operations import emails, policy
+from operations import emails, policy, rate_guard
 from operations.models import (
     AuditAction,
     CodeCounter,
@@ -112,6 +112,7 @@ def prepare_operation(*, by, client, type, amount_usd, source_account, destinati
     if rate is None or (isinstance(rate, str) and not rate.strip()):
         rate = current.buy if type == OperationType.BUY else current.sell
     op = Operation(client=client, type=type, amount_usd=blank_to_none(amount_usd), rate=rate, base_rate=current.base)
+    op.published_rate = current.buy if type == OperationType.BUY else current.sell
     op.clean_fields(exclude=[f.name for f in Operation._meta.fields if f.name not in ("amount_usd", "rate")])
     op.source_account = check_client_account(
         source_account, client, op.client_sends_currency, "source_account", _("source account")
@@ -120,6 +121,7 @@ def prepare_operation(*, by, client, type, amount_usd, source_account, destinati
         destination_account, client, op.client_receives_currency, "destination_account", _("destination account")
     )
     op.recompute()
+    rate_guard.evaluate(op)
     return op
 
 
@@ -159,6 +161,8 @@ def create_operation(
             "base_rate": str(op.base_rate),
             "amount_pen": str(op.amount_pen),
             "profit_pen": str(op.profit_pen),
+            "published_rate": str(op.published_rate),
+            "requires_rate_approval": op.requires_rate_approval,
         }
         record_event(op, EventAction.CREATED, by, to_status=OperationStatus.PENDING, data=data)
         audit.record(

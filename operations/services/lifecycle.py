@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import audit
-from operations import emails, policy
+from operations import emails, policy, rate_guard
 from operations.models import AuditAction, CodeCounter, EventAction, OperationStatus, operators
 from operations.services.common import record_event, require_reason
 from operations.services.compliance import complete_problem, refresh_register_flags, send_problem
@@ -53,7 +53,7 @@ def _sent(op):
     label=gettext_lazy("Send to process"),
     sources=(PENDING,),
     rule=policy.is_clients_trader,
-    check=send_problem,
+    check=lambda op: rate_guard.rate_problem(op) or send_problem(op),
     done=_sent,
 )
 def send_to_process(op, *, by):

@@ -41,6 +41,28 @@
   }
   window.qcPenCents = penCents; // exposed for the browser test
 
+  // The negotiated-rate guard, as the server applies it (operations/rate_guard.py): worse for the house
+  // than the published rate by more than the tolerance, or a loss against the base rate.
+  function guard(type, usdText, rateText, rates) {
+    var rate = toUnits(rateText, 4);
+    if (!rates || rate === null || rate <= 0n || (type !== "buy" && type !== "sell")) return null;
+    var published = toUnits(type === "buy" ? rates.buy : rates.sell, 4);
+    var base = toUnits(rates.base, 4);
+    var tolerance = toUnits(rates.tolerance, 4);
+    var worse = type === "buy" ? rate - published : published - rate;
+    var spread = type === "buy" ? base - rate : rate - base;
+    if (!(worse > tolerance || spread < 0n)) return null;
+    var usd = toUnits(usdText, 2);
+    var profit = null;
+    if (usd !== null && usd > 0n) {
+      var raw = usd * (spread < 0n ? -spread : spread); // 1e-6 units
+      var cents = (raw + 5000n) / 10000n; // HALF_UP away from zero, like the server
+      profit = (spread < 0n && cents > 0n ? "-" : "") + formatUnits(cents, 2);
+    }
+    return { published: formatUnits(published, 4), profit: profit, loss: spread < 0n };
+  }
+  window.qcRateGuard = guard; // exposed for the browser test
+
   function selectedType() {
     var checked = document.querySelector("input[name=type]:checked");
     if (checked) return checked.value;
@@ -66,8 +88,26 @@
       return type === "buy" ? rates.buy : rates.sell;
     }
 
+    var warning = document.createElement("p");
+    warning.className = "op-rate-warning";
+    warning.id = "op-rate-warning";
+    warning.setAttribute("role", "status");
+    warning.hidden = true;
+    if (output) output.insertAdjacentElement("afterend", warning);
+
+    function updateWarning(r) {
+      var found = guard(selectedType(), amount && amount.value, r, rates);
+      warning.hidden = !found;
+      if (!found) return;
+      var side = selectedType() === "buy" ? config.dataset.guardBuy : config.dataset.guardSell;
+      warning.textContent = config.dataset.guardTitle + ": " + formatUnits(toUnits(r, 4), 4) + " · " + side + " " +
+        found.published + (found.profit !== null ? " · " + config.dataset.guardProfit + " S/ " + found.profit : "") +
+        ". " + config.dataset.guardNote;
+    }
+
     function updatePreview() {
       var r = effectiveRate();
+      updateWarning(r);
       if (rate) rate.placeholder = rates ? (selectedType() === "sell" ? rates.sell : rates.buy) : "";
       if (!output) return;
       var cents = penCents(amount && amount.value, r);

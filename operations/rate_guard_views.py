@@ -1,0 +1,68 @@
+"""The guard on the desk: the index panel of operations whose negotiated rate waits for approval,
+and its registrations (audit actions, panel, the approval's matrix rule). Called from
+operations.registry.register()."""
+
+from django.contrib import admin
+from django.urls import reverse
+
+from accounts import audit, matrix
+from operations import policy
+from operations.models import Operation
+from qoricash import display
+
+APPROVAL_ROWS = 10
+
+
+def approval_rows(user):
+    """What the panel and its refresh show: every waiting operation to a supervisor, their own to a trader."""
+    if policy.is_supervisor(user):
+        qs = Operation.objects.awaiting_rate_approval()
+    elif user.has_perm("operations.add_operation"):
+        qs = Operation.objects.visible_to(user).awaiting_rate_approval().filter(client__owner=user)
+    else:
+        return None
+    ops = qs.select_related("client", "trader").order_by("created_at", "id")[:APPROVAL_ROWS]
+    return [
+        {
+            "id": op.pk,
+            "code": op.code,
+            "url": reverse("admin:operations_operation_change", args=[op.pk]),
+            "client": op.client.display_name,
+            "type": op.get_type_display(),
+            "type_code": op.type,
+            "usd": display.money(op.amount_usd),
+            "rate": display.rate(op.rate),
+            "published": display.rate(op.published_rate),
+            "profit": display.money(op.profit_pen, "PEN"),
+            "loss": op.profit_pen < 0,
+            "trader": op.trader.display_name,
+            "approve_url": reverse("admin:operations_operation_transition", args=[op.pk, "approve_rate"])
+            if policy.is_supervisor(user)
+            else None,
+        }
+        for op in ops
+    ]
+
+
+def approvals_panel(request):
+    rows = approval_rows(request.user)
+    if not rows:
+        return None
+    return {"rows": rows, "supervisor": policy.is_supervisor(request.user)}
+
+
+def register():
+    from operations.rate_guard import GuardAction
+
+    audit.register_actions(GuardAction)
+    admin.site.register_panel("operations/panels/approvals.html", approvals_panel, order=2)
+    matrix.rule(
+        "operations_operation_transition",
+        ("operations.supervise_operation",),
+        model="operations.operation",
+        kwargs={"action": "approve_rate"},
+        ok=403,
+        denied=403,
+        label="aprobar tipo de cambio (solo si lo requiere: 403 sobre la de muestra)",
+        group="operations.Operation",
+    )
