@@ -136,6 +136,7 @@ def download_rules() -> list[Rule]:
 def site_rules(site) -> list[Rule]:
     rules = [
         Rule("index", label="inicio del admin", group="admin"),
+        Rule("panels", label="paneles del inicio (JSON, cada 30 s; cada panel filtra por permiso)", group="admin"),
         Rule("password_change", label="cambiar mi contraseña", group="admin"),
         Rule("password_change_done", label="contraseña cambiada", group="admin"),
     ]

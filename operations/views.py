@@ -352,6 +352,8 @@ def queue_panel(request):
         "sla_minutes": settings.OPERATION_SLA_MINUTES,
         "refresh_url": reverse("admin:operations_queue"),
         "refresh_seconds": 30,
+        "sla": [{"id": r["id"], "code": r["code"]} for r in rows if r["over_sla"]],
+        "user_id": user.pk,
         "changelist_url": reverse("admin:operations_operation_changelist") + "?status__exact=in_process",
     }
 
@@ -375,6 +377,7 @@ def queue_fragment(request):
             "ids": [r["id"] for r in ctx["rows"]],
             "count": len(ctx["rows"]),
             "over_sla": sum(1 for r in ctx["rows"] if r["over_sla"]),
+            "sla": [{"id": r["id"], "code": r["code"]} for r in ctx["rows"] if r["over_sla"]],
         }
     )
 

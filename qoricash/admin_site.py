@@ -11,17 +11,23 @@ from dataclasses import dataclass
 
 from django.apps import apps as django_apps
 from django.contrib import admin
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 
 @dataclass
 class Panel:
-    """A block on the admin index. `build(request)` returns a context dict, or None to hide it."""
+    """A block on the admin index. `build(request)` returns a context dict, or None to hide it.
+
+    A live panel is rebuilt by the index's 30-second refresh (`panels_view`); a panel that refreshes
+    itself (the operator queue, which also signals new rows) is registered with live=False."""
 
     template: str
     build: object
     order: int = 100
+    live: bool = True
 
 
 @dataclass
@@ -80,10 +86,12 @@ class QoriCashAdminSite(admin.AdminSite):
         self._nav: list[NavLink] = []
         self._buttons: list[Button] = []
 
-    def register_panel(self, template, build, order=100):
+    def register_panel(self, template, build, order=100, live=True):
         """A block on the index: `template` rendered with `ctx = build(request)` unless that is None."""
         _replace(
-            self._panels, Panel(template, build, order), lambda a, b: (a.template, a.build) == (b.template, b.build)
+            self._panels,
+            Panel(template, build, order, live),
+            lambda a, b: (a.template, a.build) == (b.template, b.build),
         )
 
     def register_view(self, route, view, name, cacheable=False):
@@ -148,13 +156,39 @@ class QoriCashAdminSite(admin.AdminSite):
 
     def get_urls(self):
         custom = [path(v.route, self.admin_view(v.view, cacheable=v.cacheable), name=v.name) for v in self._views]
+        custom.append(path("panels/", self.admin_view(self.panels_view), name="panels"))
         return custom + super().get_urls()
 
-    def index(self, request, extra_context=None):
+    def built_panels(self, request, live_only=False):
+        """The panels `request.user` sees now, in order: [{"template", "ctx", "live"}]."""
         panels = []
         for panel in sorted(self._panels, key=lambda p: p.order):
+            if live_only and not panel.live:
+                continue
             ctx = panel.build(request)
             if ctx is not None:
-                panels.append({"template": panel.template, "ctx": ctx})
-        extra_context = {**(extra_context or {}), "panels": panels}
+                panels.append({"template": panel.template, "ctx": ctx, "live": panel.live})
+        return panels
+
+    def index(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "panels": self.built_panels(request)}
         return super().index(request, extra_context)
+
+    def panels_view(self, request):
+        """The live panels as rendered HTML (the index's 30-second refresh, static/qoricash/js/live.js).
+
+        Polling a small JSON view is enough at this desk's scale (a few dozen staff, every 30 s): it
+        needs no new infrastructure, and each request goes through the same login, permission checks
+        and panel builders as the page itself. Past a few hundred open pages, or to show a change the
+        moment it happens, the next step is server-sent events fed by Redis pub/sub (services publish
+        "operation changed" on commit; a small async endpoint streams it), not a faster poll.
+        """
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        panels = [
+            {"key": p["template"], "html": render_to_string(p["template"], {"ctx": p["ctx"]}, request=request)}
+            for p in self.built_panels(request, live_only=True)
+        ]
+        response = JsonResponse({"panels": panels})
+        response["Cache-Control"] = "no-store"
+        return response

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qoricash import display
 from qoricash.admin_services import ServiceAdminMixin
@@ -90,7 +91,7 @@ class TraderGoalAdmin(ServiceAdminMixin, admin.ModelAdmin):
             achieved = services.trader_month_profit(obj.trader, obj.year, obj.month)
         return services.goal_progress(obj.goal_pen, achieved)
 
-    @admin.display(description=_("profit achieved (computed)"))
+    @admin.display(description=pgettext_lazy("profit", "Realised profit"))
     def achieved_display(self, obj):
         if obj is None or obj.pk is None:
             return "—"

@@ -184,11 +184,20 @@ def _write_position(sheet, position, buys, sells, include_profit):
     if include_profit:
         sheet.append(
             [
-                c(pgettext("report", "Profit (spread over the base rate)"), font=BOLD),
+                c(str(services.EXPECTED_LABEL), font=BOLD),
                 None,
                 None,
                 None,
-                c(position.profit_pen, PEN_FORMAT, font=BOLD),
+                c(position.profit.expected, PEN_FORMAT, font=BOLD),
+            ]
+        )
+        sheet.append(
+            [
+                c(str(services.REALISED_LABEL), font=BOLD),
+                None,
+                None,
+                None,
+                c(position.profit.realised, PEN_FORMAT, font=BOLD),
             ]
         )
         spread_rate = position.sell.avg_rate - position.buy.avg_rate if position.matched_usd else None

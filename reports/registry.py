@@ -31,6 +31,7 @@ def register():
 
     admin.site.register_view("reports/position/", views.position_view, "reports_position")
     admin.site.register_view("reports/position.xlsx", views.position_xlsx, "reports_position_xlsx")
+    admin.site.register_view("reports/position/live/", views.position_live, "reports_position_live")
     admin.site.register_view("reports/history.xlsx", views.history_xlsx, "reports_history_xlsx")
     admin.site.register_nav(_("Position"), "reports_position", "reports.view_position", "reports")
     admin.site.register_view("reports/uif-register/", uif_views.register_view, "reports_uif_register")
@@ -53,6 +54,9 @@ def register():
 
     matrix.rule("reports_position", ("reports.view_position",), label="posición", group="reports")
     matrix.rule("reports_position_xlsx", ("reports.view_position",), label="posición en Excel", group="reports")
+    matrix.rule(
+        "reports_position_live", ("reports.view_position",), label="posición: cifras (JSON, cada 30 s)", group="reports"
+    )
     matrix.rule("reports_history_xlsx", ("reports.export_history",), label="historial en Excel", group="reports")
     matrix.rule("reports_uif_register", (uif_views.PERMISSION,), label="registro de operaciones (UIF)", group="reports")
     matrix.rule(

@@ -11,7 +11,10 @@ Conventions (decided here and pinned by the tests):
 - net_usd = USD bought − USD sold: positive → "COMPRADOS EN", negative → "VENDIDOS EN", 0 → "NETEADOS".
 - Average rates are volume-weighted (ΣPEN / ΣUSD) rounded to 4 dp; the matched-volume spread uses
   those displayed averages, so anyone can recompute it from the screen.
-- Realised profit (dashboard, goals) is Σ profit_pen of completed operations dated by `completed_at`.
+- Profit has one definition, `profit_figures`, used by every screen and file: "utilidad realizada" is
+  Σ profit_pen of completed operations dated by `completed_at` (Lima); "utilidad esperada" is
+  Σ profit_pen of the non-cancelled operations (pending and in process included) dated by
+  `created_at`, the same operations as the position.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from django.db.models import Case, Count, DecimalField, IntegerField, OuterRef, 
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 
 from operations.models import Operation, OperationStatus, OperationType
 from qoricash import display, money
@@ -246,6 +249,7 @@ class Position:
     critical_usd: Decimal
     buys: list[PositionRow] = field(default_factory=list)
     sells: list[PositionRow] = field(default_factory=list)
+    profit: ProfitFigures | None = None
 
     @property
     def is_single_day(self) -> bool:
@@ -441,6 +445,7 @@ def compute_position(queryset, date_from, date_to=None, *, rows_limit=SCREEN_ROW
         imbalance_limit=money.cents(settings.POSITION_IMBALANCE_USD),
         critical_hours=settings.POSITION_CRITICAL_HOURS,
         critical_usd=money.cents(settings.POSITION_CRITICAL_USD),
+        profit=profit_figures(queryset, date_from, date_to),
     )
     if rows_limit != 0:
         for side, target, total in (
@@ -534,24 +539,53 @@ def today_figures(queryset, now=None) -> dict:
     return data
 
 
-def realised_profit(queryset, now=None) -> dict:
-    """Σ profit_pen of operations completed today and this month (Lima), one aggregate query."""
-    now_l = lima_now(now)
-    today_start, tomorrow = day_bounds(now_l.date())
-    month_start, _month_end = month_bounds(now_l.year, now_l.month)
-    return queryset.filter(
-        status=OperationStatus.COMPLETED, completed_at__gte=month_start, completed_at__lt=tomorrow
-    ).aggregate(
-        today=_sum("profit_pen", Q(completed_at__gte=today_start)),
-        month=_sum("profit_pen", Q()),
+# --- Profit: one definition ---------------------------------------------------------------------
+
+REALISED_LABEL = pgettext_lazy("profit", "Realised profit")
+EXPECTED_LABEL = pgettext_lazy("profit", "Expected profit")
+
+
+@dataclass(frozen=True)
+class ProfitFigures:
+    """The two named profit figures of a Lima period (see the module's conventions)."""
+
+    realised: Decimal
+    expected: Decimal
+
+
+def realised_filter(start, end) -> Q:
+    return Q(status=OperationStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end)
+
+
+def expected_filter(start, end) -> Q:
+    return ~Q(status=OperationStatus.CANCELLED) & Q(created_at__gte=start, created_at__lt=end)
+
+
+def profit_figures(queryset, date_from: dt.date, date_to: dt.date | None = None) -> ProfitFigures:
+    """Realised and expected profit of a Lima day or range on a scoped queryset, in one aggregate query."""
+    start, end = day_bounds(date_from, date_to)
+    realised, expected = realised_filter(start, end), expected_filter(start, end)
+    data = queryset.filter(realised | expected).aggregate(
+        realised=_sum("profit_pen", realised), expected=_sum("profit_pen", expected)
     )
+    return ProfitFigures(realised=money.cents(data["realised"]), expected=money.cents(data["expected"]))
+
+
+def realised_profit(queryset, now=None) -> dict:
+    """The dashboard's profit: {"today": ProfitFigures, "month": ProfitFigures} (Lima), by profit_figures."""
+    today = lima_today(now)
+    return {
+        "today": profit_figures(queryset, today),
+        "month": profit_figures(queryset, today.replace(day=1), today),
+    }
 
 
 # --- Goals ------------------------------------------------------------------------------------
 
 
 def _achieved_subquery():
-    """Σ profit_pen of the goal's trader's operations completed in the goal's Lima month."""
+    """The realised profit (profit_figures' definition) of the goal's trader in the goal's Lima month,
+    as a subquery so a list of goals is one query."""
     ops = (
         Operation.objects.filter(trader=OuterRef("trader"), status=OperationStatus.COMPLETED)
         .annotate(_y=ExtractYear("completed_at", tzinfo=LIMA), _m=ExtractMonth("completed_at", tzinfo=LIMA))
@@ -585,11 +619,10 @@ def goal_progress(goal_pen: Decimal, achieved: Decimal) -> dict:
 
 
 def trader_month_profit(trader, year, month) -> Decimal:
-    start, end = month_bounds(year, month)
-    data = Operation.objects.filter(
-        trader=trader, status=OperationStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end
-    ).aggregate(total=_sum("profit_pen", Q()))
-    return money.cents(data["total"])
+    """The trader's realised profit of a month (what a goal is measured against)."""
+    first = dt.date(year, month, 1)
+    last = dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
+    return profit_figures(Operation.objects.filter(trader=trader), first, last).realised
 
 
 def goal_eligible_traders():

@@ -15,7 +15,8 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models.constants import LOOKUP_SEP
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponseRedirect, JsonResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -100,16 +101,39 @@ def _xlsx_response(tmp, filename):
 # --- Position ---------------------------------------------------------------------------------
 
 
+def _live_position(request, date_from, date_to):
+    """What the refreshing part of the position page shows (the page and its 30-second refresh)."""
+    position = services.compute_position(Operation.objects.visible_to(request.user), date_from, date_to)
+    for row in position.buys + position.sells:
+        row.url = reverse("admin:operations_operation_change", args=[row.id])
+    return {
+        "subtitle": period_text(date_from, date_to),
+        "position": position,
+        "can_view_profit": request.user.has_perm("reports.view_profit"),
+        "rows_limit": services.SCREEN_ROWS_PER_SIDE,
+        "history_url": reverse("admin:operations_operation_changelist"),
+    }
+
+
+def position_live(request):
+    """The position page's figures and tables as HTML, for its 30-second refresh. Not audited: opening
+    the page was (the refresh shows the same period to the same user)."""
+    _require(request, "reports.view_position")
+    date_from, date_to, _error = period_from_query(request.GET)
+    context = _live_position(request, date_from, date_to)
+    response = JsonResponse({"html": render_to_string("reports/_position_live.html", context, request=request)})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def position_view(request):
     _require(request, "reports.view_position")
     today = services.lima_today()
     date_from, date_to, error = period_from_query(request.GET, today)
     if error:
         messages.error(request, error)
-    position = services.compute_position(Operation.objects.visible_to(request.user), date_from, date_to)
-    for row in position.buys + position.sells:
-        row.url = reverse("admin:operations_operation_change", args=[row.id])
-    can_view_profit = request.user.has_perm("reports.view_profit")
+    live = _live_position(request, date_from, date_to)
+    position = live["position"]
     query = period_query(date_from, date_to)
     services.record_report_access(
         ReportAction.POSITION_VIEWED,
@@ -119,10 +143,9 @@ def position_view(request):
     yesterday = today - dt.timedelta(days=1)
     context = {
         **admin.site.each_context(request),
+        **live,
         "title": _("Position"),
-        "subtitle": period_text(date_from, date_to),
-        "position": position,
-        "can_view_profit": can_view_profit,
+        "live_url": reverse("admin:reports_position_live") + "?" + query,
         "is_today": position.is_single_day and date_from == today,
         "is_yesterday": position.is_single_day and date_from == yesterday,
         "today_url": "?" + period_query(today, today),
@@ -133,8 +156,6 @@ def position_view(request):
         "from_value": date_from.isoformat(),
         "to_value": date_to.isoformat(),
         "today": today,
-        "rows_limit": services.SCREEN_ROWS_PER_SIDE,
-        "history_url": reverse("admin:operations_operation_changelist"),
     }
     return TemplateResponse(request, "reports/position.html", context)
 

@@ -14,6 +14,7 @@ from accounts.models import AuditEntry
 from operations import services
 from operations.models import EventAction, Operation, OperationStatus, OperationType
 from operations.tests.conftest import accounts_for, change_form_data, text_of
+from operations.transitions import TRANSITIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -157,6 +158,10 @@ def test_approvals_panel_for_supervisors_and_the_trader(make_operation, master, 
     assert 'id="op-approvals-panel"' in html and op.code in html and "Aprobar tipo de cambio" not in html
     browser.force_login(other_trader)
     assert 'id="op-approvals-panel"' not in browser.get("/admin/").content.decode()
+
+
+def test_approval_is_a_declared_transition():
+    assert TRANSITIONS["approve_rate"].run is services.approve_rate
 
 
 def test_approve_page_through_the_admin(make_operation, master, master_client, trader):

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_transitions_are_declared_with_their_service_function():
-    assert list(TRANSITIONS) == [
+    # The rate guard declares its approval in its own module (operations.services.rate_guard).
+    assert [name for name in TRANSITIONS if name != "approve_rate"] == [
         "approve_compliance",
         "send_to_process",
         "return_to_pending",

@@ -62,7 +62,8 @@ def check_position_file(path, page):
     assert Decimal(str(rows["Ventas"][3])) == screen_decimal(page, "sell-avg")
     assert cents(rows["USD neto (comprados − vendidos)"][2]) == screen_decimal(page, "net-usd")
     assert rows["USD neto (comprados − vendidos)"][5] == page.locator('[data-figure="net-label"]').inner_text()
-    assert cents(rows["Utilidad (spread sobre el T.C. base)"][4]) == screen_decimal(page, "profit")
+    assert cents(rows["Utilidad esperada"][4]) == screen_decimal(page, "profit-expected")
+    assert cents(rows["Utilidad realizada"][4]) == screen_decimal(page, "profit-realised")
     assert cents(rows["Spread del volumen calzado"][4]) == screen_decimal(page, "matched-spread")
 
 
@@ -162,7 +163,7 @@ def test_trader_dashboard_goal_and_master_goal_list(
     expect(page.locator('[data-figure="goal-achieved"]')).to_have_text("S/ 20.00")
     expect(page.locator('[data-figure="goal-target"]')).to_have_text("S/ 80.00")
     expect(page.locator('[data-figure="goal-percent"]')).to_contain_text("25.0 %")
-    expect(page.locator('[data-figure="profit-today"]')).to_have_count(0)  # no reports.view_profit
+    expect(page.locator('[data-figure="profit-realised"]')).to_have_count(0)  # no reports.view_profit
     page.screenshot(path=screenshot_dir / "reports-dashboard-trader.png", full_page=True)
 
     page.context.clear_cookies()

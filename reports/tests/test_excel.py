@@ -92,8 +92,11 @@ def test_position_workbook_cell_by_cell(master_client, day_ops):
     assert net[2].value == 16000 and net[5].value == "COMPRADOS EN"
     opened = find_row(ws, "Posición abierta")
     assert [c.value for c in opened][2:6] == [16000, 3.6945, pytest.approx(59112.00), "COMPRADOS EN"]
-    profit = find_row(ws, "Utilidad (spread sobre el T.C. base)")
-    assert profit[4].value == pytest.approx(float(position.profit_pen))
+    expected = find_row(ws, "Utilidad esperada")
+    assert expected[4].value == pytest.approx(float(position.profit.expected))
+    assert position.profit.expected == position.profit_pen
+    realised = find_row(ws, "Utilidad realizada")
+    assert realised[4].value == pytest.approx(float(position.profit.realised))
     spread = find_row(ws, "Spread del volumen calzado")
     # 6,000 × (3.7500 − 3.6945) = 333.00
     assert spread[2].value == 6000 and spread[3].value == pytest.approx(0.0555) and spread[4].value == 333
@@ -127,7 +130,11 @@ def test_position_workbook_cell_by_cell(master_client, day_ops):
 def test_position_workbook_without_profit_for_operador(operador_client, day_ops):
     ws = load(operador_client.get(reverse("admin:reports_position_xlsx"), {"date": "2026-11-20"}))["Posición"]
     firsts = {r[0] for r in rows_of(ws)}
-    assert "Utilidad (spread sobre el T.C. base)" not in firsts and "Spread del volumen calzado" not in firsts
+    assert (
+        "Utilidad esperada" not in firsts
+        and "Utilidad realizada" not in firsts
+        and "Spread del volumen calzado" not in firsts
+    )
     assert "Posición abierta" in firsts
 
 

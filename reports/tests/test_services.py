@@ -194,7 +194,7 @@ def test_position_is_scoped_by_visible_to(make_op, trader, other_trader):
 def test_position_queries_do_not_grow_with_operations(make_op, django_assert_num_queries):
     for i in range(6):
         make_op("buy" if i % 2 else "sell", "1000.00", "3.7300", at=lima(2026, 11, 20, 9))
-    with django_assert_num_queries(3):  # aggregate + buys + sells
+    with django_assert_num_queries(4):  # aggregate + profit figures + buys + sells
         p = position()
     assert p.count == 6
 
@@ -230,8 +230,9 @@ def test_dashboard_today_and_realised_profit(make_op, trader):
     assert figures["clients"] == 2
 
     profit = services.realised_profit(Operation.objects.all())
-    assert profit["today"] == D("60.00")
-    assert profit["month"] == D("70.00")
+    assert profit["today"] == services.ProfitFigures(realised=D("60.00"), expected=D("90.00"))
+    # Expected this month: everything created since the 1st and not cancelled (20 + 60 + 10 + 40 + 10).
+    assert profit["month"] == services.ProfitFigures(realised=D("70.00"), expected=D("140.00"))
 
     own = services.today_figures(Operation.objects.visible_to(trader))
     assert own["total"] == 1 and own["usd"] == D("500.00")
@@ -253,6 +254,12 @@ def test_goal_progress_is_computed_from_completed_operations(make_op, trader, ot
     assert rows[trader.pk] == D("50.00")
     assert rows[other_trader.pk] == D("100.00")
     assert services.trader_month_profit(trader, 2026, 11) == D("50.00")
+    # The goal's achieved is the realised profit, as profit_figures defines it.
+    month = services.profit_figures(
+        Operation.objects.filter(trader=trader), dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+    )
+    assert month.realised == rows[trader.pk]
+    assert month.expected == D("50.00") + D("180.00")  # the pending one counts; cancelled does not
 
     progress = services.goal_progress(goal.goal_pen, rows[trader.pk])
     assert progress == {
@@ -293,3 +300,20 @@ def test_month_bounds_december():
 )
 def test_goal_percent_is_rounded_half_up_by_money_percent(goal, achieved, percent):
     assert services.goal_progress(D(goal), D(achieved))["percent"] == D(percent)
+
+
+@time_machine.travel(lima(2026, 11, 20, 18), tick=False)
+def test_one_definition_of_profit_on_the_position_and_the_dashboard(make_op):
+    make_op("buy", "1000.00", at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)  # 20.00
+    make_op("sell", "1000.00", "3.7500", at=lima(2026, 11, 20, 10), status=OperationStatus.IN_PROCESS)  # 30.00
+    make_op("buy", "1000.00", at=lima(2026, 11, 20, 11), status=OperationStatus.CANCELLED)
+    # Created yesterday, completed today: realised today, expected yesterday.
+    make_op(
+        "buy", "500.00", at=lima(2026, 11, 19, 9), status=OperationStatus.COMPLETED, completed_at=lima(2026, 11, 20, 8)
+    )
+    day = dt.date(2026, 11, 20)
+    figures = services.profit_figures(Operation.objects.all(), day)
+    assert figures == services.ProfitFigures(realised=D("30.00"), expected=D("50.00"))
+    assert services.compute_position(Operation.objects.all(), day).profit == figures
+    assert services.compute_position(Operation.objects.all(), day).profit_pen == figures.expected
+    assert services.realised_profit(Operation.objects.all())["today"] == figures

@@ -75,7 +75,7 @@ def test_position_shows_the_acceptance_figures(master_client, acceptance_day):
         "net-abs": "4,000.00",
         "net-label": "COMPRADOS EN",
         "matched-spread": "300.00",
-        "profit": "380.00",
+        "profit-expected": "380.00",
     }.items():
         assert f'data-figure="{figure}">{value}<' in html, figure
     assert "14,800.00" in html  # open position 4,000 × 3.7000
@@ -87,7 +87,7 @@ def test_position_shows_the_acceptance_figures(master_client, acceptance_day):
 def test_position_hides_profit_without_view_profit(operador_client, acceptance_day):
     html = operador_client.get(POSITION, {"date": "2026-11-20"}).content.decode()
     assert 'data-figure="net-abs">4,000.00<' in html
-    assert 'data-figure="profit"' not in html and 'data-figure="matched-spread"' not in html
+    assert 'data-figure="profit-expected"' not in html and 'data-figure="matched-spread"' not in html
 
 
 def test_position_links_each_operation_to_its_admin_page(master_client, acceptance_day):
@@ -334,9 +334,10 @@ def test_dashboard_master_sees_house_figures_and_profit(master_client, master, m
     panels = _panels(response)
     today = panels["reports/panels/today.html"]
     assert today["whole_house"] and today["figures"]["total"] == 1
-    assert today["profit"]["today"] == Decimal("20.00")
+    assert today["profit"]["today"].realised == Decimal("20.00")
     html = response.content.decode()
-    assert 'data-figure="profit-today">S/ 20.00<' in html
+    assert 'data-figure="profit-realised">S/ 20.00<' in html
+    assert 'data-figure="profit-expected">S/ 20.00<' in html
     assert 'id="qc-current-rate"' not in html  # the rate has its own panel (operations): not repeated
 
 

@@ -1,5 +1,8 @@
 /* Operator queue on the admin index: refreshes its rows every 30 s without reloading the page and
-   signals operations that were not there before (row highlight, a message, the tab title, a beep). */
+   signals operations that were not there before (row highlight, a message, the tab title, a beep).
+   An operation crossing the SLA raises an alarm (a red banner and three beeps) once per operation and
+   user: the ids already signalled are kept in localStorage, so a reload or a second tab stays quiet.
+   The panel is shown to the assigned operator (his own rows) and to supervisors (all rows). */
 (function () {
   "use strict";
 
@@ -26,9 +29,41 @@
     }
   }
 
+  function alarmBeeps() {
+    beep();
+    window.setTimeout(beep, 400);
+    window.setTimeout(beep, 800);
+  }
+
+  // {id, code} of rows over the SLA → the ones this user was never alarmed about (and remember them).
+  function firstTimeOverSla(panel, sla) {
+    var key = "qc-sla-alarmed:" + (panel.dataset.user || "");
+    var seen;
+    try { seen = JSON.parse(window.localStorage.getItem(key) || "[]"); } catch (e) { seen = []; }
+    var fresh = sla.filter(function (r) { return seen.indexOf(r.id) === -1; });
+    if (fresh.length) {
+      // Only ids still over the SLA are kept: the list never grows past the queue's size.
+      var keep = sla.map(function (r) { return r.id; });
+      try { window.localStorage.setItem(key, JSON.stringify(keep)); } catch (e) { /* private mode */ }
+    }
+    return fresh;
+  }
+
+  function slaAlarm(panel, sla) {
+    var box = panel.querySelector("[data-op-sla-alarm]");
+    var fresh = firstTimeOverSla(panel, sla || []);
+    if (!fresh.length || !box) return;
+    box.textContent = "⚠ " + panel.dataset.slaTitle + ": " + fresh.map(function (r) { return r.code; }).join(", ");
+    box.hidden = false;
+    alarmBeeps();
+  }
+  window.qcFirstTimeOverSla = firstTimeOverSla; // exposed for the browser test
+
   ready(function () {
     var panel = document.querySelector("[data-op-queue]");
     if (!panel) return;
+    var initialSla = document.getElementById("op-queue-sla");
+    slaAlarm(panel, initialSla ? JSON.parse(initialSla.textContent) : []);
     var url = panel.dataset.refreshUrl;
     var every = (parseInt(panel.dataset.refreshSeconds, 10) || 30) * 1000;
     var rows = panel.querySelector("[data-op-queue-rows]");
@@ -69,6 +104,7 @@
         document.title = "(" + highlighted.size + ") " + panel.dataset.newTitle + " · " + baseTitle;
         beep();
       }
+      slaAlarm(panel, data.sla);
       var now = new Date();
       status.textContent = panel.dataset.updated + " " + now.toLocaleTimeString("es-PE");
     }
@@ -84,5 +120,7 @@
     window.setInterval(refresh, every);
     window.addEventListener("focus", function () { if (highlighted.size) window.setTimeout(clearSignal, 5000); });
     panel.addEventListener("click", clearSignal);
+    var alarm = panel.querySelector("[data-op-sla-alarm]");
+    if (alarm) alarm.addEventListener("click", function () { alarm.hidden = true; });
   });
 })();
