@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from clients.models import AccountType, Bank, BankAccount, Client, ClientStatus, Currency, DocumentType
-from operations import compliance, services
+from operations import compliance, rate_guard, services
 from operations.models import (
     Deposit,
     EventAction,
@@ -161,11 +161,17 @@ def _one(rng, client, op_type, when, rate_row, target, master, operador, houses,
         destination_account=destination,
         notify=False,
     )
-    # The base rate (and so the profit) of the day it happened.
+    # The base and published rates (and so the profit and the rate guard) of the day it happened.
     op.base_rate = rate_row.base
+    op.published_rate = rate_row.buy if op_type == OperationType.BUY else rate_row.sell
     op.recompute()
+    rate_guard.evaluate(op)
     Operation.objects.filter(pk=op.pk).update(
-        base_rate=op.base_rate, amount_pen=op.amount_pen, profit_pen=op.profit_pen
+        base_rate=op.base_rate,
+        published_rate=op.published_rate,
+        amount_pen=op.amount_pen,
+        profit_pen=op.profit_pen,
+        requires_rate_approval=op.requires_rate_approval,
     )
     sent = when + timedelta(minutes=rng.randint(3, 25))
     done = sent + timedelta(minutes=rng.randint(4, 45))
@@ -264,6 +270,24 @@ def _returned(rng, clients, master, houses, now):
     return op
 
 
+def _awaiting_approval(clients):
+    """A Compra booked well above the published compra: it waits on the supervisors' index panel."""
+    own = [c for c in clients if c.owner.username == "trader"] or clients
+    client = own[0]
+    current = ExchangeRate.objects.current()
+    return services.create_operation(
+        by=client.owner,
+        client=client,
+        type=OperationType.BUY,
+        amount_usd=Decimal("1000.00"),
+        rate=current.buy + Decimal("0.0400"),
+        source_account=client.accounts.filter(is_active=True, currency=Currency.USD).first(),
+        destination_account=client.accounts.filter(is_active=True, currency=Currency.PEN).first(),
+        notes="Tipo de cambio negociado por teléfono: espera la aprobación del supervisor.",
+        notify=False,
+    )
+
+
 def seed(stdout=None):
     master, operador, users = _users()
     if master is None:
@@ -309,6 +333,7 @@ def seed(stdout=None):
             _one(rng, rng.choice(clients), op_type, when, rate_row, target, master, operador, houses, now, minutes)
         )
     created.append(_returned(rng, clients, master, houses, now))
+    created.append(_awaiting_approval(clients))
     # The operations were moved into the past after the services flagged them in today's month.
     for client in clients:
         services.refresh_client_register_flags(client, by=master)

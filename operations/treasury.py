@@ -271,7 +271,8 @@ class CoverageWarning:
 
 def coverage_warnings(now=None) -> list[CoverageWarning]:
     """Per currency, when the active accounts' balances today do not cover the payouts due: either
-    all of them together fall short, or none covers them alone (a transfer is needed first)."""
+    all of them together fall short, or none covers them alone (a transfer is needed first). A
+    currency whose accounts have no opening balance yet is skipped: unknown is not zero."""
     due = payouts_due()
     if not any(due.values()):
         return []
@@ -281,6 +282,8 @@ def coverage_warnings(now=None) -> list[CoverageWarning]:
         if not amount:
             continue
         mine = [r for r in rows if r.account.currency == currency and r.balance is not None]
+        if not mine:
+            continue  # no opening balance in this currency yet: its balances are unknown, not zero
         available = money.cents(sum((r.balance for r in mine), ZERO))
         best = max(mine, key=lambda r: r.balance, default=None)
         best_balance = best.balance if best else None

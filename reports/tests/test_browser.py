@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from operations.models import OperationStatus
+from operations.models import Operation, OperationStatus
 from reports import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -243,3 +243,40 @@ def test_position_totals_and_goal_names_fit_at_1400_and_1280(
             assert box["width"] > 0 and box["x"] + box["width"] <= panel["x"] + panel["width"], (width, part)
         expect(item.locator(".qc-goal-pct")).to_have_text("0.0 %")
         goals.screenshot(path=screenshot_dir / f"reports-goals-panel-{width}.png")
+
+
+def test_profit_reads_the_same_on_the_index_and_the_position_page(
+    page, live_server, admin_login, screenshot_dir, master, two_days, make_op
+):
+    now = services.lima_now()
+    # Created yesterday, completed today: realised today, expected yesterday.
+    make_op(
+        "buy",
+        "500.00",
+        at=now - dt.timedelta(days=1),
+        status=OperationStatus.COMPLETED,
+        completed_at=now - dt.timedelta(minutes=5),
+    )
+    admin_login(page, master.username)
+    page.goto(f"{live_server.url}/admin/")
+
+    def money(locator):
+        return Decimal(locator.inner_text().replace("S/", "").replace(",", "").strip())
+
+    index = {
+        k: money(page.locator(f'#qc-panel-today [data-figure="{k}"]')) for k in ("profit-realised", "profit-expected")
+    }
+    # The live refresh rebuilds the same figures.
+    page.evaluate("document.querySelector('[data-live-panels]').qcRefresh()")
+    page.wait_for_timeout(1000)
+    assert money(page.locator('#qc-panel-today [data-figure="profit-realised"]')) == index["profit-realised"]
+    page.click("#qc-panel-today >> text=Posición del día")
+    position = {k: screen_decimal(page, k) for k in ("profit-realised", "profit-expected")}
+    assert index == position
+    figures = services.profit_figures(Operation.objects.all(), now.date())
+    assert (figures.realised, figures.expected) == (position["profit-realised"], position["profit-expected"])
+    assert figures.realised != figures.expected  # two different figures, both shown
+    page.evaluate("document.getElementById('qc-position-live').qcRefresh()")
+    expect(page.locator("[data-live-status]")).to_contain_text("Actualizado")
+    assert screen_decimal(page, "profit-expected") == position["profit-expected"]
+    page.screenshot(path=screenshot_dir / "reports-profit-position.png", full_page=True)

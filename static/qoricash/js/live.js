@@ -60,7 +60,7 @@
       return getJSON(url)
         .then(function (data) {
           block.innerHTML = data.html;
-          if (status) status.textContent = block.dataset.updated + " " + new Date().toLocaleTimeString("es-PE");
+          if (status) status.textContent = block.dataset.updated + " " + new Date().toLocaleTimeString("es-PE", { timeZone: "America/Lima" });
         })
         .catch(function () { if (status) status.textContent = block.dataset.failed; });
     });
