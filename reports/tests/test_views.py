@@ -403,7 +403,7 @@ def test_dashboard_query_count_does_not_depend_on_operations(
     TraderGoal.objects.create(trader=trader, year=2026, month=11, goal_pen=Decimal("40.00"), set_by=master)
     make_op("buy", "100.00", at=lima(2026, 11, 20, 9))
     master_client.get(reverse("admin:index"))
-    with django_assert_max_num_queries(20) as few:
+    with django_assert_max_num_queries(30) as few:  # a few per panel: rates, approvals, balances, today, goals
         master_client.get(reverse("admin:index"))
     for i in range(20):
         make_op(
