@@ -13,6 +13,8 @@ def _fast_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Background tasks run at once, inside the test (still after commit when enqueued on commit).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     # Login rate-limit counters live in the process-wide LocMemCache: every test starts from zero,
     # so many logins from 127.0.0.1 across tests never add up to a 429.
     from django.core.cache import cache

@@ -9,6 +9,7 @@ from django.urls import URLPattern
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 from accounts import audit, audit_display, services
 from accounts.forms import UserEditForm, UserInviteForm
@@ -153,6 +154,11 @@ class UserAdmin(SpanishPermissionsMixin, DjangoUserAdmin):
 
 
 admin.site.unregister(Group)
+
+# The task queue (django-tasks' database backend) is machinery, not a page for staff: each user
+# follows their own background exports under "Mis descargas".
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
 
 
 @admin.register(Group)

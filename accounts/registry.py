@@ -1,14 +1,15 @@
 """Everything the accounts app contributes to the project, declared once (called from AccountsConfig.ready)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from accounts import audit
+from accounts import audit, matrix
 from accounts.audit_actions import LEGACY_CODES, AccountAction
-from accounts.roles import MASTER, register_defaults
+from accounts.roles import MASTER, OPERADOR, TRADER, register_defaults
 
 
 def register():
-    from accounts import views
+    from accounts import my_downloads, views
 
     register_defaults(
         MASTER,
@@ -31,3 +32,10 @@ def register():
     audit.register_actions(AccountAction, legacy=LEGACY_CODES)
     # The one download view for every private file (client documents, vouchers): /admin/files/<kind>/<pk>/
     admin.site.register_view("files/<str:kind>/<int:pk>/", views.download_private_file, name="private_file")
+
+    # "Mis descargas": each user's own background exports (qoricash.background_exports).
+    for role in (MASTER, OPERADOR, TRADER):
+        register_defaults(role, {my_downloads.PERMISSION})
+    admin.site.register_view("my-downloads/", my_downloads.my_downloads, name="my_downloads")
+    admin.site.register_nav(_("My downloads"), "my_downloads", my_downloads.PERMISSION, "accounts")
+    matrix.rule("my_downloads", (my_downloads.PERMISSION,), label="mis descargas", group="accounts")

@@ -17,8 +17,8 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllo
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_noop, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, ngettext, pgettext_lazy
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from import_export.forms import ExportForm
@@ -45,8 +45,8 @@ from clients.models import (
     client_search_filter,
 )
 from clients.resources import ClientResource, SpreadsheetCSV, StyledXLSX
+from qoricash import background_exports, display
 from qoricash import context as request_context
-from qoricash import display
 from qoricash.admin_services import ServiceAdminMixin
 from qoricash.downloads import private_file_link
 
@@ -278,6 +278,29 @@ COMPANY_FIELDSET = (
         )
     },
 )
+
+
+def write_export_file(request, queryset, target):
+    """The clients sheet of `queryset` for request.user into `target`, audited; returns (rows, filename).
+
+    One audit entry per file: it may hold full account numbers.
+    """
+    rows = write_clients_xlsx(ClientResource(user=request.user), queryset, target)
+    services.record_client_export(
+        by=request.user,
+        rows=rows,
+        params=request.GET,
+        full_accounts=request.user.has_perm("clients.view_full_accounts"),
+    )
+    return rows, display.download_name(gettext("Clients"), "xlsx")
+
+
+def build_export(request, target):
+    """The background export's builder: the list's selection replayed for the same user."""
+    model_admin = admin.site.get_model_admin(Client)
+    if not model_admin.has_export_permission(request):
+        raise PermissionDenied
+    return write_export_file(request, model_admin.get_export_queryset(request), target)
 
 
 @admin.register(Client)
@@ -708,28 +731,22 @@ class ClientAdmin(ServiceAdminMixin, ImportExportMixin, admin.ModelAdmin):
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         """The library's last step of the export form, streamed: clients.exports writes the file from
         plain rows in constant memory (the library would build every client and the whole workbook in
-        memory); one audit entry per file (it may hold full account numbers)."""
+        memory). Above EXPORT_SYNC_MAX_ROWS clients the task worker builds it (Mis descargas)."""
         if not self.has_export_permission(request):
             raise PermissionDenied
-        resource = ClientResource(user=request.user)
+        if background_exports.too_large_for_a_request(queryset):
+            background_exports.start("clients", user=request.user, query=request.GET.urlencode())
+            messages.info(request, background_exports.started_message())
+            url = reverse("admin:clients_client_changelist", current_app=self.admin_site.name)
+            return HttpResponseRedirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
         tmp = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed by FileResponse
         try:
-            rows = write_clients_xlsx(resource, queryset, tmp)
+            _rows, filename = write_export_file(request, queryset, tmp)
         except BaseException:
             tmp.close()
             raise
-        services.record_client_export(
-            by=request.user,
-            rows=rows,
-            params=request.GET,
-            full_accounts=request.user.has_perm("clients.view_full_accounts"),
-        )
-        response = FileResponse(
-            tmp,
-            as_attachment=True,
-            filename=self.get_export_filename(request, queryset, file_format),
-            content_type=file_format.get_content_type(),
-        )
+        tmp.seek(0)
+        response = FileResponse(tmp, as_attachment=True, filename=filename, content_type=file_format.get_content_type())
         response["Cache-Control"] = "no-store"
         post_export.send(sender=None, model=self.model)
         return response

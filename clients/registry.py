@@ -1,11 +1,13 @@
 """Everything the clients app contributes to the project, declared once (called from ClientsConfig.ready)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from accounts import audit, matrix
 from accounts.roles import COMPLIANCE_OFFICER, MASTER, OPERADOR, TRADER, register_defaults
 from clients import panels
 from clients.audit_actions import LEGACY_CODES, ClientAction
+from qoricash import background_exports
 
 # Every role registers and edits clients in its own portfolio; the review (activation), every
 # portfolio and full account numbers belong to the back office; moving portfolios and bulk files
@@ -35,6 +37,10 @@ _MASTER_ONLY = {
 
 
 def register():
+    # Above EXPORT_SYNC_MAX_ROWS clients the export is built by the task worker (Mis descargas).
+    background_exports.register(
+        "clients", title=_("Clients"), url_name="clients_client_changelist", build="clients.admin.build_export"
+    )
     register_defaults(MASTER, _PORTFOLIO | _BACK_OFFICE | _MASTER_ONLY)
     register_defaults(OPERADOR, _PORTFOLIO | _BACK_OFFICE)
     register_defaults(TRADER, _PORTFOLIO)

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from qoricash.files import private_upload_to
+from qoricash.files import PrivateFile, private_upload_to
 
 
 class HeldUpload(models.Model):
@@ -110,6 +110,70 @@ class MediaCopy(models.Model):
 
     def __str__(self):
         return f"{self.key} → {self.target}"
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ExportFileQuerySet(models.QuerySet):
+    def mine(self, user):
+        """What "Mis descargas" lists: the user's own files only, whoever the user is."""
+        if not user or not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+    def visible_to(self, user, now=None):
+        """What the download view may hand out: the user's own, ready and not expired."""
+        return self.mine(user).filter(status=ExportFile.Status.READY, expires_at__gt=now or timezone.now())
+
+
+class ExportFile(PrivateFile):
+    """An export too large for a request, built by a background task (qoricash.background_exports)
+    for the one user who asked; downloadable by that user only, until it expires."""
+
+    upload_folder = "exports"
+
+    class Status(models.TextChoices):
+        PREPARING = "preparing", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    # Our own output, not an upload: no upload type check (the file is an xlsx we wrote).
+    file = models.FileField(_("file"), upload_to=private_upload_to, max_length=255, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    title = models.CharField(_("title"), max_length=150)
+    query = models.TextField(_("filters"), blank=True)
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PREPARING)
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+
+    objects = ExportFileQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("export file")
+        verbose_name_plural = _("export files")
+        indexes = [
+            # "Mis descargas": one user's files, newest first.
+            models.Index(fields=["owner", "-created_at"], name="qoricash_export_owner_idx"),
+            # purge_expired_exports: ready files past their date.
+            models.Index(fields=["status", "expires_at"], name="qoricash_export_expiry_idx"),
+        ]
+
+    def __str__(self):
+        return self.original_name or self.title
+
+    def capture_file_facts(self):
+        super().capture_file_facts()
+        if self.original_name.endswith(".xlsx"):
+            self.content_type = XLSX_CONTENT_TYPE
 
 
 from qoricash.outbox.models import OutboundEmail  # noqa: E402,F401  (the outbox's model belongs to this app)

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "import_export",
+    "django_tasks",
+    "django_tasks_db",
     "qoricash",
     "accounts",
     "clients",
@@ -374,3 +376,15 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600
 # Each old key goes through the same transformation as SECRET_KEY (a Render-generated key is used
 # as hex), otherwise signatures made with it would not verify and the rotation would log users out.
 SECRET_KEY_FALLBACKS = [check_secret_key(DEBUG, k) for k in env.list("SECRET_KEY_FALLBACKS", default=[])]
+
+
+# --- Background tasks and large exports (qoricash.background_exports) ---
+# django-tasks (the backport of Django 6's tasks framework) with its database backend: the queue is
+# a table of ours, run by `manage.py db_worker` (a Render worker, see render.yaml). Tests use the
+# immediate backend (conftest.py).
+TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+# An export with more rows than this is built by the worker instead of inside the request: the
+# history export writes about 10,000 rows a second here, and a request should answer within seconds.
+EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=20_000)
+# Days a background export stays downloadable under "Mis descargas" before it is deleted.
+EXPORT_FILE_DAYS = env.int("EXPORT_FILE_DAYS", default=7)

@@ -6,6 +6,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts import audit, matrix
 from accounts.roles import MASTER, OPERADOR, TRADER, register_defaults
+from qoricash import background_exports
 
 from .audit_actions import LEGACY_CODES, ReportAction
 
@@ -50,6 +51,14 @@ def register():
         css_class="qc-export-history",
         title=pgettext_lazy("report", "Exports exactly the rows selected by the current filters and search"),
         icon="⤓",
+    )
+
+    # Above EXPORT_SYNC_MAX_ROWS rows the history file is built by the task worker (Mis descargas).
+    background_exports.register(
+        "history",
+        title=pgettext_lazy("report", "Operations history"),
+        url_name="operations_operation_changelist",
+        build=views.build_history_export,
     )
 
     matrix.rule("reports_position", ("reports.view_position",), label="posición", group="reports")

@@ -25,6 +25,7 @@ from django.utils.translation import pgettext
 
 from clients.validators import mask
 from operations.models import Operation, OperationType
+from qoricash import background_exports
 
 from . import excel, services
 from .audit_actions import ReportAction
@@ -307,10 +308,21 @@ def history_xlsx(request):
             )
             % {"filters": ", ".join(f"«{name}»" for name in exc.args[0])},
         )
+    if background_exports.too_large_for_a_request(queryset):
+        background_exports.start("history", user=request.user, query=request.GET.urlencode())
+        messages.info(request, background_exports.started_message())
+        url = reverse("admin:operations_operation_changelist")
+        return HttpResponseRedirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
+    tmp, (_rows, filename) = _spool(lambda f: write_history_file(request, queryset, f))
+    return _xlsx_response(tmp, filename)
+
+
+def write_history_file(request, queryset, target):
+    """The history file of `queryset` for request.user into `target`, audited; returns (rows, filename)."""
     rows = services.history_values(queryset).iterator(chunk_size=2000)
     masker = _account_masker(request.user)
     include_creator = request.user.has_perm("operations.view_all_operations")
-    tmp, totals = _spool(lambda f: excel.write_history(masked_rows(rows, masker), f, include_creator=include_creator))
+    totals = excel.write_history(masked_rows(rows, masker), target, include_creator=include_creator)
     filename = excel.history_filename()
     services.record_report_access(
         ReportAction.HISTORY_EXPORTED,
@@ -318,7 +330,12 @@ def history_xlsx(request):
         % {"file": filename, "count": totals["rows"], "query": request.GET.urlencode() or "-"},
         by=request.user,
     )
-    return _xlsx_response(tmp, filename)
+    return totals["rows"], filename
+
+
+def build_history_export(request, target):
+    """The background export's builder: the same selection as the list, replayed for the same user."""
+    return write_history_file(request, changelist_queryset(request), target)
 
 
 # --- Dashboard panels (admin.site.register_panel) ----------------------------------------------

@@ -81,3 +81,27 @@ MAKERS = {
     "payout": payout,
     "fundsdeclaration": funds_declaration,
 }
+
+
+def export_file(owner, data=b"PK\x03\x04 xlsx", name="QoriCash_Clientes_20-11-2026.xlsx"):
+    """A ready background export of `owner` (qoricash.background_exports), downloadable for a week."""
+    import datetime as dt
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from qoricash.models import ExportFile
+
+    now = timezone.now()
+    export = ExportFile(
+        owner=owner,
+        kind="clients",
+        title="Clientes",
+        rows=1,
+        status=ExportFile.Status.READY,
+        finished_at=now,
+        expires_at=now + dt.timedelta(days=7),
+        file=ContentFile(data, name=name),
+    )
+    export.save()
+    return export

@@ -91,6 +91,14 @@ def _helpers():
     return storage_helpers
 
 
+def _export_file(owner):
+    """An export is only ever its requester's (Mis descargas): the sample belongs to the user under test."""
+    from accounts.models import User
+
+    requester = User.objects.filter(username__startswith="as_").first() or owner
+    return _helpers().export_file(requester)
+
+
 SAMPLES = {
     "accounts.user": lambda owner: UserFactory(username="sample_user", role="Trader"),
     "auth.group": lambda owner: Group.objects.get(name="Trader"),
@@ -108,6 +116,7 @@ SAMPLES = {
     "operations.fundsdeclaration": lambda owner: _helpers().funds_declaration(owner),
     "operations.unusualoperation": _unusual,
     "reports.tradergoal": _goal,
+    "qoricash.exportfile": _export_file,
 }
 
 

@@ -100,6 +100,23 @@ def test_render_cron_jobs_share_the_web_settings():
         assert env["REDIS_URL"]["fromService"] == REDIS_FROM_KV, name
 
 
+def test_render_runs_the_task_worker_and_purges_expired_exports():
+    yaml = pytest.importorskip("yaml")
+    blueprint = yaml.safe_load((BASE_DIR / "render.yaml").read_text())
+    (database,) = blueprint["databases"]
+    (worker,) = [s for s in blueprint["services"] if s["type"] == "worker"]
+    assert worker["startCommand"].startswith("python manage.py db_worker")
+    assert worker["region"] == database["region"]
+    env = {e["key"]: e for e in worker["envVars"]}
+    assert env["SECRET_KEY"]["fromService"] == {"type": "web", "name": "qoricash", "envVarKey": "SECRET_KEY"}
+    assert env["DATABASE_URL"]["fromDatabase"] == {"name": database["name"], "property": "connectionString"}
+    assert env["REDIS_URL"]["fromService"] == REDIS_FROM_KV
+    for secret in ("EMAIL_URL", "CLOUDINARY_URL"):  # it stores files and sends e-mail
+        assert env[secret].get("sync") is False, secret
+    crons = {s["name"]: s for s in blueprint["services"] if s["type"] == "cron"}
+    assert crons["qoricash-expired-exports"]["startCommand"] == "python manage.py purge_expired_exports"
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
