@@ -34,5 +34,5 @@ def seed(stdout=None):
         user.groups.set([Group.objects.get(name=role)])
         users[username] = user
         if stdout:
-            stdout.write(f"  {role:<9} usuario: {username:<12} contraseña: {password}")
+            stdout.write(f"  {role:<23} usuario: {username:<12} contraseña: {password}")
     return users

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from operations import compliance, policy, services
@@ -55,8 +55,20 @@ class RegisterFilter(admin.SimpleListFilter):
         return queryset
 
 
+def register_mark(op):
+    """The list's one compact mark: 'RO U', 'RO M' or 'RO U+M', its meaning in the tooltip."""
+    marks = ((pgettext("register mark", "U"), op.ro_single), (pgettext("register mark", "M"), op.ro_multiple))
+    parts = [code for code, flag in marks if flag]
+    if not parts:
+        return ""
+    titles = [t for t, flag in ((gettext("RO single"), op.ro_single), (gettext("RO multiple"), op.ro_multiple)) if flag]
+    return format_html(
+        ' <span class="op-badge op-badge-ro" title="{}">RO {}</span>', " · ".join(titles), "+".join(parts)
+    )
+
+
 def register_badges(op):
-    """'RO' badges of an operation: single, multiple (the list's code column and the change page)."""
+    """'RO' badges of an operation: single, multiple (the change page)."""
     badges = []
     if op.ro_single:
         badges.append((gettext("RO single"), gettext("At or above the single-operation threshold")))

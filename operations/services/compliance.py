@@ -137,7 +137,11 @@ def pep_problem(op):
 def send_problem(op):
     from operations.services.movements import deposit_problem  # movements needs creation, which needs this
 
-    return deposit_problem(op) or origin_problem(op)
+    # Both at once: the trader fixes the deposits and the declaration in one visit.
+    problems = [p for p in (deposit_problem(op), origin_problem(op)) if p is not None]
+    if not problems:
+        return None
+    return problems[0] if len(problems) == 1 else ValidationError([m for p in problems for m in p.messages])
 
 
 def complete_problem(op):
