@@ -450,7 +450,7 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("code"), ordering="code")
     def code_display(self, obj):
-        return format_html('<span class="op-nowrap">{}{}</span>', obj.code, register_mark(obj))
+        return format_html('<span class="op-nowrap">{}</span>{}', obj.code, register_mark(obj))
 
     @admin.display(description=_("time in process"))
     def in_process_for(self, obj):

@@ -63,7 +63,7 @@ def register_mark(op):
         return ""
     titles = [t for t, flag in ((gettext("RO single"), op.ro_single), (gettext("RO multiple"), op.ro_multiple)) if flag]
     return format_html(
-        ' <span class="op-badge op-badge-ro" title="{}">RO {}</span>', " · ".join(titles), "+".join(parts)
+        '<span class="op-badge op-badge-ro op-ro-mark" title="{}">RO {}</span>', " · ".join(titles), "+".join(parts)
     )
 
 

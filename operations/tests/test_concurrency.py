@@ -240,3 +240,26 @@ def test_creation_waits_for_a_deactivation_in_flight_and_is_refused(rate, trader
     assert "op" not in outcome, "an operation was registered for a client deactivated meanwhile"
     assert isinstance(outcome.get("error"), ValidationError) and field_of(outcome["error"]) == "client"
     assert not Operation.objects.exists()
+
+
+def test_parallel_creations_for_one_client_all_see_the_months_sum(rate, trader, settings):
+    """Twenty simultaneous operations of one client, each under the monthly threshold on its own:
+    the client's row lock makes each creation count the others, so the whole month ends multiple."""
+    settings.COMPLIANCE_RO_MONTHLY_USD = "20000.00"
+    client = active_client(owner=trader)
+    source, destination = accounts_for(client, OperationType.BUY)
+
+    def create(i):
+        return services.create_operation(
+            by=trader,
+            client=client,
+            type=OperationType.BUY,
+            amount_usd="1000.00",
+            source_account=source,
+            destination_account=destination,
+            notify=False,
+        ).pk
+
+    results, errors, _used = run_parallel(20, create, max_threads=20)
+    assert not errors and len(results) == 20
+    assert set(Operation.objects.filter(client=client).values_list("ro_multiple", flat=True)) == {True}
