@@ -19,7 +19,9 @@ workers = _int("WEB_CONCURRENCY", 1)
 threads = _int("GUNICORN_THREADS", 4)
 worker_class = "gthread"
 
-# A request that takes longer than this is killed and logged (the biggest Excel export must fit).
+# With gthread workers this is NOT a per-request limit: it only restarts a worker whose main loop
+# stopped sending heartbeats; a slow request in one of its threads runs on. Requests are bounded in
+# the database instead (DB_STATEMENT_TIMEOUT, qoricash/db.py) and /health/ has its own limit.
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)  # Render waits 30 s after SIGTERM
 keepalive = 5

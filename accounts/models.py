@@ -2,7 +2,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Permission
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, router, transaction
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
@@ -105,7 +106,8 @@ class RoleGrant(models.Model):
 class AuditEntry(models.Model):
     """Append-only trail of who did what. Written by `accounts.audit.record`, never edited."""
 
-    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    # Set before saving (not auto_now_add) because the hash covers it.
+    at = models.DateTimeField(_("when"), default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
@@ -124,6 +126,9 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    # The tamper-evidence chain (accounts/auditchain.py): the previous entry's hash and this one's.
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("audit entry")
@@ -139,3 +144,13 @@ class AuditEntry(models.Model):
 
         when = display.datetime(self.at, empty="")
         return f"{when} · {self.actor_username or '-'} · {action_label(self.action)} · {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Audit entries are append-only.")
+        from accounts import auditchain
+
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            auditchain.seal(self, using=using)
+            super().save(*args, **kwargs)

@@ -5,17 +5,32 @@ X-Forwarded-For, so the right-most entries are the trustworthy ones: with TRUSTE
 we take the last entry, which the client cannot forge.
 """
 
+import ipaddress
+
 from django.conf import settings
 
 
+def _valid(address) -> str:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return ""
+
+
 def client_ip(request) -> str:
-    remote = request.META.get("REMOTE_ADDR", "") or ""
+    """The client's address; "" when not even the peer's is a valid address.
+
+    A forwarded entry that is not an address (a misbehaving proxy, or a client's text when more hops
+    are trusted than exist) falls back to the peer address: it never reaches the audit trail's
+    address column or the rate limiter as text.
+    """
+    remote = _valid((request.META.get("REMOTE_ADDR", "") or "").strip())
     hops = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if hops and forwarded:
         parts = [p.strip() for p in forwarded.split(",") if p.strip()]
         if len(parts) >= hops:
-            return parts[-hops]
+            return _valid(parts[-hops]) or remote
     return remote
 
 

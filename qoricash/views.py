@@ -1,4 +1,6 @@
 import logging
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -6,22 +8,44 @@ from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from qoricash import context
 
 log = logging.getLogger(__name__)
 
 
-@never_cache
-@require_GET
-def health(request):
-    """For Render's health check and UptimeRobot: one cheap query, no login, no session."""
+# One thread runs the health query: a database that never answers holds that one thread, and every
+# probe meanwhile times out waiting for it instead of piling up threads of its own.
+_health_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health")
+
+
+def _ping_database():
     try:
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SET statement_timeout = {int(settings.HEALTH_TIMEOUT * 1000)}")
             cursor.execute("SELECT 1")
             cursor.fetchone()
+    finally:
+        # No idle connection kept by the health thread: the next probe connects afresh.
+        connection.close()
+
+
+@never_cache
+@require_safe
+def health(request):
+    """For Render's health check and UptimeRobot (HEAD or GET): one cheap query, no login, no session.
+
+    Answers within HEALTH_TIMEOUT seconds (3) even when the database accepts connections and never
+    answers: then 503.
+    """
+    try:
+        _health_worker.submit(_ping_database).result(timeout=settings.HEALTH_TIMEOUT)
         database = "ok"
+    except FutureTimeout:
+        log.error("health check: database did not answer within %s s", settings.HEALTH_TIMEOUT)
+        database = "error"
     except DatabaseError as exc:
         log.error("health check: database unreachable: %s: %s", type(exc).__name__, exc)
         database = "error"

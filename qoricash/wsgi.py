@@ -26,3 +26,7 @@ def _refuse_unsafe_start():
 
 
 _refuse_unsafe_start()
+
+from qoricash.db import bound_web_statements  # noqa: E402  (after Django is set up)
+
+bound_web_statements()

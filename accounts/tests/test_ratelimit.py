@@ -124,6 +124,9 @@ def test_ip_behind_render_proxy_comes_from_forwarded_header(client, db, clock, s
         (2, "10.0.0.1", "6.6.6.6, 203.0.113.5, 10.0.0.2", "203.0.113.5"),  # two proxies
         (1, "10.0.0.1", "", "10.0.0.1"),  # no header: the socket address
         (2, "10.0.0.1", "203.0.113.5", "10.0.0.1"),  # fewer hops than trusted: not trusted
+        (1, "10.0.0.1", "not-an-ip", "10.0.0.1"),  # not an address: the peer's
+        (1, "10.0.0.1", "1.2.3.4, <script>", "10.0.0.1"),
+        (0, "garbage", "", ""),  # not even the peer is an address
     ],
 )
 def test_client_ip_trusts_only_the_configured_number_of_proxies(settings, hops, remote, forwarded, expected):
@@ -206,3 +209,24 @@ def test_ip_limit_still_applies_to_the_right_password(client, trader, clock):
     for i in range(10):
         _post(client, f"someone{i}", "x" * 12, ip=OWNER)
     assert _post(client, trader.username, "a-strong-test-password", ip=OWNER).status_code == 429
+
+
+@pytest.mark.django_db
+def test_a_forwarded_header_that_is_not_an_address_is_no_500(client, trader, clock, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    response = client.post(
+        LOGIN,
+        {"username": trader.username, "password": "wrong-password-1"},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="not-an-ip",
+    )
+    assert response.status_code == 200
+    assert AuditEntry.objects.get(action=AccountAction.LOGIN_FAILED).ip == "10.0.0.1"
+
+
+@pytest.mark.django_db
+def test_a_refused_next_lands_on_the_admin_index(client, trader, clock):
+    response = client.post(
+        LOGIN, {"username": trader.username, "password": "a-strong-test-password", "next": "https://evil.example/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/admin/"

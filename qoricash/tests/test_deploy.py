@@ -90,6 +90,7 @@ def test_render_cron_jobs_share_the_web_settings():
     (database,) = blueprint["databases"]
     crons = {s["name"]: s for s in blueprint["services"] if s["type"] == "cron"}
     assert crons["qoricash-held-uploads"]["startCommand"] == "python manage.py clean_held_uploads"
+    assert crons["qoricash-verify-audit"]["startCommand"] == "python manage.py verify_audit"
     for name, cron in crons.items():
         assert cron["startCommand"].startswith("python manage.py "), name
         assert cron["region"] == database["region"] and cron["schedule"], name

@@ -14,8 +14,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
-def test_health_ok_with_one_query_and_no_login(db, client, django_assert_num_queries, settings):
-    with django_assert_num_queries(1):
+def test_health_ok_with_no_query_in_the_request_and_no_login(db, client, django_assert_num_queries, settings):
+    with django_assert_num_queries(0):  # the query runs in the health thread, under its own time limit
         response = client.get("/health/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
@@ -42,8 +42,59 @@ def test_health_503_when_the_database_is_unreachable(client, settings, caplog):
     assert mail.outbox == []
 
 
-def test_health_only_answers_get(client):
+def test_health_answers_head_like_get_and_refuses_post(db, client):
+    head = client.head("/health/")
+    assert head.status_code == 200 and head.content == b""  # UptimeRobot's default method
     assert client.post("/health/").status_code == 405
+
+
+def test_health_503_when_the_database_accepts_but_never_answers(client, settings):
+    """The probe answers within HEALTH_TIMEOUT; the hung query keeps only the health thread."""
+    import threading
+
+    from qoricash import views
+
+    settings.HEALTH_TIMEOUT = 0.2
+    released = threading.Event()
+    with mock.patch.object(views, "_ping_database", side_effect=lambda: released.wait(30)):
+        try:
+            first = client.get("/health/")
+            second = client.get("/health/")  # waits behind the hung one and times out as well
+        finally:
+            released.set()
+    assert (first.status_code, second.status_code) == (503, 503)
+    assert first.json()["database"] == "error"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_web_connections_get_a_statement_timeout_and_commands_do_not(settings):
+    from django.db import connection, connections
+
+    from qoricash import db
+
+    if connection.vendor != "postgresql":
+        pytest.skip("statement_timeout is PostgreSQL's")
+    settings.DB_STATEMENT_TIMEOUT = 7
+
+    def show(conn):
+        with conn.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            return cursor.fetchone()[0]
+
+    command_conn = connections.create_connection("default")
+    assert show(command_conn) == "0"  # a management command: no limit
+    command_conn.close()
+    with mock.patch.object(db, "_web_process", False):
+        db.bound_web_statements()
+        try:
+            web_conn = connections.create_connection("default")
+            assert show(web_conn) == "7s"
+            web_conn.close()
+        finally:
+            from django.db.backends.signals import connection_created
+
+            connection_created.disconnect(dispatch_uid="qoricash.db.statement_timeout")
+    assert settings.DATABASES["default"]["OPTIONS"]["connect_timeout"] == 5
 
 
 @pytest.mark.parametrize(
