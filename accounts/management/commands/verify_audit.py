@@ -37,6 +37,4 @@ class Command(BaseCommand):
             "Keep the database as it is and compare it with the latest backup."
         ) % {"where": summary, "checked": report.checked, "head": report.head}
         alert_masters("audit_chain", _("The audit trail was altered"), body)
-        raise CommandError(
-            f"Audit trail broken at {logged} (checked {report.checked}, last intact head {report.head})"
-        )
+        raise CommandError(f"Audit trail broken at {logged} (checked {report.checked}, last intact head {report.head})")
