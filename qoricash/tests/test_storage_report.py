@@ -2,8 +2,6 @@
 
 import io
 import os
-import sys
-import types
 from datetime import timedelta
 from unittest import mock
 
@@ -14,6 +12,7 @@ from django.utils import timezone
 from clients.models import ClientDocument
 from clients.tests.factories import ClientDocumentFactory
 from qoricash.models import BackupRecord, StorageUsage
+from qoricash.outbox.models import OutboundEmail
 
 os.environ.setdefault("CLOUDINARY_URL", "cloudinary://123:abc@demo")
 
@@ -22,20 +21,13 @@ GB = 1024**3
 
 
 @pytest.fixture
-def alerts(monkeypatch):
-    """The alerts module's one entry point, recorded (the outbox behind it has its own tests)."""
-    sent = []
+def alerts(master):
+    """The storage alerts queued for the Masters (through the outbox), as (kind, subject, body)."""
 
-    def alert_masters(kind, subject, body, *, related=None):
-        if any(k == kind for k, *_rest in sent):
-            return None  # de-duplicated within its window, like the real one
-        sent.append((kind, subject, body))
-        return object()
+    def queued():
+        return [(m.kind, m.subject, m.body_text) for m in OutboundEmail.objects.filter(kind="alert.storage_full")]
 
-    module = sys.modules.get("qoricash.alerts") or types.ModuleType("qoricash.alerts")
-    monkeypatch.setitem(sys.modules, "qoricash.alerts", module)
-    monkeypatch.setattr(module, "alert_masters", alert_masters, raising=False)
-    return sent
+    return queued
 
 
 def report():
@@ -55,7 +47,7 @@ def test_bytes_by_kind_from_recorded_sizes(alerts):
     assert usage.by_kind["client-documents"] == {"files": 2, "bytes": sum(d.size for d in docs), "unknown": 0}
     assert usage.by_kind["backups"]["bytes"] == 5000
     assert usage.recorded_bytes == sum(d.size for d in docs) + 5000
-    assert usage.provider_bytes is None and not usage.over_threshold and not alerts
+    assert usage.provider_bytes is None and not usage.over_threshold and not alerts()
     assert "Documentos de clientes" in out or "client documents" in out
 
 
@@ -67,15 +59,16 @@ def test_missing_sizes_are_measured_once_in_storage(alerts):
     assert doc.size == doc.file.size and doc.size > 0
 
 
-def test_over_the_threshold_alerts_the_masters_once_a_day(alerts, settings):
+def test_over_the_threshold_alerts_the_masters_once_a_day(alerts, settings, master):
     ClientDocumentFactory()
     settings.STORAGE_ALERT_BYTES = 10
     out = report()
-    assert len(alerts) == 1 and alerts[0][0] == "storage_full"
-    assert "migrate_media" in alerts[0][2]
+    (alert,) = alerts()
+    assert "migrate_media" in alert[2] and "umbral" in alert[1]
+    assert OutboundEmail.objects.get(kind="alert.storage_full").to == master.email
     assert StorageUsage.objects.get().alerted is True
     report()
-    assert len(alerts) == 1
+    assert len(alerts()) == 1
     assert StorageUsage.objects.order_by("-taken_at").first().alerted is False
     assert "UMBRAL" in out or "THRESHOLD" in out
 
@@ -87,7 +80,7 @@ def test_cloudinary_usage_from_its_admin_api_decides(alerts, settings):
     usage_call.assert_called_once()
     usage = StorageUsage.objects.get()
     assert usage.provider_bytes == 21 * GB and usage.over_threshold
-    assert len(alerts) == 1
+    assert len(alerts()) == 1
 
 
 def test_cloudinary_failure_is_reported_and_still_recorded(alerts, settings):
