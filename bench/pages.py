@@ -46,6 +46,8 @@ def _samples():
 def pages():
     from django.urls import reverse
 
+    from reports.services import LIMA
+
     s = _samples()
     ops = reverse("admin:operations_operation_changelist")
     clients = reverse("admin:clients_client_changelist")
@@ -56,7 +58,11 @@ def pages():
         return f"{base}?{urlencode(params)}"
 
     def span(first, last):
-        return {"created_at__gte": first.isoformat(), "created_at__lt": (last + dt.timedelta(days=1)).isoformat()}
+        # As the date filter's own links give them: Lima midnights with their offset.
+        def midnight(day):
+            return dt.datetime.combine(day, dt.time.min, tzinfo=LIMA).isoformat(sep=" ")
+
+        return {"created_at__gte": midnight(first), "created_at__lt": midnight(last + dt.timedelta(days=1))}
 
     position = reverse("admin:reports_position")
     history = reverse("admin:reports_history_xlsx")

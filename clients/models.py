@@ -334,11 +334,20 @@ class Client(models.Model):
             return [("document_number", message) for message in exc.messages]
         return []
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # What was read, so _document_changed needs no query for a client loaded from the database.
+        instance._stored_document = (instance.__dict__.get("document_type"), instance.__dict__.get("document_number"))
+        return instance
+
     def _document_changed(self):
         if self.pk is None:
             return False
-        stored = type(self)._default_manager.filter(pk=self.pk).values_list("document_type", "document_number")
-        original = stored.first()
+        original = getattr(self, "_stored_document", (None, None))
+        if None in original:  # built by hand, or loaded without those fields
+            stored = type(self)._default_manager.filter(pk=self.pk).values_list("document_type", "document_number")
+            original = stored.first()
         return original is not None and original != (self.document_type, self.document_number)
 
     def _name_errors(self):

@@ -1,5 +1,6 @@
 """Index panels of the clients app (registered in clients/registry.py)."""
 
+from django.db.models import Count, Window
 from django.urls import reverse
 
 from clients import services
@@ -18,11 +19,14 @@ def review_panel(request):
         return None
     waiting = Client.objects.visible_to(user).awaiting_review()
     clients = list(
-        waiting.select_related("owner").prefetch_related("accounts").order_by("created_at", "pk")[:REVIEW_ROWS]
+        waiting.annotate(waiting_total=Window(Count("pk")))  # the count of all, in the same query
+        .select_related("owner")
+        .prefetch_related("accounts", "documents")
+        .order_by("created_at", "pk")[:REVIEW_ROWS]
     )
     if not clients:
         return None
-    total = waiting.count()
+    total = clients[0].waiting_total
     return {
         "total": total,
         "more": total - len(clients),
@@ -34,7 +38,7 @@ def review_panel(request):
                 "url": reverse("admin:clients_client_change", args=[client.pk]),
                 "owner": client.owner.display_name,
                 "created_at": client.created_at,
-                "missing": services.activation_errors(client),
+                "missing": services.activation_errors(client, overview=True),
             }
             for client in clients
         ],

@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Currency, client_search_filter
+from clients.models import Client, Currency, client_search_filter
 from operations import forms as op_forms
 from operations import policy, services, views
 from operations.admin_compliance import (
@@ -44,6 +44,7 @@ from operations.views import duration
 from qoricash import context, display
 from qoricash.admin_services import ServiceAdminMixin, row_error_key
 from qoricash.downloads import private_file_link
+from qoricash.paginator import EstimatedCountPaginator
 
 
 def status_badge(op):
@@ -65,23 +66,23 @@ def number(value, places=2):
 
 
 class OperatorFilter(admin.RelatedOnlyFieldListFilter):
-    """Operators that appear in the list, plus "Sin asignar"."""
+    """Everyone who holds the role's permission (also former staff, whose operations stay listed),
+    plus "Sin asignar". Read from the users, never from the operations: a DISTINCT over years of
+    operations would cost more than the page."""
+
+    permission = "operations.process_operation"
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
         self.empty_value_display = gettext("Unassigned")
 
     def field_choices(self, field, request, model_admin):
-        return [(pk, person(u)) for pk, u in self._users(field, request, model_admin)]
-
-    def _users(self, field, request, model_admin):
-        ids = model_admin.get_queryset(request).values_list(f"{field.name}_id", flat=True).distinct()
-        users = field.related_model.objects.filter(pk__in=ids).order_by("first_name", "last_name", "username")
-        return [(u.pk, u) for u in users]
+        users = field.related_model.objects.with_perm(self.permission, include_superusers=False, active_only=False)
+        return [(u.pk, person(u)) for u in users.order_by("first_name", "last_name", "username")]
 
 
 class TraderFilter(OperatorFilter):
-    pass
+    permission = "operations.add_operation"
 
 
 class CreatedFilter(admin.DateFieldListFilter):
@@ -322,7 +323,8 @@ class OperationEventInline(admin.TabularInline):
     classes = ("op-events",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by").order_by("at", "id")
+        # describe_event reads each event's operation (currencies): joined, not one query per row.
+        return super().get_queryset(request).select_related("by", "operation").order_by("at", "id")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -395,13 +397,19 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         # Client names are matched like on the clients list (accents and case ignored: "nunez"
         # finds NÚÑEZ); the code is matched on its own. search_fields stays for the help text.
+        # One semi-join on the union of both matches (each read through its own index: trigram on
+        # the client's names, prefix on the document, trigram on the code) instead of an OR, which
+        # PostgreSQL can only answer by scanning every operation.
         term = search_term.strip()
         if not term:
             return queryset, False
-        by_client = client_search_filter(queryset, term, prefix="client__").values("pk")
-        return queryset.filter(Q(pk__in=by_client) | Q(code__icontains=term)), False
+        clients = client_search_filter(Client.objects.order_by(), term).values("pk")
+        by_client = Operation.objects.order_by().filter(client__in=clients).values("pk")
+        by_code = Operation.objects.order_by().filter(code__icontains=term).values("pk")
+        return queryset.filter(pk__in=by_client.union(by_code)), False
 
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     list_per_page = 50
     autocomplete_fields = ("client",)
     inlines = (FundsDeclarationInline, DepositInline, PayoutInline, OperationEventInline)
@@ -482,11 +490,23 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
         return ("_queue", "-created_at", "-id")  # En proceso first, then newest
 
     def get_object(self, request, object_id, from_field=None):
-        """Another trader's operation is a real 404, exactly like one that does not exist."""
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
+        """Another trader's operation is a real 404, exactly like one that does not exist.
+
+        Read once per request (changeform_view needs it before Django's view reads it again), with
+        the people the follow-up fields show."""
+        cache = request.__dict__.setdefault("_operation_objects", {})
+        key = (str(object_id), from_field)
+        if key not in cache:
+            field = Operation._meta.get_field(from_field) if from_field else Operation._meta.pk
+            try:
+                value = field.to_python(object_id)
+            except ValidationError:
+                raise Http404(gettext("Operation not found.")) from None
+            queryset = self.get_queryset(request).select_related("created_by", "processed_by")
+            cache[key] = queryset.filter(**{field.name: value}).first()
+        if cache[key] is None:
             raise Http404(gettext("Operation not found."))
-        return obj
+        return cache[key]
 
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -202,12 +202,15 @@ class OperationQuerySet(models.QuerySet):
         )
 
     def queue_first(self):
-        """En proceso first, then newest: the order staff work in."""
-        return self.annotate(
-            _queue=Case(
-                When(status=OperationStatus.IN_PROCESS, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        ).order_by("_queue", "-created_at", "-id")
+        """En proceso first, then newest: the order staff work in (served by the op_queue_order_idx index)."""
+        return self.annotate(_queue=queue_rank()).order_by("_queue", "-created_at", "-id")
+
+
+def queue_rank():
+    """0 for En proceso, 1 for the rest: the first key of the operations list's order. The index
+    op_queue_order_idx is built on this very expression, so PostgreSQL reads the first page of the
+    list from the index instead of sorting every operation."""
+    return Case(When(status=OperationStatus.IN_PROCESS, then=Value(0)), default=Value(1), output_field=IntegerField())
 
 
 class Operation(models.Model):
@@ -326,6 +329,17 @@ class Operation(models.Model):
         verbose_name_plural = _("operations")
         ordering = ["-created_at", "-id"]
         indexes = [
+            # The operations list's default order (En proceso first, then newest): its first page is
+            # read from this index. The expression must stay identical to queue_rank().
+            models.Index(queue_rank(), F("created_at").desc(), F("id").desc(), name="op_queue_order_idx"),
+            # Goals (index panel, goals list) and a trader's month: completed operations of a trader
+            # by completion date; only completed ones count, so only they are indexed.
+            models.Index(
+                fields=["trader", "completed_at"],
+                condition=Q(status=OperationStatus.COMPLETED),
+                name="op_trader_completed_idx",
+            ),
+            # The operations list filtered by a creation date range, the position and history exports.
             models.Index(fields=["-created_at"], name="op_created_idx"),
             models.Index(fields=["status", "-created_at"], name="op_status_created_idx"),
             models.Index(fields=["client", "-created_at"], name="op_client_idx"),

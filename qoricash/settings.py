@@ -136,6 +136,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's ModelBackend, reading a user's permissions in one query (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.OneQueryModelBackend"]
 LOGIN_URL = "admin:login"
 # Where a login goes when its ?next= is refused (another host) or missing: the admin index.
 LOGIN_REDIRECT_URL = "admin:index"
@@ -346,6 +348,12 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
 # the password-reset form. Blocked attempts get the Spanish 429 page (accounts.views.ratelimited).
 INSTALLED_APPS.append("django_ratelimit")
 MIDDLEWARE.append("django_ratelimit.middleware.RatelimitMiddleware")
+
+# make bench only: query counts and server time on every response, and Django's bare admin at
+# /bare-admin/ for comparison (qoricash/benchmark.py). Never set in production.
+BENCH = env.bool("BENCH", default=False)
+if BENCH:
+    MIDDLEWARE.insert(0, "qoricash.benchmark.QueryCountMiddleware")
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_LOGIN_IP = env.str("RATELIMIT_LOGIN_IP", default="10/m")
 RATELIMIT_LOGIN_USER = env.str("RATELIMIT_LOGIN_USER", default="5/m")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -11,6 +12,11 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH:  # make bench: Django's own ModelAdmin on the same data, for comparison
+    from qoricash.benchmark import bare_admin_urls
+
+    urlpatterns.append(path("bare-admin/", bare_admin_urls()))
 
 handler400 = "qoricash.views.error_400"
 handler403 = "qoricash.views.error_403"

@@ -27,9 +27,23 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, DecimalField, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
+from django.db import IntegrityError, connection, transaction
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    DecimalField,
+    ExpressionWrapper,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, Mod
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
@@ -583,13 +597,38 @@ def realised_profit(queryset, now=None) -> dict:
 # --- Goals ------------------------------------------------------------------------------------
 
 
-def _achieved_subquery():
+class LimaMonthStart(Func):
+    """Midnight in Lima on the first day of (year, month), as a timestamp (PostgreSQL)."""
+
+    template = f"make_timestamptz(%(expressions)s, 1, 0, 0, 0, '{LIMA.key}')"
+    output_field = DateTimeField()
+
+
+def _in_goal_month(ops, year=None, month=None):
+    """`ops` completed in the goal's Lima month: (year, month) when every goal is of that month, else
+    the goal's own (OuterRef). A range on completed_at, which an index serves (EXTRACT(month …) reads
+    every operation of the trader); outside PostgreSQL, the extracted year and month."""
+    if year is not None:
+        start, end = month_bounds(year, month)
+        return ops.filter(completed_at__gte=start, completed_at__lt=end)
+    if connection.vendor != "postgresql":
+        ops = ops.annotate(_y=ExtractYear("completed_at", tzinfo=LIMA), _m=ExtractMonth("completed_at", tzinfo=LIMA))
+        return ops.filter(_y=OuterRef("year"), _m=OuterRef("month"))
+    month = ExpressionWrapper(OuterRef("month"), output_field=IntegerField())
+    year = ExpressionWrapper(OuterRef("year"), output_field=IntegerField())
+    next_year = ExpressionWrapper(year + month / 12, output_field=IntegerField())
+    next_month = ExpressionWrapper(Mod(month, 12) + 1, output_field=IntegerField())
+    return ops.filter(
+        completed_at__gte=LimaMonthStart(year, month), completed_at__lt=LimaMonthStart(next_year, next_month)
+    )
+
+
+def _achieved_subquery(year=None, month=None):
     """The realised profit (profit_figures' definition) of the goal's trader in the goal's Lima month,
     as a subquery so a list of goals is one query."""
+    completed = Operation.objects.filter(trader=OuterRef("trader"), status=OperationStatus.COMPLETED)
     ops = (
-        Operation.objects.filter(trader=OuterRef("trader"), status=OperationStatus.COMPLETED)
-        .annotate(_y=ExtractYear("completed_at", tzinfo=LIMA), _m=ExtractMonth("completed_at", tzinfo=LIMA))
-        .filter(_y=OuterRef("year"), _m=OuterRef("month"))
+        _in_goal_month(completed, year, month)
         .order_by()
         .values("trader")
         .annotate(total=Sum("profit_pen"))
@@ -598,9 +637,13 @@ def _achieved_subquery():
     return Coalesce(Subquery(ops, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
 
 
-def goals_with_progress(queryset):
-    """Annotate TraderGoals with `achieved` (computed from operations, never typed)."""
-    return queryset.annotate(achieved=_achieved_subquery())
+def goals_with_progress(queryset, year=None, month=None):
+    """Annotate TraderGoals with `achieved` (computed from operations, never typed). Give the
+    (year, month) when `queryset` holds goals of that month only (the index panel): the range is
+    then known when the query is planned."""
+    if year is not None:
+        queryset = queryset.filter(year=year, month=month)
+    return queryset.annotate(achieved=_achieved_subquery(year, month))
 
 
 def goal_progress(goal_pen: Decimal, achieved: Decimal) -> dict:

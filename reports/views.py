@@ -369,7 +369,7 @@ def goals_panel(request):
         return None
     now = services.lima_now()
     goals = services.goals_with_progress(
-        TraderGoal.objects.visible_to(user).filter(year=now.year, month=now.month).select_related("trader")
+        TraderGoal.objects.visible_to(user).select_related("trader"), year=now.year, month=now.month
     )
     month_label = pgettext("goal period", "%(month)s of %(year)s") % {
         "month": date_format(now.date(), "F"),
