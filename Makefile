@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test lint fmt install migrate messages check-deploy ci clean guide
+.PHONY: run test lint fmt install migrate messages check-deploy ci clean guide bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: apt-get install -y python3.11 python3.11-venv (or make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -50,6 +50,12 @@ messages: $(STAMP)
 	for app in accounts clients operations reports; do if [ -d $$app/locale ]; then \
 		(cd $$app && ../$(BIN)/python ../manage.py makemessages -l es -e html,txt,py --no-obsolete) ; fi; done
 	$(BIN)/python manage.py compilemessages -l es -i .venv -i staticfiles
+
+# The benchmark (docs/benchmarks.md): generates qc_bench (1 year) and qc_bench_5y (5 years) on the
+# local PostgreSQL when missing, serves them with gunicorn as on Render, prints the table and writes it
+# into docs/benchmarks.md. About 25 minutes; BENCH_ARGS="--data 1y --no-load" for a quick look.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The production checks with a throwaway key (what the deploy must pass).
 check-deploy: $(STAMP)

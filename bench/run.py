@@ -57,6 +57,18 @@ def django_env(db, secret):
     }
 
 
+def missing(key):
+    """True when the size's database does not exist yet or holds no operations."""
+    import psycopg
+
+    db = SIZES[key][0]
+    try:
+        with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={db}") as conn:
+            return not conn.execute("SELECT EXISTS (SELECT 1 FROM operations_operation)").fetchone()[0]
+    except psycopg.Error:
+        return True
+
+
 def generate(key):
     db, ops, clients = SIZES[key]
     import psycopg
@@ -470,8 +482,9 @@ def main():
         result = bench_size(args.one, args, args.port)
         print("RESULT " + json.dumps(result), flush=True)
         return
-    if args.generate:
-        for key in args.data:
+    for key in args.data:
+        if args.generate or missing(key):
+            print(f"== generating {key} into {SIZES[key][0]}", flush=True)
             generate(key)
     import json
 
