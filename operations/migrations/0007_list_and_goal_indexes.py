@@ -9,7 +9,7 @@ from qoricash.pg import trigram_index
 class Migration(migrations.Migration):
     dependencies = [
         ("clients", "0004_unique_refusals_on_their_field"),
-        ("operations", "0005_money_rules_on_fields_movement_model"),
+        ("operations", "0006_treasury"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
