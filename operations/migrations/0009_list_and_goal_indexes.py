@@ -9,7 +9,7 @@ from qoricash.pg import trigram_index
 class Migration(migrations.Migration):
     dependencies = [
         ("clients", "0004_unique_refusals_on_their_field"),
-        ("operations", "0006_treasury"),
+        ("operations", "0008_rate_guard"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -4,7 +4,7 @@ from qoricash.pg import trigram_index
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clients", "0004_unique_refusals_on_their_field")]
+    dependencies = [("clients", "0005_client_compliance_data")]
 
     operations = [
         # Clients and operations lists' search by name, business name or e-mail: client_search_filter
