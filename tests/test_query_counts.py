@@ -20,7 +20,7 @@ MAX_QUERIES = 12
 # Over the target, measured and reported in docs/benchmarks.md: the Master's index also shows the
 # backups (3 queries), treasury balances (3), rates awaiting approval and the realised and expected
 # profit (2) panels.
-LIMITS = {"index (master)": 20}
+LIMITS = {"index (master)": 22}
 EXPORTS = "history export"
 UNTIL = "2026-11-27"
 
