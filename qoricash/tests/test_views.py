@@ -80,15 +80,17 @@ def test_index_renders_registered_panels_in_order_above_the_app_list(master_clie
         "test/panel.html", lambda request: {"title": f"Hola {request.user.username}", "body": "c"}, order=30
     )
     html = master_client.get("/admin/").content.decode()
-    assert html.count('<section class="qc-panel">') == 3
+    assert html.count('<section class="qc-panel" data-panel="test/panel.html" data-live>') == 3
     first, second, third = html.index("Primero"), html.index("Segundo"), html.index("Hola m_master")
     assert first < second < third
     assert third < html.index('class="app-auth module')  # panels come before the app list
 
 
 @pytest.mark.django_db
-def test_index_without_panels_has_no_panel_grid(master_client, panels):
-    assert 'class="qc-panels"' not in master_client.get("/admin/").content.decode()
+def test_index_without_panels_hides_the_panel_grid(master_client, panels):
+    # The grid stays (hidden) so the 30-second refresh can show a panel that appears later.
+    html = master_client.get("/admin/").content.decode()
+    assert 'data-refresh-seconds="30" hidden>' in html and '<section class="qc-panel"' not in html
 
 
 def test_inline_logo_matches_the_static_logo():
