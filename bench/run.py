@@ -50,7 +50,8 @@ def django_env(db, secret):
         "SECRET_KEY": secret,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "BENCH": "true",
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),  # production requires a shared cache
+        # Production refuses to start without a shared cache.
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
         "LOG_LEVEL": "WARNING",
         "GUNICORN_LOG_LEVEL": "warning",
         "RATELIMIT_ENABLE": "false",
