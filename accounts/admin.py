@@ -286,3 +286,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from accounts import outbox_admin  # noqa: E402,F401  (registers the outbox's admin)

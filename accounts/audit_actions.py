@@ -22,6 +22,7 @@ class AccountAction(models.TextChoices):
     ROLE_CHANGED = "role.change", _("Role changed")
     ROLE_PERMISSIONS_CHANGED = "role.change_permissions", _("Role's permissions changed")
     FILE_DOWNLOADED = "file.download", _("File downloaded")
+    EMAIL_RESENT = "email.resend", _("E-mail resent")
 
 
 # Codes stored before actions were named "<object>.<verb>"; the trail is append-only, so old entries

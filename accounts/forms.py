@@ -4,7 +4,10 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
+
+from qoricash.outbox.queue import enqueue
 
 
 def _unique_email(form, email):
@@ -55,6 +58,24 @@ class PasswordResetRequestForm(auth_forms.PasswordResetForm):
     def get_users(self, email):
         users = get_user_model()._default_manager.filter(email__iexact=(email or "").strip(), is_active=True)
         return (u for u in users if u.email)
+
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
+        """Through the outbox like every message; the link is personal, so the admin hides its body."""
+        from accounts.services import PASSWORD_RESET
+
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        html = render_to_string(html_email_template_name, context) if html_email_template_name else ""
+        enqueue(
+            PASSWORD_RESET,
+            to=[to_email],
+            subject=subject,
+            text=render_to_string(email_template_name, context),
+            html=html,
+            related=context.get("user"),
+            confidential=True,
+        )
 
 
 class SetPasswordForm(auth_forms.SetPasswordForm):

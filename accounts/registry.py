@@ -6,10 +6,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts import audit, matrix
 from accounts.audit_actions import LEGACY_CODES, AccountAction
 from accounts.roles import MASTER, OPERADOR, TRADER, register_defaults
+from qoricash.outbox.kinds import register_kind
 
 
 def register():
-    from accounts import my_downloads, views
+    from accounts import my_downloads, services, views
 
     register_defaults(
         MASTER,
@@ -30,6 +31,8 @@ def register():
         },
     )
     audit.register_actions(AccountAction, legacy=LEGACY_CODES)
+    register_kind(services.INVITATION, _("User: invitation"))
+    register_kind(services.PASSWORD_RESET, _("User: password link"))
     # The one download view for every private file (client documents, vouchers): /admin/files/<kind>/<pk>/
     admin.site.register_view("files/<str:kind>/<int:pk>/", views.download_private_file, name="private_file")
 

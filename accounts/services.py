@@ -5,19 +5,24 @@ import logging
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMultiAlternatives
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from accounts import audit
 from accounts.audit_actions import AccountAction
 from accounts.models import RoleGrant
 from accounts.roles import ROLE_PERMISSIONS
+from qoricash.outbox.queue import enqueue
 
 log = logging.getLogger(__name__)
+
+INVITATION = "user.invitation"
+PASSWORD_RESET = "user.password_reset"
 
 
 def _permission_map():
@@ -65,7 +70,8 @@ def set_password_url(user, base_url):
 
 
 def send_invitation(user, base_url):
-    """E-mail the user a Spanish invitation with the set-password link. Returns True when sent."""
+    """Queue the Spanish invitation with the set-password link (delivered after the commit, retried by
+    send_pending_emails). Returns True when queued, False when the user has no e-mail."""
     context = {
         "user": user,
         "url": set_password_url(user, base_url),
@@ -73,16 +79,20 @@ def send_invitation(user, base_url):
         "login_url": base_url.rstrip("/") + reverse("admin:login"),
     }
     subject = "".join(render_to_string("accounts/email/invitation_subject.txt", context).splitlines())
-    body = render_to_string("accounts/email/invitation.txt", context)
-    message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-    message.attach_alternative(render_to_string("accounts/email/invitation.html", context), "text/html")
-    try:
-        message.send()
-    except Exception:
-        log.exception("Invitation e-mail to user %s failed", user.pk)
-        audit.record(AccountAction.INVITATION_FAILED, user)
-        return False
-    audit.record(AccountAction.INVITATION_SENT, user, message=user.email)
+    with transaction.atomic():
+        message = enqueue(
+            INVITATION,
+            to=[user.email],
+            subject=subject,
+            template="accounts/email/invitation",
+            context=context,
+            related=user,
+            confidential=True,
+        )
+        if message is None:
+            log.warning("Invitation not queued: user %s has no e-mail", user.pk)
+            return False
+        audit.record(AccountAction.INVITATION_SENT, user, message=user.email)
     return True
 
 
@@ -90,8 +100,8 @@ def send_invitation(user, base_url):
 def invite_user(user, role, base_url):
     """Create `user` (unsaved instance) as staff with one role and no usable password, then invite.
 
-    The e-mail goes out only after the transaction commits, so a rolled-back creation never mails
-    a link. The user cannot log in until the password is chosen from that link.
+    The invitation is queued in the same transaction, so a rolled-back creation never mails a
+    link. The user cannot log in until the password is chosen from that link.
     """
     user.set_unusable_password()
     user.is_staff = True
@@ -99,7 +109,7 @@ def invite_user(user, role, base_url):
     user.is_active = True
     user.save()
     user.groups.set([role])
-    transaction.on_commit(lambda: send_invitation(user, base_url))
+    send_invitation(user, base_url)
     return user
 
 
@@ -115,3 +125,30 @@ def can_manage_user(actor, target) -> bool:
     """Only a superuser may change a superuser: otherwise a Master could change the e-mail of the
     owner's emergency account and take it over through "forgot my password"."""
     return actor.is_superuser or not target.is_superuser
+
+
+# --- the outbox -----------------------------------------------------------------------------------
+def resend_emails(messages, *, by):
+    """A Master's "Reenviar": failed or sent messages back to pending for an immediate new try, each
+    audited. Pending and sending ones are left as they are. Returns how many were queued again."""
+    from qoricash.outbox.models import EmailStatus, OutboundEmail
+
+    if not by.has_perm("qoricash.resend_outboundemail"):
+        raise PermissionDenied(_("You are not allowed to resend e-mails."))
+    count = 0
+    with transaction.atomic():
+        ids = [m.pk for m in messages]
+        locked = OutboundEmail.objects.select_for_update().filter(
+            pk__in=ids, status__in=[EmailStatus.FAILED, EmailStatus.SENT]
+        )
+        for message in locked.order_by("pk"):
+            previous = message.requeue()
+            audit.record(
+                AccountAction.EMAIL_RESENT,
+                message,
+                actor=by,
+                changes={"status": [previous, message.status]},
+                message=message.to,
+            )
+            count += 1
+    return count

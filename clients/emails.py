@@ -1,44 +1,45 @@
-"""E-mails to clients: registration received and account activated.
+"""E-mails to clients: registration received and account activated, queued in the outbox.
 
 They go to the client (plus its copy addresses) with the account executive in CC. Document and
 bank account numbers are always masked (****1234): the previous system mailed them in full.
-Services queue them with `transaction.on_commit`, so nothing is sent for a rolled-back change, and
-a mail failure is logged and never breaks the request that caused it.
+Services call these inside their transaction: the message is stored with the change (nothing for a
+rolled-back one) and delivered after the commit, or later by `send_pending_emails`.
 """
 
-import logging
-from functools import partial
-
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from clients.validators import mask, split_list
+from qoricash import display
+from qoricash.outbox.queue import enqueue
 
-log = logging.getLogger(__name__)
+REGISTRATION_RECEIVED = "client.registration"
+ACCOUNT_ACTIVATED = "client.activated"
 
 
 def masked_account(account):
     return f"{account.get_bank_display()} | {account.currency} | {mask(account.number)}"
 
 
-def _recipients(client):
-    to = [client.email]
-    cc = []
-    for address in [*split_list(client.cc_emails), getattr(client.owner, "email", "")]:
-        address = (address or "").strip().lower()
-        if address and address not in to and address not in cc:
-            cc.append(address)
-    return to, cc
+def greeting(client):
+    """'Hola Lucía Fernanda:' for a person (given names), 'Estimados Farmacias Salud Total S.A.C.:'
+    for a company, in normal capitalisation rather than the register's capitals."""
+    if client.is_company:
+        return _("Dear %(name)s,") % {"name": display.name_case(client.razon_social)}
+    return _("Hello %(name)s,") % {"name": display.name_case(client.nombres or client.display_name)}
+
+
+def recipients(client):
+    """(to, cc): the client; in copy its copy addresses and its account executive."""
+    return [client.email], [*split_list(client.cc_emails), getattr(client.owner, "email", "")]
 
 
 def _context(client):
     owner = client.owner
     return {
-        "client_name": client.display_name,
+        "greeting": greeting(client),
+        "client_name": display.name_case(client.display_name),
         "document_type": client.get_document_type_display(),
         "masked_document": client.masked_document,
         "accounts": [masked_account(a) for a in client.accounts.filter(is_active=True)],
@@ -48,40 +49,27 @@ def _context(client):
     }
 
 
-def _send(template, subject, client):
-    context = _context(client)
-    text = render_to_string(f"clients/email/{template}.txt", context)
-    html = render_to_string(f"clients/email/{template}.html", context)
-    to, cc = _recipients(client)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to, cc=cc)
-    message.attach_alternative(html, "text/html")
-    message.send()
-
-
-def send_registration_received(client_id):
-    from clients.models import Client
-
-    client = Client.objects.select_related("owner").get(pk=client_id)
+def _queue(kind, template, subject, client):
+    to, cc = recipients(client)
     with translation.override(settings.LANGUAGE_CODE):
-        _send("registration_received", _("Welcome to QoriCash - Registration in progress"), client)
+        return enqueue(
+            kind,
+            to=to,
+            cc=cc,
+            subject=str(subject),
+            template=f"clients/email/{template}",
+            context=_context(client),
+            related=client,
+        )
 
 
-def send_account_activated(client_id):
-    from clients.models import Client
-
-    client = Client.objects.select_related("owner").get(pk=client_id)
+def queue_registration_received(client):
     with translation.override(settings.LANGUAGE_CODE):
-        _send("account_activated", _("Account activated - Welcome to QoriCash"), client)
+        subject = _("Welcome to QoriCash - Registration in progress")
+    return _queue(REGISTRATION_RECEIVED, "registration_received", subject, client)
 
 
-def _safely(sender, client_id):
-    try:
-        sender(client_id)
-    except Exception:
-        # Never break the business action over an e-mail; the log says which one failed.
-        log.exception("Client e-mail %s failed for client %s", sender.__name__, client_id)
-
-
-def queue(sender, client_id):
-    """Send after the surrounding transaction commits; failures are logged, not raised."""
-    transaction.on_commit(partial(_safely, sender, client_id))
+def queue_account_activated(client):
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Account activated - Welcome to QoriCash")
+    return _queue(ACCOUNT_ACTIVATED, "account_activated", subject, client)

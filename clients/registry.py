@@ -5,9 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import audit, matrix
 from accounts.roles import COMPLIANCE_OFFICER, MASTER, OPERADOR, TRADER, register_defaults
-from clients import panels
+from clients import emails, panels
 from clients.audit_actions import LEGACY_CODES, ClientAction
 from qoricash import background_exports
+from qoricash.outbox.kinds import register_kind
 
 # Every role registers and edits clients in its own portfolio; the review (activation), every
 # portfolio and full account numbers belong to the back office; moving portfolios and bulk files
@@ -55,6 +56,8 @@ def register():
             "clients.view_clientdocument",
         },
     )
+    register_kind(emails.REGISTRATION_RECEIVED, _("Client: registration received"))
+    register_kind(emails.ACCOUNT_ACTIVATED, _("Client: account activated"))
 
     audit.register_actions(ClientAction, legacy=LEGACY_CODES)
     admin.site.register_panel("clients/panels/review.html", panels.review_panel, order=4)

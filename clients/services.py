@@ -125,7 +125,7 @@ def _register(client, *, by, accounts, documents, action, send_email):
         for document in documents:
             _add_document(client, document, by=by)
         if send_email:
-            emails.queue(emails.send_registration_received, client.pk)
+            emails.queue_registration_received(client)
     return client
 
 
@@ -318,7 +318,7 @@ def activate_client(client, *, by):
         if errors:
             raise ValidationError(errors, code="activation")
         _set_status(locked, ClientStatus.ACTIVE, by=by, action=ClientAction.ACTIVATED)
-        emails.queue(emails.send_account_activated, locked.pk)
+        emails.queue_account_activated(locked)
     return locked
 
 

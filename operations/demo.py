@@ -185,6 +185,7 @@ def _one(rng, client, op_type, when, rate_row, target, master, operador, houses,
             op,
             by=owner,
             reason=rng.choice(["El cliente desistió", "Tipo de cambio no aceptado", "Cliente no transfirió a tiempo"]),
+            notify=False,
         )
         Operation.objects.filter(pk=op.pk).update(cancelled_at=sent)
         events_at[EventAction.CANCELLED] = sent
@@ -214,7 +215,7 @@ def _one(rng, client, op_type, when, rate_row, target, master, operador, houses,
     Operation.objects.filter(pk=op.pk).update(sent_to_process_at=sent)
     Deposit.objects.filter(operation=op).update(created_at=when + timedelta(minutes=2))
     if target == OperationStatus.CANCELLED:  # cancelled by the Master while in process
-        services.cancel_operation(op, by=master, reason="Abono observado por el banco")
+        services.cancel_operation(op, by=master, reason="Abono observado por el banco", notify=False)
         Operation.objects.filter(pk=op.pk).update(cancelled_at=done)
         events_at[EventAction.CANCELLED] = done
         _move(op, when, events_at)

@@ -1,28 +1,31 @@
-"""Operation e-mails (Spanish), sent after the transaction commits: to the client (new, completed)
-and to the trader (an operation returned to Pendiente).
+"""Operation e-mails (Spanish), queued in the outbox inside the transition's transaction: to the
+client (new, completed with the payout vouchers attached, cancelled) and to the trader (an operation
+returned to Pendiente). A rolled-back change leaves no message; a committed one always has it.
 
 The client's account executive is the client's CURRENT owner (`op.client.owner`): after a client is
 reassigned, its e-mails name and copy the new owner, not `op.trader` (the executive at creation,
 kept for reports).
 
-A failure is logged and never raised: the operation is already recorded and must not be undone
-because a mail server is down. No voucher URL and no full account number ever goes out: the
-client's accounts appear masked (last 4 digits). The house accounts the client must transfer to
-are shown in full (the client needs them).
+No voucher URL and no full account number ever goes out: the client's accounts appear masked (last
+4 digits). The house accounts the client must transfer to are shown in full (the client needs them).
 """
 
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from clients.emails import greeting
 from qoricash import display
+from qoricash.outbox.queue import attachment_of, enqueue
 
 log = logging.getLogger(__name__)
+
+NEW = "operation.new"
+COMPLETED = "operation.completed"
+RETURNED = "operation.returned"
+CANCELLED = "operation.cancelled"
 
 
 def _split(emails):
@@ -36,12 +39,7 @@ def executive(op):
 
 def recipients(op):
     """(to, cc): the client; in copy the client's copy addresses and its account executive."""
-    to = _split(op.client.email)
-    cc = []
-    for address in [*_split(op.client.cc_emails), getattr(executive(op), "email", "")]:
-        if address and address.lower() not in {a.lower() for a in to + cc}:
-            cc.append(address)
-    return to, cc
+    return _split(op.client.email), [*_split(op.client.cc_emails), getattr(executive(op), "email", "")]
 
 
 def _context(op):
@@ -51,7 +49,8 @@ def _context(op):
     sends, receives = op.client_sends_currency, op.client_receives_currency
     return {
         "op": op,
-        "client_name": op.client.display_name,
+        "greeting": greeting(op.client),
+        "client_name": display.name_case(op.client.display_name),
         "type_label": _("COMPRA USD") if op.type == OperationType.BUY else _("VENTA USD"),
         "amount_usd": display.money(op.amount_usd, Currency.USD),
         "amount_pen": display.money(op.amount_pen, Currency.PEN),
@@ -62,81 +61,74 @@ def _context(op):
         "destination": mask_snapshot(op.destination_snapshot),
         "created_at": display.datetime(op.created_at),
         "completed_at": display.datetime(op.completed_at),
+        "cancelled_at": display.datetime(op.cancelled_at),
         "executive": executive(op).display_name,
         "executive_email": executive(op).email,
         "house_accounts": list(HouseBankAccount.objects.filter(is_active=True, currency=sends)),
     }
 
 
-def send_operation_email(kind, op_id):
-    from operations.models import Operation
-
-    try:
-        op = Operation.objects.select_related("client__owner").get(pk=op_id)
-        to, cc = recipients(op)
-        if not to:
-            log.warning("operation %s: client has no e-mail, %s not sent", op.code, kind)
-            return False
-        with translation.override(settings.LANGUAGE_CODE):
-            ctx = _context(op)
-            if kind == "new_operation":
-                subject = _("New operation #%(code)s - QoriCash Trading") % {"code": op.code}
-            else:
-                subject = _("Operation completed #%(code)s - QoriCash Trading") % {"code": op.code}
-            text = render_to_string(f"operations/email/{kind}.txt", ctx)
-            html = render_to_string(f"operations/email/{kind}.html", ctx)
-        message = EmailMultiAlternatives(subject, text, to=to, cc=cc)
-        message.attach_alternative(html, "text/html")
-        message.send()
-        log.info("operation %s: %s e-mail sent", op.code, kind)
-        return True
-    except Exception:
-        log.exception("operation %s: %s e-mail failed", op_id, kind)
-        return False
-
-
-def new_operation_on_commit(op_id):
-    transaction.on_commit(lambda: send_operation_email("new_operation", op_id))
-
-
-def completed_operation_on_commit(op_id):
-    transaction.on_commit(lambda: send_operation_email("completed_operation", op_id))
-
-
-def send_returned_email(op_id, event_id):
-    """Tell the trader (the client's current owner) that the operator returned the operation, and why."""
-    from operations.models import OperationEvent
-
-    try:
-        event = OperationEvent.objects.select_related("operation__client__owner", "by").get(
-            pk=event_id, operation_id=op_id
+def _to_client(kind, template, subject, op, *, attachments=(), **extra):
+    to, cc = recipients(op)
+    if not to:
+        log.warning("operation %s: client has no e-mail, %s not queued", op.code, kind)
+        return None
+    with translation.override(settings.LANGUAGE_CODE):
+        return enqueue(
+            kind,
+            to=to,
+            cc=cc,
+            subject=subject % {"code": op.code},
+            template=f"operations/email/{template}",
+            context={**_context(op), **extra},
+            attachments=attachments,
+            related=op,
         )
-        op, trader = event.operation, event.operation.client.owner
-        to = _split(trader.email)
-        if not to:
-            log.warning("operation %s: trader %s has no e-mail, returned_operation not sent", op.code, trader.pk)
-            return False
-        with translation.override(settings.LANGUAGE_CODE):
-            ctx = {
-                **_context(op),
-                "trader_name": trader.display_name,
-                "returned_by": event.by.display_name,
-                "returned_at": display.datetime(event.at),
-                "reason": event.reason,
-                "deposits_total": display.money(op.deposits_total, op.client_sends_currency),
-            }
-            subject = _("Operation #%(code)s returned to Pendiente - QoriCash Trading") % {"code": op.code}
-            text = render_to_string("operations/email/returned_operation.txt", ctx)
-            html = render_to_string("operations/email/returned_operation.html", ctx)
-        message = EmailMultiAlternatives(subject, text, to=to)
-        message.attach_alternative(html, "text/html")
-        message.send()
-        log.info("operation %s: returned_operation e-mail sent", op.code)
-        return True
-    except Exception:
-        log.exception("operation %s: returned_operation e-mail failed", op_id)
-        return False
 
 
-def returned_operation_on_commit(op_id, event_id):
-    transaction.on_commit(lambda: send_returned_email(op_id, event_id))
+def queue_new_operation(op):
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("New operation #%(code)s - QoriCash Trading")
+    return _to_client(NEW, "new_operation", subject, op)
+
+
+def queue_completed_operation(op):
+    """The client's proof of payment: the vouchers of the payouts that count, read at send time."""
+    vouchers = [attachment_of(p) for p in op.payouts.not_voided().order_by("pk") if p.file]
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Operation completed #%(code)s - QoriCash Trading")
+    return _to_client(COMPLETED, "completed_operation", subject, op, attachments=vouchers, vouchers=len(vouchers))
+
+
+def queue_cancelled_operation(op, reason):
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Operation cancelled #%(code)s - QoriCash Trading")
+    return _to_client(CANCELLED, "cancelled_operation", subject, op, reason=reason)
+
+
+def queue_returned_operation(op, event):
+    """Tell the trader (the client's current owner) that the operator returned the operation, and why."""
+    trader = op.client.owner
+    to = _split(trader.email)
+    if not to:
+        log.warning("operation %s: trader %s has no e-mail, returned_operation not queued", op.code, trader.pk)
+        return None
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            **_context(op),
+            "greeting": _("Hello %(name)s,") % {"name": trader.display_name},
+            # Staff read the register's name, as the admin shows it.
+            "client_name": op.client.display_name,
+            "returned_by": event.by.display_name,
+            "returned_at": display.datetime(event.at),
+            "reason": event.reason,
+            "deposits_total": display.money(op.deposits_total, op.client_sends_currency),
+        }
+        return enqueue(
+            RETURNED,
+            to=to,
+            subject=_("Operation #%(code)s returned to Pendiente - QoriCash Trading") % {"code": op.code},
+            template="operations/email/returned_operation",
+            context=context,
+            related=op,
+        )

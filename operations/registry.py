@@ -2,9 +2,11 @@
 role defaults, audit actions, index panels, custom admin views and their permission-matrix rules."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from accounts import audit, matrix
 from accounts.roles import COMPLIANCE_OFFICER, MASTER, OPERADOR, TRADER, register_defaults
+from qoricash.outbox.kinds import register_kind
 
 # Everyone reads the rates and the house accounts (the operation form and the index show them).
 _READ_RATES = {"operations.view_exchangerate", "operations.view_housebankaccount"}
@@ -68,12 +70,18 @@ _COMPLIANCE = {
 
 def register():
     from operations import (
+        emails,
         rate_guard_views,
         services,  # noqa: F401  (declares the transitions)
         treasury_registry,
         views,
     )
     from operations.models import AuditAction
+
+    register_kind(emails.NEW, _("Operation: new"))
+    register_kind(emails.COMPLETED, _("Operation: completed"))
+    register_kind(emails.RETURNED, _("Operation: returned to Pendiente"))
+    register_kind(emails.CANCELLED, _("Operation: cancelled"))
 
     register_defaults(MASTER, _READ_RATES | _TRADING | _MASTER)
     register_defaults(OPERADOR, _READ_RATES | _PROCESSING)

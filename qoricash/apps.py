@@ -15,6 +15,8 @@ class QoriCashConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
+        from qoricash.outbox.panels import outbox_panel
         from qoricash.recovery.panels import recovery_panel
 
         admin.site.register_panel("qoricash/panels/recovery.html", recovery_panel, order=90)
+        admin.site.register_panel("qoricash/panels/outbox.html", outbox_panel, order=2)

@@ -80,3 +80,28 @@ def download_name(what, extension, day=None) -> str:
     """
     stamp = formats.date_format(day or timezone.localdate(), "d-m-Y")
     return f"QoriCash_{'_'.join(str(what).split())}_{stamp}.{extension}"
+
+
+# Company forms stay in capitals ("S.A.C."); particles inside a name stay lower case ("de la").
+_LEGAL_FORMS = {"SAC", "SA", "SAA", "SRL", "EIRL", "SCRL", "SCS", "SAS"}
+_PARTICLES = {"de", "del", "la", "las", "los", "y", "e", "da", "di", "van", "von"}
+
+
+def _cap(word):
+    return "'".join(p[:1].upper() + p[1:].lower() for p in word.split("'"))
+
+
+def name_case(text) -> str:
+    """A name as people write it: 'LUCÍA FERNANDA' → 'Lucía Fernanda', 'FARMACIAS SALUD TOTAL
+    S.A.C.' → 'Farmacias Salud Total S.A.C.', 'MARÍA DE LA CRUZ' → 'María de la Cruz'."""
+    words = str(text or "").split()
+    out = []
+    for i, word in enumerate(words):
+        bare = word.strip(".,;").replace(".", "").upper()
+        if bare in _LEGAL_FORMS or ("." in word and all(len(p) <= 1 for p in word.strip(",;").split("."))):
+            out.append(word.upper())
+        elif i and word.lower() in _PARTICLES:
+            out.append(word.lower())
+        else:
+            out.append("-".join(_cap(part) for part in word.split("-")))
+    return " ".join(out)

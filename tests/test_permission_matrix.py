@@ -99,7 +99,16 @@ def _export_file(owner):
     return _helpers().export_file(requester)
 
 
+def _outbound_email(owner):
+    from qoricash.outbox.queue import enqueue
+
+    return enqueue(
+        "test.sample", to=[owner.email or "sample@example.com"], subject="Muestra", text="Texto", deliver=False
+    )
+
+
 SAMPLES = {
+    "qoricash.outboundemail": _outbound_email,
     "accounts.user": lambda owner: UserFactory(username="sample_user", role="Trader"),
     "auth.group": lambda owner: Group.objects.get(name="Trader"),
     "accounts.auditentry": lambda owner: audit.record(AccountAction.USER_CHANGED, owner, actor=owner),

@@ -173,7 +173,7 @@ def create_operation(
         )
         refresh_register_flags(op, by=by)
         if notify:
-            emails.new_operation_on_commit(op.pk)
+            emails.queue_new_operation(op)
     return op
 
 

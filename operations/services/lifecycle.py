@@ -98,7 +98,7 @@ def return_to_pending(op, *, by, reason, notify=True):
     )
     audit.record(AuditAction.RETURNED, op, actor=by, changes={"status": [IN_PROCESS, PENDING]}, message=reason)
     if notify:
-        emails.returned_operation_on_commit(op.pk, event.pk)
+        emails.queue_returned_operation(op, event)
     return op
 
 
@@ -127,7 +127,7 @@ def complete_operation(op, *, by, notify=True):
         changes={"status": [IN_PROCESS, COMPLETED], "processed_by": [None, str(by)]},
     )
     if notify:
-        emails.completed_operation_on_commit(op.pk)
+        emails.queue_completed_operation(op)
     return op
 
 
@@ -139,8 +139,9 @@ def complete_operation(op, *, by, notify=True):
     reason=REASON_REQUIRED,
     done=lambda op: _("Operation %(code)s cancelled.") % {"code": op.code},
 )
-def cancel_operation(op, *, by, reason):
-    """Pendiente → Cancelado (client's trader or supervisor); En proceso → Cancelado (supervisor only)."""
+def cancel_operation(op, *, by, reason, notify=True):
+    """Pendiente → Cancelado (client's trader or supervisor); En proceso → Cancelado (supervisor only).
+    The client is told, with the reason, and the trader is copied."""
     reason = require_reason(reason)
     before = op.status
     op.status = CANCELLED
@@ -149,6 +150,8 @@ def cancel_operation(op, *, by, reason):
     refresh_register_flags(op, by=by)
     record_event(op, EventAction.CANCELLED, by, from_status=before, to_status=CANCELLED, reason=reason)
     audit.record(AuditAction.CANCELLED, op, actor=by, changes={"status": [before, CANCELLED]}, message=reason)
+    if notify:
+        emails.queue_cancelled_operation(op, reason)
     return op
 
 

@@ -25,6 +25,7 @@ from operations.services import creation
 from operations.tests.conftest import REFUSED, accounts_for, field_of, pdf, png, text_of
 from operations.tests.factories import ExchangeRateFactory, HouseBankAccountFactory, OperationFactory
 from operations.transitions import TRANSITIONS, allowed_transitions
+from qoricash.outbox.models import EmailStatus, OutboundEmail
 
 BUY, SELL = OperationType.BUY, OperationType.SELL
 pytestmark = pytest.mark.django_db
@@ -298,7 +299,9 @@ class TestCreate:
         with django_capture_on_commit_callbacks(execute=True):
             op = make_operation()
         assert Operation.objects.filter(pk=op.pk).exists()
-        assert "e-mail failed" in caplog.text
+        message = OutboundEmail.objects.get(related_id=str(op.pk))
+        assert message.status == EmailStatus.PENDING and "smtp down" in message.last_error  # retried later
+        assert "smtp down" in caplog.text
 
     def test_no_email_when_the_transaction_rolls_back(self, make_operation, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(REFUSED):
@@ -994,7 +997,8 @@ class TestReturnedOperationEmail:
         with django_capture_on_commit_callbacks(execute=True):
             op = services.return_to_pending(in_process_op, by=operador, reason="Revisar")
         assert op.status == OperationStatus.PENDING
-        assert "returned_operation e-mail failed" in caplog.text
+        message = OutboundEmail.objects.get(kind="operation.returned")
+        assert message.status == EmailStatus.PENDING and "smtp down" in message.last_error
 
     def test_owner_without_email_is_logged(
         self, in_process_op, operador, trader, caplog, django_capture_on_commit_callbacks
@@ -1026,11 +1030,10 @@ class TestClientEmailsNameTheCurrentOwner:
         other_trader.save()
         op = reassign_to(make_operation(), other_trader, master)
         assert op.trader == trader
-        assert emails.send_operation_email("new_operation", op.pk)
-        msg = mail.outbox[-1]
-        assert other_trader.email in msg.cc and trader.email not in msg.cc
-        assert f"Su ejecutivo: Rosa Quispe ({other_trader.email})." in msg.body
-        assert trader.email not in msg.body
+        message = emails.queue_new_operation(op)
+        assert other_trader.email in message.cc and trader.email not in message.cc
+        assert f"Su ejecutivo: Rosa Quispe ({other_trader.email})." in message.body_text
+        assert trader.email not in message.body_text
 
 
 class TestReturnedOperationsQuery:

@@ -173,10 +173,17 @@ def deliver_pending(ids=None, *, deadline=None):
     return report
 
 
-def deliver_after_commit(ids):
-    """Best effort right after the commit: never raises, never outlasts EMAIL_TIMEOUT by much."""
+def deliver_after_commit(pk, batch):
+    """Best effort right after the commit: never raises; all the messages of one transaction (its
+    `batch`) share one deadline, EMAIL_TIMEOUT from the first try, and stop at a dead server."""
+    if batch.stopped:
+        return
+    if batch.deadline is None:
+        batch.deadline = time.monotonic() + getattr(settings, "EMAIL_TIMEOUT", 10)
     try:
-        report = deliver_pending(ids, deadline=time.monotonic() + getattr(settings, "EMAIL_TIMEOUT", 10))
+        report = deliver_pending([pk], deadline=batch.deadline)
+        batch.stopped = bool(report.stopped)
         log.info("outbox after commit: %s", report)
     except Exception:
-        log.exception("outbox delivery after commit failed; the messages stay pending")
+        batch.stopped = True
+        log.exception("outbox delivery after commit failed; the message stays pending")

@@ -38,6 +38,9 @@ class OutboundEmail(models.Model):
     body_html = models.TextField(_("HTML body"), blank=True)
     # [{"name": storage name, "filename": shown name, "content_type": MIME}], read from the private
     # storage at send time: the message never holds a copy of a client's file.
+    # A personal link (invitation, password reset): whoever reads the body could use it, so the
+    # admin shows who it went to and when, never the body.
+    confidential = models.BooleanField(_("confidential"), default=False)
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
     related_type = models.ForeignKey(
         ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("related type")

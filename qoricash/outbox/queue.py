@@ -57,6 +57,7 @@ def enqueue(
     bcc=(),
     attachments=(),
     related=None,
+    confidential=False,
     deliver=True,
 ):
     """Store one message and return it, or None when it has no recipient.
@@ -64,6 +65,7 @@ def enqueue(
     `to`, `cc`, `bcc`: addresses (list or comma/semicolon separated text); a cc/bcc address that is
     already a recipient is dropped. Bodies come from `text`/`html` or from `template` + `context`.
     `related`: the object the message is about (shown and searchable in the admin).
+    `confidential`: the body carries a personal link; the admin never shows it.
     """
     to = _addresses(to)
     if not to:
@@ -82,6 +84,7 @@ def enqueue(
         body_text=text or "",
         body_html=html or "",
         attachments=[Attachment(*a)._asdict() for a in attachments],
+        confidential=confidential,
     )
     if related is not None:
         from django.contrib.contenttypes.models import ContentType
@@ -95,28 +98,32 @@ def enqueue(
     return message
 
 
-class _AfterCommit:
-    """One best-effort delivery per committed transaction, for all the messages it wrote, bounded
-    by one deadline: a slow mail server never holds the request much longer than EMAIL_TIMEOUT."""
+class _Batch:
+    """The best-effort deliveries of one transaction share one deadline: a slow mail server never
+    holds the request much longer than EMAIL_TIMEOUT, however many messages it wrote."""
 
     def __init__(self):
-        self.ids = []
+        self.deadline = None
+        self.stopped = False
+
+
+class _AfterCommit:
+    def __init__(self, batch, pk):
+        self.batch, self.pk = batch, pk
 
     def __call__(self):
         from qoricash.outbox.delivery import deliver_after_commit
 
-        deliver_after_commit(self.ids)
+        deliver_after_commit(self.pk, self.batch)
 
 
 def _deliver_after_commit(pk, using=DEFAULT_DB_ALIAS):
     connection = transaction.get_connection(using)
+    batch = None
     if connection.in_atomic_block:
-        # Join the batch this transaction already registered (a batch registered inside a savepoint
+        # Share the batch of this transaction's earlier messages (one registered inside a savepoint
         # that rolled back is gone from the list, and so are its rows).
         for _sids, hook, *_rest in connection.run_on_commit:
             if isinstance(hook, _AfterCommit):
-                hook.ids.append(pk)
-                return
-    batch = _AfterCommit()
-    batch.ids.append(pk)
-    transaction.on_commit(batch, using=using)
+                batch = hook.batch
+    transaction.on_commit(_AfterCommit(batch or _Batch(), pk), using=using)

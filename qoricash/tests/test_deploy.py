@@ -91,6 +91,11 @@ def test_render_cron_jobs_share_the_web_settings():
     crons = {s["name"]: s for s in blueprint["services"] if s["type"] == "cron"}
     assert crons["qoricash-held-uploads"]["startCommand"] == "python manage.py clean_held_uploads"
     assert crons["qoricash-verify-audit"]["startCommand"] == "python manage.py verify_audit"
+    mail = crons["qoricash-mail"]
+    assert mail["startCommand"] == "python manage.py send_pending_emails" and mail["schedule"] == "*/5 * * * *"
+    mail_env = {e["key"]: e for e in mail["envVars"]}
+    for key in ("EMAIL_URL", "DEFAULT_FROM_EMAIL"):
+        assert mail_env[key]["fromService"] == {"type": "web", "name": "qoricash", "envVarKey": key}
     for name, cron in crons.items():
         assert cron["startCommand"].startswith("python manage.py "), name
         assert cron["region"] == database["region"] and cron["schedule"], name

@@ -1,0 +1,23 @@
+"""Spanish names of the kinds of message, registered by the app that sends them (its registry.py)."""
+
+from django.utils.translation import gettext as _
+
+LABELS = {}
+
+
+def register_kind(code, label):
+    LABELS[code] = label
+
+
+def label(code):
+    if code in LABELS:
+        return str(LABELS[code])
+    if code.startswith("alert."):
+        return _("Alert: %(kind)s") % {"kind": code.removeprefix("alert.").replace("_", " ")}
+    return code
+
+
+def choices(present=()):
+    """(code, label) for the admin's filter: the registered kinds plus any other stored one."""
+    codes = set(LABELS) | set(present)
+    return sorted(((code, label(code)) for code in codes), key=lambda item: item[1].lower())
