@@ -107,8 +107,9 @@ def test_login_page_has_forgot_password_link(client):
 
 
 @pytest.mark.django_db
-def test_password_reset_answers_the_same_whether_the_address_exists(client, trader):
-    known = client.post("/accounts/password_reset/", {"email": trader.email})
+def test_password_reset_answers_the_same_whether_the_address_exists(client, trader, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        known = client.post("/accounts/password_reset/", {"email": trader.email})
     unknown = client.post("/accounts/password_reset/", {"email": "nobody@example.pe"})
     assert known.status_code == unknown.status_code == 302
     assert known["Location"] == unknown["Location"] == "/accounts/password_reset/done/"
@@ -166,7 +167,8 @@ def test_resend_invitation_action(master_client, django_capture_on_commit_callba
     user = UserFactory(username="pending", role="Trader")
     user.set_unusable_password()
     user.save()
-    master_client.post("/admin/accounts/user/", {"action": "send_invitation", "_selected_action": [user.pk]})
+    with django_capture_on_commit_callbacks(execute=True):
+        master_client.post("/admin/accounts/user/", {"action": "send_invitation", "_selected_action": [user.pk]})
     assert len(mail.outbox) == 1 and "/accounts/reset/" in mail.outbox[0].body
 
 
