@@ -165,6 +165,7 @@ def test_position_xlsx_for_a_trader_with_the_permission_is_scoped(trader, trader
     from django.contrib.auth.models import Permission
 
     trader.user_permissions.add(Permission.objects.get(codename="view_position"))
+    trader_client.force_login(trader)  # a change of permissions ends the user's open sessions
     make_op("buy", "100.00", at=lima(2026, 11, 20, 9), owner=trader)
     make_op("buy", "700.00", at=lima(2026, 11, 20, 9), owner=other_trader)
     html = trader_client.get(POSITION, {"date": "2026-11-20"}).content.decode()
