@@ -143,7 +143,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
             return display.EMPTY
         # The stored HTML as the recipient saw it, isolated: sandboxed, no scripts, no same origin.
         return format_html(
-            '<iframe sandbox="" srcdoc="{}" title="{}" style="width:100%;max-width:640px;height:520px;'
+            '<iframe sandbox="" srcdoc="{}" title="{}" style="width:640px;max-width:100%;height:520px;'
             'border:1px solid #ccc;background:#fff;"></iframe>',
             obj.body_html,
             obj.subject,
