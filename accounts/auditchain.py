@@ -124,3 +124,13 @@ def verify_chain(*, known_head=None, using="default", batch=2000) -> ChainReport
 def _broken(report, entry, problem):
     report.broken_id, report.broken_at, report.problem = entry.pk, entry.at, problem
     return report
+
+
+def manifest_fact():
+    """What each backup manifest keeps of the trail: the head it verified up to.
+
+    Kept off the machine, it is the `--known-head` a later `verify_audit` checks against, so a trail
+    whose newest entries were removed (which a walk of what is left cannot see) is caught too.
+    """
+    report = verify_chain()
+    return {"head": report.head, "entries": report.checked, "intact": report.ok}

@@ -10,7 +10,10 @@ from qoricash.outbox.kinds import register_kind
 
 
 def register():
-    from accounts import my_downloads, services, views
+    from accounts import auditchain, my_downloads, services, views
+    from qoricash.recovery.manifest import register_extra
+
+    register_extra("audit_chain", auditchain.manifest_fact)
 
     register_defaults(
         MASTER,

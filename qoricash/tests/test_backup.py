@@ -272,3 +272,15 @@ def test_sqlite_is_backed_up_with_its_backup_api(tmp_path):
     assert manifest["tables"]["clients_client"]["rows"] == 2
     out = run("verify_backup", str(dump))
     assert "clients_client" in out
+
+
+def test_manifest_keeps_the_verified_head_of_the_audit_chain(tmp_path):
+    from accounts import audit
+    from accounts.audit_actions import AccountAction
+    from accounts.models import AuditEntry
+
+    audit.record(AccountAction.LOGOUT, message="before the backup")
+    (dump,), _out = backup(tmp_path)
+    extras = json.loads(dump.with_suffix(".json").read_text())["extras"]
+    newest = AuditEntry.objects.latest("id")
+    assert extras["audit_chain"] == {"head": newest.hash, "entries": AuditEntry.objects.count(), "intact": True}
