@@ -319,20 +319,33 @@ def seed(stdout=None):
     created = []
     local_now = timezone.localtime(now)
     in_process_minutes = list(IN_PROCESS_MINUTES)
+    # Seeded just after midnight, today's queue would fall into yesterday (or last month, leaving every
+    # goal at zero): squeeze it into the minutes today has had so far.
+    today_count = sum(1 for days_ago, _target in plan if not days_ago)
+    elapsed = (local_now - local_now.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds() / 60
+    squeeze = min(1.0, max(elapsed - 1, 0) / (6 * today_count + 45))
+    # Today's completed operations go to every trader in turn, so each one's goal shows progress.
+    by_owner = {}
+    for client in clients:
+        by_owner.setdefault(client.owner_id, []).append(client)
+    owners = list(by_owner)
+    today_done = 0
     for n, (days_ago, target) in enumerate(plan):
         minutes = None
+        client = rng.choice(clients)
         if days_ago:
             day = local_now - timedelta(days=days_ago)
             when = day.replace(hour=rng.randint(9, 17), minute=rng.randint(0, 59), second=rng.randint(0, 59))
         else:
-            when = now - timedelta(minutes=6 * (len(plan) - n) + 45)
+            when = now - timedelta(minutes=(6 * (len(plan) - n) + 45) * squeeze)
             if target == OperationStatus.IN_PROCESS:
                 minutes = in_process_minutes.pop()
+            elif target == OperationStatus.COMPLETED:
+                client = rng.choice(by_owner[owners[today_done % len(owners)]])
+                today_done += 1
         rate_row = ExchangeRate.objects.current(at=when) or ExchangeRate.objects.current()
         op_type = OperationType.BUY if rng.random() < 0.55 else OperationType.SELL
-        created.append(
-            _one(rng, rng.choice(clients), op_type, when, rate_row, target, master, operador, houses, now, minutes)
-        )
+        created.append(_one(rng, client, op_type, when, rate_row, target, master, operador, houses, now, minutes))
     created.append(_returned(rng, clients, master, houses, now))
     created.append(_awaiting_approval(clients))
     # The operations were moved into the past after the services flagged them in today's month.

@@ -4,6 +4,7 @@ operations in every status, and no client belongs to someone who cannot hold a p
 import io
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from clients.models import Client
@@ -15,7 +16,17 @@ from reports.models import TraderGoal
 pytestmark = pytest.mark.django_db
 
 
-def test_every_trader_has_a_portfolio_a_goal_in_progress_and_operations_in_every_status(settings, tmp_path):
+@pytest.fixture(params=["now", "first minutes of a month"])
+def seeded_at(request):
+    """Seeded now, and just after midnight on the 1st, when today's queue must not fall into last month."""
+    if request.param == "now":
+        yield
+        return
+    with time_machine.travel("2026-12-01 00:20:00-05:00", tick=True):
+        yield
+
+
+def test_every_trader_has_a_portfolio_a_goal_in_progress_and_operations_in_every_status(seeded_at, settings, tmp_path):
     settings.DEBUG = True
     settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo", stdout=io.StringIO())

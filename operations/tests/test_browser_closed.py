@@ -29,10 +29,10 @@ def test_no_add_link_on_a_completed_operation_and_a_working_one_on_a_pending_one
     assert visible_add_links(page) == []
 
     page.goto(f"{live_server.url}/admin/operations/operation/{open_.pk}/change/")
-    links = page.locator(".add-row a")
-    visible = [a for a in links.all() if a.is_visible()]
-    assert visible, "a pending operation can receive deposits"
-    rows_before = page.locator("tr.form-row").count()
-    visible[0].click()
-    assert page.locator("tr.form-row").count() == rows_before + 1
+    # The deposits' own link: the origin-of-funds block above it has an "add" link of its own.
+    link = page.locator("#deposits-group .add-row a")
+    assert link.is_visible(), "a pending operation can receive deposits"
+    rows_before = page.locator("#deposits-group tr.form-row").count()
+    link.click()
+    assert page.locator("#deposits-group tr.form-row").count() == rows_before + 1
     assert errors == []
