@@ -2,10 +2,19 @@ import re
 import uuid
 
 from qoricash import context
-from qoricash.net import client_ip
+from qoricash.net import client_ip, through_trusted_proxy
 
-# A proxy-supplied id is logged only when it is plain ASCII (no log forging, no odd Unicode).
-_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+# The shape of the id Render's proxy sends (a UUID, with or without hyphens, or a run of hex digits).
+# Anything else is not the proxy's, and a client's own text never names a request in the logs.
+_REQUEST_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,64}", re.IGNORECASE)
+
+
+def _proxy_request_id(request) -> str:
+    if not through_trusted_proxy(request):
+        # Nothing sits in front of us: the header is whatever the client chose to send.
+        return ""
+    incoming = request.headers.get("X-Request-ID", "")
+    return incoming if _REQUEST_ID.fullmatch(incoming) else ""
 
 
 class RequestContextMiddleware:
@@ -15,10 +24,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        # Accept a proxy's id only when it looks like one; never log arbitrary client text.
-        rid = incoming if _REQUEST_ID.fullmatch(incoming) else ""
-        request.request_id = rid or uuid.uuid4().hex[:16]
+        request.request_id = _proxy_request_id(request) or uuid.uuid4().hex[:16]
         ctx = context.RequestContext(
             request_id=request.request_id,
             ip=client_ip(request) or None,

@@ -34,6 +34,14 @@ def client_ip(request) -> str:
     return remote
 
 
+def through_trusted_proxy(request) -> bool:
+    """Whether headers set by our proxy may be believed: only when one is configured in front of us.
+
+    Without it every header came from the client itself.
+    """
+    return getattr(settings, "TRUSTED_PROXY_COUNT", 0) > 0
+
+
 def ratelimit_ip_key(group, request):
     """django-ratelimit key function: the same client IP the audit trail records."""
     return client_ip(request)

@@ -584,19 +584,22 @@ def test_unexpected_row_failure_is_logged_and_shown_in_spanish_with_the_row(mast
     assert isinstance(logged[0].exc_info[1], RuntimeError)  # the traceback is in the log, not on screen
 
 
-def test_admin_import_shows_the_generic_message_with_a_reference_never_the_internal_text(master_client, monkeypatch):
+def test_admin_import_shows_the_generic_message_with_a_reference_never_the_internal_text(
+    master_client, monkeypatch, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1  # the reference shown is the proxy's request id
     fail_on_the_third_row(monkeypatch)
     response = master_client.post(
         IMPORT,
         {"resource": "0", "format": "0", "import_file": xlsx_file(CLIENT_HEADERS, client_rows(4))},
-        HTTP_X_REQUEST_ID="imp-test-42",
+        HTTP_X_REQUEST_ID="1e7a0c42-5b3d-4c8e-9f21-6a4d8b2e0c17",
     )
     content = response.content.decode()
     assert response.status_code == 200
     assert '<td class="client-import-row">4</td>' in content
     assert (
         "La fila 4 del archivo no se pudo importar por un error inesperado. No se guardó nada. "
-        "Si vuelve a ocurrir, indique al administrador esta referencia: imp-test-42."
+        "Si vuelve a ocurrir, indique al administrador esta referencia: 1e7a0c42-5b3d-4c8e-9f21-6a4d8b2e0c17."
     ) in content
     assert "boom" not in content and "clients_secret" not in content and "RuntimeError" not in content
     assert Client.objects.count() == 0

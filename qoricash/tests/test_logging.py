@@ -23,17 +23,22 @@ def stdout_lines():
     handler.setStream(old)
 
 
+@pytest.fixture
+def behind_proxy(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+
+
 @pytest.mark.django_db
-def test_request_events_carry_time_level_logger_and_request_id(client, stdout_lines):
-    response = client.get("/no-such-page/", HTTP_X_REQUEST_ID="abc123def")
-    assert response["X-Request-ID"] == "abc123def"
+def test_request_events_carry_time_level_logger_and_request_id(client, stdout_lines, behind_proxy):
+    response = client.get("/no-such-page/", HTTP_X_REQUEST_ID="abc123def4567890")
+    assert response["X-Request-ID"] == "abc123def4567890"
     lines = stdout_lines()
     assert len(lines) == 1
     match = LINE.match(lines[0])
     assert match, lines[0]
     assert match["level"] == "WARNING"
     assert match["logger"] == "django.request"
-    assert match["rid"] == "abc123def"
+    assert match["rid"] == "abc123def4567890"
     assert match["message"] == "Not Found: /no-such-page/"
 
 
@@ -45,11 +50,49 @@ def test_every_request_gets_an_id_when_the_proxy_sends_none(client, stdout_lines
     assert LINE.match(stdout_lines()[0])["rid"] == rid
 
 
+PROXY_IDS = [
+    "3f2b8c1e-9d4a-4f6b-8e2c-1a7d5b9c0e3f",  # a UUID as Render sends it
+    "3f2b8c1e9d4a4f6b8e2c1a7d5b9c0e3f",  # the same without hyphens
+    "0123456789ABCDEF",  # 16 hex digits, the shortest accepted
+    "a" * 64,  # the longest
+]
+NOT_PROXY_IDS = [
+    "x; rm -rf /",
+    "ａｂｃ１２３",
+    "abc²",
+    "a" * 65,
+    "a" * 15,
+    "imp-test-42",
+    "ghijklmnopqrstuv",  # 16 characters, not hex
+    "3f2b8c1e-9d4a-4f6b-8e2c-1a7d5b9c0e3",  # a UUID one digit short
+    "3f2b8c1e-9d4a4f6b-8e2c-1a7d5b9c0e3f",  # hyphens in the wrong places
+]
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("forged", ["x; rm -rf /", "ａｂｃ１２３", "abc²", "a" * 65])
-def test_a_forged_request_id_is_replaced(client, forged):
+@pytest.mark.parametrize("forged", NOT_PROXY_IDS)
+def test_a_malformed_request_id_from_the_proxy_is_replaced(client, forged, behind_proxy):
     response = client.get("/health/", HTTP_X_REQUEST_ID=forged)
     assert re.fullmatch(r"[0-9a-f]{16}", response["X-Request-ID"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rid", PROXY_IDS)
+def test_the_proxy_request_id_is_kept(client, rid, behind_proxy, stdout_lines):
+    response = client.get("/no-such-page/", HTTP_X_REQUEST_ID=rid)
+    assert response["X-Request-ID"] == rid
+    assert LINE.match(stdout_lines()[0])["rid"] == rid
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rid", PROXY_IDS)
+def test_without_a_trusted_proxy_the_client_request_id_is_ignored(client, settings, rid, stdout_lines):
+    # Nothing in front of the app: the header can only be the client's, however well formed.
+    settings.TRUSTED_PROXY_COUNT = 0
+    response = client.get("/no-such-page/", HTTP_X_REQUEST_ID=rid)
+    generated = response["X-Request-ID"]
+    assert generated != rid and re.fullmatch(r"[0-9a-f]{16}", generated)
+    assert LINE.match(stdout_lines()[0])["rid"] == generated
 
 
 @pytest.mark.django_db
@@ -83,9 +126,9 @@ def failing_view(settings, client):
 
 
 @pytest.mark.django_db
-def test_production_errors_are_emailed_to_admins(failing_view, settings, stdout_lines):
+def test_production_errors_are_emailed_to_admins(failing_view, settings, stdout_lines, behind_proxy):
     settings.DEBUG = False
-    response = failing_view.get("/fail/500/", HTTP_X_REQUEST_ID="rid500")
+    response = failing_view.get("/fail/500/", HTTP_X_REQUEST_ID="5000000000abcdef")
     assert response.status_code == 500
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -96,8 +139,8 @@ def test_production_errors_are_emailed_to_admins(failing_view, settings, stdout_
     assert "Traceback" in message.body
     # ...and the same event is one line on stdout, findable by the id printed on the 500 page.
     lines = [line for line in stdout_lines() if "Internal Server Error" in line]
-    assert len(lines) == 1 and LINE.match(lines[0])["rid"] == "rid500"
-    assert "Referencia para soporte: rid500" in response.content.decode()
+    assert len(lines) == 1 and LINE.match(lines[0])["rid"] == "5000000000abcdef"
+    assert "Referencia para soporte: 5000000000abcdef" in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -116,12 +159,12 @@ def test_client_errors_are_not_emailed(failing_view, settings):
 
 
 @pytest.mark.django_db
-def test_a_403_is_one_info_line_with_user_path_and_request_id(trader_client, stdout_lines):
-    response = trader_client.get("/admin/accounts/auditentry/", HTTP_X_REQUEST_ID="rid403abc")
+def test_a_403_is_one_info_line_with_user_path_and_request_id(trader_client, stdout_lines, behind_proxy):
+    response = trader_client.get("/admin/accounts/auditentry/", HTTP_X_REQUEST_ID="4030000000abcdef")
     assert response.status_code == 403
     lines = [line for line in stdout_lines() if "django.request" in line]
     assert len(lines) == 1, lines
     match = LINE.match(lines[0])
-    assert match["level"] == "INFO" and match["rid"] == "rid403abc"
+    assert match["level"] == "INFO" and match["rid"] == "4030000000abcdef"
     assert match["message"] == "Forbidden: user=t_trader path=/admin/accounts/auditentry/"
     assert "Traceback" not in lines[0]

@@ -114,6 +114,7 @@ ERRORS = {
 @pytest.fixture
 def production_errors(settings, client):
     settings.DEBUG = False
+    settings.TRUSTED_PROXY_COUNT = 1  # the support reference below is the proxy's request id
     settings.ROOT_URLCONF = "qoricash.tests.error_urls"
     client.raise_request_exception = False
     return client
@@ -122,7 +123,7 @@ def production_errors(settings, client):
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", ERRORS)
 def test_error_pages_are_spanish_and_branded(production_errors, status):
-    response = production_errors.get(f"/fail/{status}/", HTTP_X_REQUEST_ID="ref123abc")
+    response = production_errors.get(f"/fail/{status}/", HTTP_X_REQUEST_ID="ef123abc00000000")
     assert response.status_code == status
     html = response.content.decode()
     heading, sentence = ERRORS[status]
@@ -130,7 +131,7 @@ def test_error_pages_are_spanish_and_branded(production_errors, status):
     assert sentence in html
     assert f"Error {status}" in html
     assert "QoriCash Trading" in html and "<svg" in html  # inline logo, no static file needed
-    assert "Referencia para soporte: ref123abc" in html
+    assert "Referencia para soporte: ef123abc00000000" in html
     assert '<html lang="es-pe">' in html
 
 
