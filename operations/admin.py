@@ -140,11 +140,19 @@ class ExchangeRateAdmin(ServiceAdminMixin, admin.ModelAdmin):
         flag = ExpressionWrapper(Q(pk=current.pk if current else None), output_field=BooleanField())
         return super().get_queryset(request).annotate(_is_current=flag)
 
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if policy.sees_cost(request.user) else tuple(c for c in shown if c != "base_display")
+
     def get_readonly_fields(self, request, obj=None):
         return ("buy", "sell", "base", "effective_at", "set_by") if obj else ()
 
     def get_fields(self, request, obj=None):
-        return (*self.fields, "set_by") if obj else self.fields
+        fields = (*self.fields, "set_by") if obj else self.fields
+        return fields if policy.sees_cost(request.user) else tuple(f for f in fields if f != "base")
+
+    def has_add_permission(self, request):
+        return policy.may_publish_rates(request.user)
 
     def get_changeform_initial_data(self, request):
         return {"effective_at": op_forms.default_effective_at(), **super().get_changeform_initial_data(request)}
@@ -546,7 +554,7 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
             ]
         editable = policy.can_edit_amount(request.user, obj)
         amounts = ["type_display", "amount_usd" if editable else "usd_ro", "rate" if editable else "rate_ro", "pen_ro"]
-        if request.user.has_perm("reports.view_profit") or policy.is_supervisor(request.user):
+        if policy.sees_operation_cost(request.user):
             amounts += ["base_rate_ro", "profit_ro"]
         sets = [
             (None, {"fields": ("client_link", tuple(amounts[:2]), tuple(amounts[2:4]))}),

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import BankAccount, Client
-from operations import rate_guard
+from operations import policy, rate_guard
 from operations.models import Deposit, ExchangeRate, HouseBankAccount, Operation, OperationType, Payout
 from operations.services import parse_id
 from operations.transitions import REASON_NONE, REASON_REQUIRED
@@ -142,7 +142,8 @@ class OperationAddForm(forms.ModelForm):
 
     def clean(self):
         """A rate the guard would stop is booked only once the user has read why (the warning names the
-        published rate and the resulting profit) and ticked the confirmation that appears with it."""
+        published rate, and the resulting profit to those who may see it) and ticked the confirmation
+        that appears with it."""
         data = super().clean()
         current = ExchangeRate.objects.current()
         op_type, rate = data.get("type"), data.get("rate")
@@ -152,7 +153,8 @@ class OperationAddForm(forms.ModelForm):
         result = rate_guard.check(op_type, rate, published, current.base)
         if result.needs_approval and not data.get("confirm_rate"):
             self.fields["confirm_rate"].widget = forms.CheckboxInput()
-            raise forms.ValidationError(result.warning(data.get("amount_usd")), code="rate_needs_approval")
+            warning = result.warning(data.get("amount_usd"), show_cost=policy.sees_operation_cost(self.user))
+            raise forms.ValidationError(warning, code="rate_needs_approval")
         return data
 
     def _drop_client_that_is_not_an_id(self):

@@ -74,7 +74,8 @@ class ExchangeRate(models.Model):
         ]
 
     def __str__(self):
-        return f"C {self.buy} / V {self.sell} (base {self.base})"
+        # No base: this text is the change page's title and breadcrumb, read by people who may not see it.
+        return f"C {self.buy} / V {self.sell}"
 
 
 class HouseBankAccount(models.Model):

@@ -25,6 +25,22 @@ def is_supervisor(user):
     return bool(user and user.is_authenticated and user.has_perm("operations.supervise_operation"))
 
 
+def sees_cost(user):
+    """The base rate is the house's cost: with a rate and an amount it gives the profit, so it is shown
+    only to whoever may see profit figures."""
+    return bool(user and user.is_authenticated and user.has_perm("reports.view_profit"))
+
+
+def sees_operation_cost(user):
+    """An operation's base rate and profit: profit readers, and supervisors, who approve rates by them."""
+    return sees_cost(user) or is_supervisor(user)
+
+
+def may_publish_rates(user):
+    """Publishing a rate means setting its base, so it takes the right to see the base as well."""
+    return bool(user and user.is_authenticated and user.has_perm("operations.add_exchangerate") and sees_cost(user))
+
+
 def is_clients_trader(user, op):
     """The client's current owner (or a supervisor): who sends to process, cancels while Pendiente,
     registers deposits and edits the amount. Not `op.trader` (the executive at creation): a client

@@ -64,8 +64,11 @@ class RateCheck:
     def profit(self, amount_usd) -> Decimal:
         return Operation.compute_amounts(self.type, amount_usd, self.rate, self.base)[1]
 
-    def warning(self, amount_usd=None) -> str:
-        """Why it needs approval, with the published rate and the resulting profit (Spanish)."""
+    def warning(self, amount_usd=None, *, show_cost=True) -> str:
+        """Why it needs approval, with the published rate and the resulting profit (Spanish).
+
+        Without `show_cost` neither the base rate nor the profit is named: one operation's profit with
+        its amount and rate gives the base rate away."""
         parts = []
         if self.past_tolerance:
             parts.append(
@@ -81,12 +84,15 @@ class RateCheck:
                     "tolerance": display.rate(self.tolerance),
                 }
             )
-        if self.loss:
+        if self.loss and show_cost:
             parts.append(
                 _("At %(rate)s the operation loses against the base rate %(base)s.")
                 % {"rate": display.rate(self.rate), "base": display.rate(self.base)}
             )
-        if amount_usd not in (None, ""):
+        elif self.loss:
+            loss = _("At %(rate)s the operation loses against the base rate.")
+            parts.append(loss % {"rate": display.rate(self.rate)})
+        if amount_usd not in (None, "") and show_cost:
             parts.append(_("Resulting profit: %(profit)s.") % {"profit": display.money(self.profit(amount_usd), "PEN")})
         parts.append(_("It will wait for a supervisor's approval before it can be sent to process."))
         return " ".join(parts)

@@ -157,19 +157,24 @@ def change_form_context(request, op):
         "op_over_sla": op.is_over_sla(),
         "op_preview": {"rate": str(op.rate), "type": op.type} if policy.can_edit_amount(request.user, op) else None,
         "sla_minutes": settings.OPERATION_SLA_MINUTES,
-        "op_rate_warning": rate_guard.check_operation(op).warning(op.amount_usd) if op.awaiting_rate_approval else None,
+        "op_rate_warning": rate_guard.check_operation(op).warning(
+            op.amount_usd, show_cost=policy.sees_operation_cost(user)
+        )
+        if op.awaiting_rate_approval
+        else None,
     }
 
 
 def add_form_context(request):
     current = ExchangeRate.objects.current()
     return {
+        # Without the base the page's live warning checks the tolerance only; the form checks the rest.
         "op_rates": {
             "buy": str(current.buy),
             "sell": str(current.sell),
-            "base": str(current.base),
             "tolerance": str(rate_guard.tolerance()),
         }
+        | ({"base": str(current.base)} if policy.sees_operation_cost(request.user) else {})
         if current
         else None,
         "op_rate_set_at": current.effective_at if current else None,
@@ -446,13 +451,15 @@ def rates_panel(request):
         return None
     now = timezone.now()
 
+    sees_cost = policy.sees_cost(user)
+
     def shown(rate):
         if rate is None:
             return None
         return {
             "buy": display.rate(rate.buy),
             "sell": display.rate(rate.sell),
-            "base": display.rate(rate.base),
+            "base": display.rate(rate.base) if sees_cost else None,
             "set_by": rate.set_by.display_name,
             "effective_at": rate.effective_at,
         }
@@ -468,8 +475,6 @@ def rates_panel(request):
     return {
         "current": shown(current),
         "scheduled": shown(scheduled),
-        "add_url": reverse("admin:operations_exchangerate_add")
-        if user.has_perm("operations.add_exchangerate")
-        else None,
+        "add_url": reverse("admin:operations_exchangerate_add") if policy.may_publish_rates(user) else None,
         "list_url": reverse("admin:operations_exchangerate_changelist"),
     }

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit
+from operations import policy
 from operations.models import AuditAction, ExchangeRate
 from qoricash import display
 
@@ -24,7 +25,7 @@ def check_effective_at(effective_at, latest=None):
 
 def publish_rate(*, by, base, buy, sell, effective_at=None):
     """Append a new rate (rates are never edited). Refuses back-dating before the latest published rate."""
-    if not by.has_perm("operations.add_exchangerate"):
+    if not policy.may_publish_rates(by):
         raise PermissionDenied(_("You are not allowed to publish exchange rates."))
     rate = ExchangeRate(base=base, buy=buy, sell=sell, set_by=by, effective_at=effective_at or timezone.now())
     rate.full_clean()

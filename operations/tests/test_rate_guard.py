@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AuditEntry
+from clients.tests.factories import active_client
 from operations import services
 from operations.models import EventAction, Operation, OperationStatus, OperationType
 from operations.tests.conftest import accounts_for, change_form_data, text_of
@@ -121,7 +122,8 @@ class TestForm:
         assert response.status_code == 200
         html = response.content.decode()
         assert "compra publicada 3.7000" in html
-        assert "S/ -1,180.00" in html  # 1,000.00 × (3.7200 − 4.9000)
+        # The profit gives the base rate away: only profit readers and supervisors read it.
+        assert "S/ -1,180.00" not in html and "pierde frente al tipo de cambio base." in html
         assert 'name="confirm_rate"' in html and 'type="checkbox"' in html
         assert not Operation.objects.exists()
         response = trader_client.post(ADD, self.data(client_of_trader, confirm_rate="on"))
@@ -131,9 +133,16 @@ class TestForm:
         page = trader_client.get(reverse("admin:operations_operation_change", args=[op.pk])).content.decode()
         assert 'id="op-rate-guard"' in page and "Requiere aprobación" in page
 
+    def test_a_supervisor_reads_the_profit_in_the_warning(self, master_client, rate, master):
+        client = active_client(owner=master)
+        response = master_client.post(ADD, self.data(client))
+        html = response.content.decode()
+        assert "S/ -1,180.00" in html  # 1,000.00 × (3.7200 − 4.9000)
+        assert "pierde frente al tipo de cambio base 3.7200." in html
+
     def test_the_add_page_carries_the_guard_for_the_live_warning(self, trader_client, rate):
         html = trader_client.get(ADD).content.decode()
-        assert '"base": "3.7200"' in html and '"tolerance": "0.0100"' in html
+        assert '"tolerance": "0.0100"' in html and '"base"' not in html
         assert 'data-guard-title="Requiere aprobación"' in html
 
     def test_the_trader_changes_the_rate_on_the_change_form(self, trader_client, make_operation):

@@ -314,9 +314,12 @@ class TestReturnedPanel:
 class TestRatesPanel:
     def test_shows_current_rate_and_who(self, trader_client, rate):
         html = trader_client.get(INDEX).content.decode()
-        assert "3.7000" in html and "3.7500" in html and "Base 3.7200" in html
-        assert "publicado por" in html
+        assert "3.7000" in html and "3.7500" in html and "Publicado por" in html
+        assert "Base 3.7200" not in html  # the house's cost: reports.view_profit only
         assert "Publicar nuevo tipo de cambio" not in html  # only for holders of add_exchangerate
+
+    def test_master_also_reads_the_base(self, master_client, rate):
+        assert "Base 3.7200 · publicado por" in master_client.get(INDEX).content.decode()
 
     def test_master_gets_the_publish_link(self, master_client, rate):
         html = master_client.get(INDEX).content.decode()

@@ -47,14 +47,16 @@
     var rate = toUnits(rateText, 4);
     if (!rates || rate === null || rate <= 0n || (type !== "buy" && type !== "sell")) return null;
     var published = toUnits(type === "buy" ? rates.buy : rates.sell, 4);
-    var base = toUnits(rates.base, 4);
+    // The base rate is sent only to those who may see profit; without it the form's own check on
+    // saving catches a loss, and no profit is shown.
+    var base = rates.base === undefined ? null : toUnits(rates.base, 4);
     var tolerance = toUnits(rates.tolerance, 4);
     var worse = type === "buy" ? rate - published : published - rate;
-    var spread = type === "buy" ? base - rate : rate - base;
+    var spread = base === null ? 0n : type === "buy" ? base - rate : rate - base;
     if (!(worse > tolerance || spread < 0n)) return null;
     var usd = toUnits(usdText, 2);
     var profit = null;
-    if (usd !== null && usd > 0n) {
+    if (base !== null && usd !== null && usd > 0n) {
       var raw = usd * (spread < 0n ? -spread : spread); // 1e-6 units
       var cents = (raw + 5000n) / 10000n; // HALF_UP away from zero, like the server
       profit = (spread < 0n && cents > 0n ? "-" : "") + formatUnits(cents, 2);
