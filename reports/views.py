@@ -348,11 +348,12 @@ def dashboard_panel(request):
         return None
     scoped = Operation.objects.visible_to(user)
     today = services.lima_today()
+    figures, profit = services.dashboard_figures(scoped, profit=user.has_perm("reports.view_profit"))
     ctx = {
         "today": today,
         "whole_house": user.has_perm("operations.view_all_operations"),
-        "figures": services.today_figures(scoped),
-        "profit": services.realised_profit(scoped) if user.has_perm("reports.view_profit") else None,
+        "figures": figures,
+        "profit": profit,
         "position_url": reverse("admin:reports_position") if user.has_perm("reports.view_position") else None,
         "operations_url": reverse("admin:operations_operation_changelist"),
     }

@@ -97,6 +97,25 @@ def test_the_index_panel_appears_only_when_mail_is_failing(master_client, trader
     assert outbox_panel(request) is None
 
 
+def test_the_index_panel_counts_every_failing_message_in_one_query(master, rf, django_assert_num_queries):
+    for n in range(7):
+        message(EmailStatus.FAILED, subject=f"Fallido {n}")
+    for n in range(2):
+        message(EmailStatus.PENDING, subject=f"Reintento {n}")
+    message(EmailStatus.SENT)
+    OutboundEmail.objects.filter(subject="Reintento 0").update(attempts=0)  # never tried yet: not retrying
+    request = rf.get("/admin/")
+    request.user = master
+    master.has_perm("qoricash.view_outboundemail")  # the user's permissions are read once per request
+    with django_assert_num_queries(1):
+        ctx = outbox_panel(request)
+    assert (ctx["failed"], ctx["retrying"]) == (7, 1)
+    assert len(ctx["rows"]) == 5
+    OutboundEmail.objects.exclude(status=EmailStatus.SENT).update(status=EmailStatus.SENT)
+    with django_assert_num_queries(1):
+        assert outbox_panel(request) is None
+
+
 def test_invitations_are_queued_with_their_link_hidden_in_the_admin(master_client, trader):
     assert services.send_invitation(trader, "https://app.qoricash.pe")
     email = OutboundEmail.objects.get(kind=services.INVITATION)

@@ -130,3 +130,31 @@ def test_panel_is_red_when_storage_passes_the_threshold(master_client):
 def test_panel_is_for_masters_only(operador_client, trader_client):
     for client in (operador_client, trader_client):
         assert 'id="recovery-panel"' not in client.get("/admin/").content.decode()
+
+
+def test_panel_reads_the_newest_backup_verification_and_report_in_one_query(master, rf, django_assert_num_queries):
+    from qoricash.recovery.panels import recovery_panel
+
+    now = timezone.now()
+    request = rf.get("/admin/")
+    request.user = master
+    master.has_perm("qoricash.view_backup_status")  # the user's permissions are read once per request
+    with django_assert_num_queries(1):
+        ctx = recovery_panel(request)
+    assert ctx["last"] is None and ctx["last_verify"] is None and ctx["usage"] is None and ctx["alarm"]
+    verified = BackupRecord.objects.create(
+        name="qoricash_20261129_020000.dump", created_at=now - timedelta(hours=27), size=1, sha256="0" * 64,
+        verified_at=now - timedelta(hours=20), verified_ok=False,
+    )  # fmt: skip
+    newest = BackupRecord.objects.create(
+        name="qoricash_20261130_020000.dump", created_at=now - timedelta(hours=3), size=1, sha256="0" * 64,
+        uploaded_at=now,
+    )  # fmt: skip
+    StorageUsage.objects.create(backend="s3", taken_at=now - timedelta(days=2), recorded_bytes=GB, alert_bytes=GB)
+    StorageUsage.objects.create(backend="s3", taken_at=now, recorded_bytes=GB, alert_bytes=4 * GB)
+    with django_assert_num_queries(1):
+        ctx = recovery_panel(request)
+    assert ctx["last"].pk == newest.pk and ctx["last"].created_at == newest.created_at and ctx["last_offsite"]
+    assert ctx["last_verify"].pk == verified.pk and ctx["verify_failed"]
+    assert ctx["usage_percent"] == 25 and not ctx["storage_over"]
+    assert ctx["alarm"] and not ctx["backup_stale"]

@@ -200,7 +200,7 @@ def test_position_queries_do_not_grow_with_operations(make_op, django_assert_num
 
 
 @time_machine.travel(lima(2026, 11, 20, 18), tick=False)
-def test_dashboard_today_and_realised_profit(make_op, trader):
+def test_dashboard_today_and_realised_profit(make_op, trader, django_assert_num_queries):
     make_op("buy", "1000.00", at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)  # profit 20.00
     make_op("sell", "2000.00", "3.7500", at=lima(2026, 11, 20, 10), status=OperationStatus.IN_PROCESS)
     make_op("buy", "300.00", at=lima(2026, 11, 20, 11), status=OperationStatus.CANCELLED)
@@ -236,6 +236,13 @@ def test_dashboard_today_and_realised_profit(make_op, trader):
 
     own = services.today_figures(Operation.objects.visible_to(trader))
     assert own["total"] == 1 and own["usd"] == D("500.00")
+
+    # The index reads both in one aggregate query, with the same figures.
+    with django_assert_num_queries(1):
+        merged, merged_profit = services.dashboard_figures(Operation.objects.all(), profit=True)
+    assert merged == figures and merged_profit == profit
+    with django_assert_num_queries(1):
+        assert services.dashboard_figures(Operation.objects.visible_to(trader)) == (own, None)
 
 
 def test_goal_progress_is_computed_from_completed_operations(make_op, trader, other_trader, master):
