@@ -14,6 +14,7 @@ from operations.models import Deposit, ExchangeRate, HouseBankAccount, Operation
 from operations.services import parse_id
 from operations.transitions import REASON_NONE, REASON_REQUIRED
 from qoricash import display
+from qoricash.fields import AsciiDecimalField
 from qoricash.held_uploads import HeldFileInput, HeldFilesFormMixin
 
 
@@ -98,7 +99,7 @@ class OperationAddForm(forms.ModelForm):
         label=_("Account the client is paid into"),
         help_text=_("PEN for a Compra, USD for a Venta."),
     )
-    rate = forms.DecimalField(
+    rate = AsciiDecimalField(
         label=_("Exchange rate"),
         max_digits=8,
         decimal_places=4,

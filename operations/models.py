@@ -8,7 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from clients.models import Bank, BankAccount, Client, Currency
 from operations.validators import AmountValidator, RateValidator, amount_messages, rate_messages
-from qoricash import display, money
+from qoricash import display, fields, money
 from qoricash.files import PrivateFile, private_upload_to, validate_upload
 
 
@@ -21,7 +21,7 @@ def mask_snapshot(snapshot):
 
 
 def rate_field(verbose_name):
-    return models.DecimalField(
+    return fields.DecimalField(
         verbose_name, max_digits=8, decimal_places=4, validators=[RateValidator()], error_messages=rate_messages()
     )
 
@@ -225,7 +225,7 @@ class Operation(models.Model):
         limit_choices_to={"status": "active"},
     )
     type = models.CharField(_("type"), max_length=4, choices=OperationType.choices)
-    amount_usd = models.DecimalField(
+    amount_usd = fields.DecimalField(
         _("amount USD"),
         max_digits=14,
         decimal_places=2,
@@ -458,7 +458,7 @@ class MovementQuerySet(models.QuerySet):
 
 
 def movement_amount(label):
-    return models.DecimalField(
+    return fields.DecimalField(
         _("amount"),
         max_digits=16,
         decimal_places=2,

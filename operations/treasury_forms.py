@@ -6,6 +6,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.utils.translation import gettext_lazy as _
 
 from operations.models import HouseBankAccount, TreasuryKind
+from qoricash.fields import AsciiDecimalField
 
 
 class DateInput(forms.DateInput):
@@ -16,8 +17,10 @@ class DateInput(forms.DateInput):
 
 
 def amount_field(label, **kwargs):
-    # Text, not a number input: staff type "1,250.50" and the service says what is wrong in Spanish.
-    return forms.CharField(label=label, max_length=30, widget=forms.TextInput(attrs={"inputmode": "decimal"}), **kwargs)
+    # Text, not a number input: staff type "1,250.50"; the service says what else is wrong in Spanish.
+    return AsciiDecimalField(
+        label=label, thousands=True, widget=forms.TextInput(attrs={"inputmode": "decimal", "maxlength": 30}), **kwargs
+    )
 
 
 class AccountChoiceField(forms.ModelChoiceField):
@@ -53,7 +56,12 @@ class MovementForm(forms.Form):
         help_text=_("Transfers: the account receiving the money. Currency deals: the account in the other currency."),
     )
     amount = amount_field(_("Amount"), help_text=_("Currency deals: the amount in USD."))
-    rate = forms.CharField(label=_("Exchange rate"), max_length=12, required=False, help_text=_("Currency deals only."))
+    rate = AsciiDecimalField(
+        label=_("Exchange rate"),
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "maxlength": 12}),
+        help_text=_("Currency deals only."),
+    )
     direction = forms.ChoiceField(
         label=_("Direction"),
         choices=[("", "—"), ("in", _("Money in")), ("out", _("Money out"))],

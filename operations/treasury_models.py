@@ -18,11 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from operations.validators import RateValidator, rate_messages
-from qoricash import display
+from qoricash import display, fields
 
 
 def _signed_amount(verbose_name):
-    return models.DecimalField(verbose_name, max_digits=16, decimal_places=2)
+    return fields.DecimalField(verbose_name, max_digits=16, decimal_places=2)
 
 
 class OpeningBalance(models.Model):
@@ -74,7 +74,7 @@ class TreasuryEntry(models.Model):
 
     kind = models.CharField(_("kind"), max_length=10, choices=TreasuryKind.choices)
     date = models.DateField(_("date"))
-    rate = models.DecimalField(
+    rate = fields.DecimalField(
         _("exchange rate"),
         max_digits=8,
         decimal_places=4,

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext, pgettext_lazy
 
-from qoricash import display
+from qoricash import display, fields
 
 GOAL_NOT_NEGATIVE = pgettext_lazy("report", "The goal cannot be negative.")
 GOAL_NOT_AN_AMOUNT = pgettext_lazy("report", "The goal must be an amount in soles.")
@@ -65,7 +65,7 @@ class TraderGoal(models.Model):
     month = models.PositiveSmallIntegerField(
         _("month"), choices=Month.choices, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
-    goal_pen = models.DecimalField(
+    goal_pen = fields.DecimalField(
         _("goal (PEN profit)"),
         max_digits=14,
         decimal_places=2,

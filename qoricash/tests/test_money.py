@@ -34,3 +34,24 @@ def test_floats_are_refused_and_text_is_parsed():
 def test_display_uses_thousands_separators():
     assert money.fmt("12345.6") == "12,345.60"
     assert money.fmt("3.7", places=4) == "3.7000"
+
+
+ODD = ["１００", "٥٠٠", "1_000", "1E5", "３.７", "NaN", "Infinity", "1.2.3", "", "1 000", "1" * 41]
+
+
+@pytest.mark.parametrize("text", ODD)
+def test_parse_refuses_what_no_one_types(text):
+    for thousands in (False, True):
+        with pytest.raises(ValueError):
+            money.parse(text, thousands=thousands)
+
+
+def test_parse_takes_thousands_commas_only_when_asked_and_only_in_threes():
+    assert money.parse(" 1000.50 ") == Decimal("1000.50")
+    assert money.parse("1,000.50", thousands=True) == Decimal("1000.50")
+    for text in ("1,000.50", "1,00"):
+        with pytest.raises(ValueError):
+            money.parse(text, thousands=text == "1,00")
+    assert money.to_decimal("12,345.67") == Decimal("12345.67")
+    with pytest.raises(ValueError):
+        money.to_decimal("１２")
