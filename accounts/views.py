@@ -136,11 +136,11 @@ def download_private_file(request, kind, pk):
         raise Http404
     # Recorded only once the file is known to exist: a 404 is not a download.
     audit.record(AccountAction.FILE_DOWNLOADED, obj, message=filename)
+    content_type = obj.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
     if path is not None:
-        content_type = obj.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         response = FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=content_type)  # noqa: SIM115
     else:
-        response = HttpResponseRedirect(downloads.signed_url(storage, name, filename))
+        response = HttpResponseRedirect(downloads.signed_url(storage, name, filename, content_type))
         response["Referrer-Policy"] = "no-referrer"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -31,6 +31,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from qoricash.files import name_for_type
+
 log = logging.getLogger(__name__)
 
 _explicit: dict[str, type] = {}
@@ -95,19 +97,24 @@ def visible_queryset(model, user):
 
 
 def safe_filename(obj) -> str:
+    """The download's name: the original one, its extension that of the detected type (rows stored
+    before uploads were renamed that way are renamed here)."""
     name = os.path.basename(getattr(obj, "original_name", "") or obj.file.name) or "archivo"
-    return "".join(ch for ch in name if ch.isprintable() and ch not in '"\\;')[:150] or "archivo"
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"\\;') or "archivo"
+    return name_for_type(name, getattr(obj, "content_type", ""), max_length=150)
 
 
 def _looks_signed(url: str) -> bool:
     return any(marker in url for marker in ("X-Amz-Signature=", "Signature=", "signature="))
 
 
-def signed_url(storage, name, filename):
+def signed_url(storage, name, filename, content_type=None):
     """A short-lived signed URL for a cloud backend; refuses to hand out an unsigned one."""
-    disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
+    parameters = {"ResponseContentDisposition": f"attachment; filename*=UTF-8''{quote(filename)}"}
+    if content_type:
+        parameters["ResponseContentType"] = content_type
     try:
-        url = storage.url(name, parameters={"ResponseContentDisposition": disposition})
+        url = storage.url(name, parameters=parameters)
     except TypeError:  # storages without per-request parameters (Cloudinary: attachment is built in)
         url = storage.url(name)
     if not _looks_signed(url):

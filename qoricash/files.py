@@ -25,6 +25,24 @@ SIGNATURES = (
 )
 
 
+# The extensions a file of each detected type may carry; the first is the one it gets otherwise.
+EXTENSIONS = {content_type: (ext,) for _magic, content_type, ext in SIGNATURES} | {"image/jpeg": (".jpg", ".jpeg")}
+
+
+def name_for_type(name: str, content_type: str, max_length: int = 255) -> str:
+    """`name` with an extension of its detected type: a PDF uploaded as "x.html" is "x.pdf".
+
+    The name is what the file is saved as on the staff's computer, and the computer opens it by its
+    extension: a PDF named .html would be opened by the browser as a page. Names of other types
+    (exports, whose type is not detected from the bytes) are left as they are.
+    """
+    allowed = EXTENSIONS.get(content_type)
+    stem, ext = os.path.splitext(name)
+    if allowed and ext.lower() not in allowed:
+        ext = allowed[0]
+    return stem[: max(max_length - len(ext), 1)] + ext
+
+
 def sniff(head: bytes):
     for magic, content_type, ext in SIGNATURES:
         if head.startswith(magic):
@@ -77,9 +95,13 @@ def file_digest(uploaded) -> tuple[int, str, str]:
 
 
 def private_upload_to(instance, filename):
-    """A random key under the model's folder; the original name is kept in the row, not the key."""
+    """A random key under the model's folder; the original name is kept in the row, not the key.
+    The key's extension is the detected type's when known (Cloudinary downloads under the key)."""
     ext = os.path.splitext(filename)[1].lower()
-    if ext not in {".pdf", ".jpg", ".jpeg", ".png"}:
+    allowed = EXTENSIONS.get(getattr(instance, "content_type", ""))
+    if allowed and ext not in allowed:
+        ext = allowed[0]
+    elif ext not in {".pdf", ".jpg", ".jpeg", ".png"}:
         ext = ""
     folder = getattr(instance, "upload_folder", "files")
     return f"{folder}/{uuid.uuid4().hex}{ext}"
@@ -153,5 +175,5 @@ class PrivateFile(models.Model):
         """Fill original name, type, size and hash from a freshly assigned upload (before saving)."""
         f = self.file
         if f and not getattr(f, "_committed", True):
-            self.original_name = os.path.basename(f.name)[:255]
             self.size, self.sha256, self.content_type = file_digest(f.file if hasattr(f, "file") else f)
+            self.original_name = name_for_type(os.path.basename(f.name), self.content_type)

@@ -175,3 +175,53 @@ def test_a_file_missing_on_disk_is_404_and_not_audited_as_a_download(master_clie
     os.remove(os.path.join(settings.MEDIA_ROOT, doc.file.name))
     assert master_client.get(downloads.private_file_url(doc)).status_code == 404
     assert not AuditEntry.objects.filter(action=AccountAction.FILE_DOWNLOADED).exists()
+
+
+@pytest.mark.django_db
+def test_a_pdf_uploaded_as_html_is_kept_and_downloaded_as_pdf(master_client, trader):
+    doc = client_document(trader, PDF, name="x.html")
+    doc.refresh_from_db()
+    assert doc.original_name == "x.pdf" and doc.content_type == "application/pdf"
+    assert doc.file.name.endswith(".pdf")  # the storage key too
+    response = master_client.get(downloads.private_file_url(doc))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="x.pdf"'
+    assert response["Content-Type"] == "application/pdf"
+    b"".join(response.streaming_content)
+
+
+@pytest.mark.django_db
+def test_a_row_stored_under_the_wrong_extension_downloads_under_the_detected_one(master_client, trader):
+    doc = client_document(trader, PNG, name="foto.png")
+    type(doc).objects.filter(pk=doc.pk).update(original_name="recibo.final.html")
+    response = master_client.get(downloads.private_file_url(doc))
+    assert response["Content-Disposition"] == 'attachment; filename="recibo.final.png"'
+    assert response["Content-Type"] == "image/png"
+    b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "expected"),
+    [
+        ("x.html", "application/pdf", "x.pdf"),
+        ("x", "application/pdf", "x.pdf"),
+        ("Foto.JPEG", "image/jpeg", "Foto.JPEG"),
+        ("foto.png", "image/jpeg", "foto.jpg"),
+        ("QoriCash_Historial.xlsx", "application/octet-stream", "QoriCash_Historial.xlsx"),
+        ("a" * 300 + ".html", "application/pdf", "a" * 251 + ".pdf"),
+    ],
+)
+def test_name_for_type(name, content_type, expected):
+    from qoricash.files import name_for_type
+
+    assert name_for_type(name, content_type) == expected
+
+
+@pytest.mark.django_db
+def test_an_email_attachment_takes_the_detected_extension(trader):
+    from qoricash.outbox.queue import attachment_of
+
+    doc = client_document(trader, PDF, name="x.pdf")
+    type(doc).objects.filter(pk=doc.pk).update(original_name="x.html")
+    doc.refresh_from_db()
+    assert attachment_of(doc).filename == "x.pdf" and attachment_of(doc).content_type == "application/pdf"

@@ -172,3 +172,16 @@ def test_s3_outage_leaves_no_row(settings, trader):
         client_document(trader)
     assert "No se pudo guardar el archivo" in exc.value.message_dict["file"][0]
     assert ClientDocument.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_signed_url_names_the_detected_type(s3_storage, master_client, trader):
+    doc = client_document(trader, PDF, name="x.html")
+    response = master_client.get(downloads.private_file_url(doc))
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(response["Location"]).query)
+    assert query["response-content-disposition"] == ["attachment; filename*=UTF-8''x.pdf"]
+    assert query["response-content-type"] == ["application/pdf"]
+    status, body, headers = _get(response["Location"])
+    assert status == 200 and body == PDF
+    # The object's own type follows its key (x.pdf → .pdf); moto ignores the response-* overrides, AWS applies them.
+    assert headers["Content-Type"] == "application/pdf"

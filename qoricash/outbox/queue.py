@@ -8,6 +8,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from qoricash.files import name_for_type
 from qoricash.outbox.models import OutboundEmail, split_addresses
 
 
@@ -23,7 +24,9 @@ def attachment_of(private_file):
     """The attachment of a stored `qoricash.files.PrivateFile` (its original name and type)."""
     return Attachment(
         name=private_file.file.name,
-        filename=private_file.original_name or private_file.file.name.rsplit("/", 1)[-1],
+        filename=name_for_type(
+            private_file.original_name or private_file.file.name.rsplit("/", 1)[-1], private_file.content_type
+        ),
         content_type=private_file.content_type or "application/octet-stream",
     )
 
