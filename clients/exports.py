@@ -29,38 +29,6 @@ HEADER_STYLE = {
 
 AccountCell = namedtuple("AccountCell", "bank account_type currency number cci location")
 
-CLIENT_VALUES = (
-    "id",
-    "document_type",
-    "document_number",
-    "apellido_paterno",
-    "apellido_materno",
-    "nombres",
-    "nationality",
-    "date_of_birth",
-    "occupation",
-    "razon_social",
-    "economic_activity",
-    "contact_person",
-    "legal_rep_name",
-    "legal_rep_document_type",
-    "legal_rep_document_number",
-    "email",
-    "cc_emails",
-    "phones",
-    "address",
-    "district",
-    "province",
-    "department",
-    "is_pep",
-    "pep_position",
-    "pep_entity",
-    "owner__username",
-    "created_by__email",
-    "created_at",
-    "status",
-)
-
 
 def display_name(row) -> str:
     """Client.display_name, from a values() row."""
@@ -77,34 +45,43 @@ def _account_getter(index, widget):
     return get
 
 
-def _column_getters(resource, fields):
-    """One function row -> cell value per export column, rendering as the resource does."""
+def _special_columns():
+    """Columns not rendered from their own attribute (the resource's dehydrate_* methods, on a plain
+    row): name -> (the values() keys it reads, row -> cell)."""
     doc_labels = {code: str(label) for code, label in DocumentType.choices}
     status_labels = {code: str(label) for code, label in ClientStatus.choices}
-    special = {
-        # The resource's dehydrate_* methods, on a plain row.
-        "document_type": lambda row: doc_labels.get(row["document_type"], row["document_type"]),
-        "full_name": display_name,
-        "owner": lambda row: row["owner__username"] or "",
-        "created_by": lambda row: row["created_by__email"] or "",
-        "created_at": lambda row: display.datetime(row["created_at"]),
-        "status": lambda row: status_labels.get(row["status"], row["status"]),
-        "operation_count": lambda row: row["_counts"][0],
-        "completed_operation_count": lambda row: row["_counts"][1],
+    return {
+        "document_type": (("document_type",), lambda row: doc_labels.get(row["document_type"], row["document_type"])),
+        "full_name": (
+            ("document_type", "razon_social", "apellido_paterno", "apellido_materno", "nombres"),
+            display_name,
+        ),
+        "owner": (("owner__username",), lambda row: row["owner__username"] or ""),
+        "created_by": (("created_by__email",), lambda row: row["created_by__email"] or ""),
+        "created_at": (("created_at",), lambda row: display.datetime(row["created_at"])),
+        "status": (("status",), lambda row: status_labels.get(row["status"], row["status"])),
+        "operation_count": ((), lambda row: row["_counts"][0]),
+        "completed_operation_count": ((), lambda row: row["_counts"][1]),
     }
-    getters = []
+
+
+def _columns(resource, fields):
+    """(values() keys read, row -> cell) per export column, rendering as the resource does. A column
+    of the resource with an attribute needs nothing here: its attribute is read and its widget renders it."""
+    special = _special_columns()
+    columns = []
     for field in fields:
         name = resource.get_field_name(field)
         index = getattr(field, "account_index", None)
         if name in special:
-            getters.append(special[name])
+            columns.append(special[name])
         elif index is not None:
-            getters.append(_account_getter(index, field.widget))
-        elif field.attribute in CLIENT_VALUES:
-            getters.append(lambda row, a=field.attribute, w=field.widget: w.render(row[a]))
-        else:  # a column added to the resource without a value here: fail loudly, in tests first
+            columns.append(((), _account_getter(index, field.widget)))
+        elif field.attribute:
+            columns.append(((field.attribute,), lambda row, a=field.attribute, w=field.widget: w.render(row[a])))
+        else:  # a read-only column added to the resource without a value here: fail loudly, in tests first
             raise LookupError(f"clients export: no value for column {name!r}")
-    return getters
+    return columns
 
 
 def _with_batch_facts(batch):
@@ -131,9 +108,10 @@ def _with_batch_facts(batch):
     return batch
 
 
-def client_rows(queryset):
-    """The queryset's clients as values() rows with their counts and accounts, in the queryset's order."""
-    cursor = queryset.values(*CLIENT_VALUES).iterator(chunk_size=BATCH)
+def client_rows(queryset, values):
+    """The queryset's clients as `values()` rows (plus "id") with their counts and accounts, in the
+    queryset's order."""
+    cursor = queryset.values(*dict.fromkeys(("id", *values))).iterator(chunk_size=BATCH)
     while batch := list(islice(cursor, BATCH)):
         yield from _with_batch_facts(batch)
 
@@ -141,9 +119,10 @@ def client_rows(queryset):
 def export_values(resource, queryset):
     """(headers, rows): the export's header line and each client's cells, as the resource renders them."""
     fields = resource.get_export_fields()
-    getters = _column_getters(resource, fields)
+    columns = _columns(resource, fields)
+    values = [key for reads, _get in columns for key in reads]
     headers = [str(field.column_name) for field in fields]
-    rows = ([get(row) for get in getters] for row in client_rows(queryset))
+    rows = ([get(row) for _reads, get in columns] for row in client_rows(queryset, values))
     return headers, rows
 
 

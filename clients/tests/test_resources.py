@@ -470,6 +470,25 @@ def test_streamed_export_has_the_cells_of_the_librarys_export(master, trader, ot
     assert by_document[person.document_number][30:32] == [2, 1]  # numbers, not text
 
 
+def test_a_column_added_to_the_resource_is_streamed_without_touching_the_export(master, trader):
+    """The streamed export reads what the resource's columns name: one place adds a column."""
+    from clients.exports import export_values
+    from clients.resources import _column
+
+    class Wider(ClientResource):
+        updated = _column("Actualizado", "updated_at")
+
+        class Meta(ClientResource.Meta):
+            fields = (*ClientResource.Meta.fields, "updated")
+
+    active_client(owner=trader)
+    resource = Wider(user=master)
+    headers, rows = export_values(resource, Client.objects.order_by("id"))
+    library = Wider(user=master).export(Client.objects.order_by("id"))
+    assert "Actualizado" in headers and headers == library.headers
+    assert list(rows) == [list(row) for row in library]
+
+
 def test_streamed_export_queries_do_not_grow_with_the_clients(
     django_assert_max_num_queries, master, trader, monkeypatch
 ):
