@@ -126,10 +126,27 @@ def test_excel_has_the_balances_and_movements(master, master_client, houses):
     assert response.status_code == 200
     assert f"QoriCash_Saldos_bancarios_{today():%d-%m-%Y}.xlsx" in response["Content-Disposition"]
     wb = load_workbook(BytesIO(b"".join(response.streaming_content)))
-    balances = [row for row in wb["Saldos"].iter_rows(values_only=True) if row and row[0] == str(usd)]
-    assert balances[0][6] == Decimal("1235.00") or balances[0][6] == 1235.0
-    movements = list(wb["Movimientos"].iter_rows(values_only=True))
-    assert movements[1][4] == "'=cmd()" or not str(movements[1][4]).startswith("=")
+    assert wb.sheetnames == ["Saldos", "Movimientos"]
+    sheet = wb["Saldos"]
+    assert sheet["A1"].value == f"Saldos bancarios al cierre del {today():%d/%m/%Y}" and sheet["A1"].font.b
+    assert [c.value for c in sheet[3]][:4] == ["Cuenta", "Moneda", "Fecha del saldo inicial", "Inicio del día"]
+    assert sheet["A3"].font.b and sheet["A3"].fill.fgColor.rgb.endswith("366092")
+    row = next(r for r in sheet.iter_rows(min_row=4) if r[0].value == str(usd))
+    assert row[1].value == "USD"
+    assert row[2].value.date() == today() and row[2].number_format == "dd/mm/yyyy"
+    assert row[3].value == 1234.56 and row[3].number_format == "#,##0.00;-#,##0.00"
+    assert row[4].value == 0.44 and row[5].value == 0
+    assert row[6].value == 1235.0 and row[6].number_format == "#,##0.00;-#,##0.00"
+    total = next(r for r in sheet.iter_rows(min_row=4) if r[0].value == "Total US$")
+    assert total[6].value == 1235.0 and total[6].font.b
+    movements = wb["Movimientos"]
+    assert [c.value for c in movements[1]] == ["Cuenta", "Moneda", "Registrado el", "Tipo", "Detalle", "Importe"]
+    account, currency, at, kind, detail, amount = movements[2]
+    assert account.value == str(usd) and currency.value == "USD" and at.number_format == "dd/mm/yyyy hh:mm"
+    assert at.value.date() == today() and kind.value == "Otro"
+    # A reason that a spreadsheet would run stays the text typed, stored as a text cell.
+    assert detail.value == "=cmd()" and detail.data_type == "s" and detail.quotePrefix
+    assert amount.value == 0.44 and amount.number_format == "#,##0.00;-#,##0.00"
 
 
 def test_coverage_panel_on_the_index(master, operador, in_process_op, houses):
