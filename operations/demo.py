@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from clients.models import AccountType, Bank, BankAccount, Client, ClientStatus, Currency, DocumentType
-from operations import compliance, rate_guard, services
+from operations import compliance, rate_guard, services, treasury_ledger
 from operations.models import (
     Deposit,
     EventAction,
@@ -351,6 +351,8 @@ def seed(stdout=None):
     # The operations were moved into the past after the services flagged them in today's month.
     for client in clients:
         services.refresh_client_register_flags(client, by=master)
+    # The deposits and payouts were moved into the past too: their accounts' stored day balances follow.
+    treasury_ledger.rebuild_all()
     counts = {s.label: Operation.objects.filter(status=s).count() for s in OperationStatus}
     _say(stdout, "  Operaciones: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return created

@@ -558,6 +558,8 @@ class Deposit(Movement):
     class Meta(Movement.Meta):
         verbose_name = _("client deposit")
         verbose_name_plural = _("client deposits")
+        # One house account's money of one day (operations.treasury_ledger refreshes that day's balance).
+        indexes = [models.Index(fields=["house_account", "created_at"], name="deposit_house_day_idx")]
 
 
 class Payout(Movement):
@@ -574,6 +576,7 @@ class Payout(Movement):
     class Meta(Movement.Meta):
         verbose_name = _("payout to client")
         verbose_name_plural = _("payouts to client")
+        indexes = [models.Index(fields=["house_account", "created_at"], name="payout_house_day_idx")]
 
 
 class EventAction(models.TextChoices):
@@ -658,6 +661,7 @@ class AuditAction(models.TextChoices):
 # The compliance records live in their own module; imported here so Django finds their models.
 from operations.models_compliance import FundsDeclaration, UnusualOperation, UnusualStatus  # noqa: E402, F401
 from operations.treasury_models import (  # noqa: E402, F401
+    AccountDayBalance,
     BankStatement,
     OpeningBalance,
     TreasuryAction,

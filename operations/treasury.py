@@ -5,6 +5,9 @@ treasury leg to its entry's date. The balance at the end of day D is the latest 
 D plus every deposit (in), payout (out) and treasury leg (signed) from that opening's date to D;
 voided deposits and payouts count nowhere (as everywhere else), a voided treasury entry is cancelled
 by its voiding entry's legs. An account with no opening on or before D has no balance that day.
+
+That sum is stored day by day (`AccountDayBalance`, written by operations.treasury_ledger with every
+movement), so reading a balance reads a few rows, not every movement since the opening.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import DecimalField, F, Func, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clients.models import Currency
 from operations.models import (
+    AccountDayBalance,
     BankStatement,
     Deposit,
     HouseBankAccount,
@@ -47,33 +51,17 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def _total(queryset, account_field, amount="amount"):
-    """Σ amount of `queryset` rows of the outer account, as a correlated subquery (0 when none)."""
-    sums = (
-        queryset.filter(**{account_field: OuterRef("pk")})
-        .order_by()
-        .values(account_field)
-        .annotate(total=Sum(amount))
-        .values("total")
-    )
-    return Coalesce(Subquery(sums, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
-
-
-def _dated(model, day_end):
-    """Non-voided rows of a Movement model up to the end of `day_end`, with their Lima `day`."""
-    _start, end = day_bounds(day_end)
-    return model.objects.not_voided().filter(created_at__lt=end).annotate(day=TruncDate("created_at", tzinfo=LIMA))
-
-
 def accounts_with_balances(day: dt.date, accounts=None):
     """House accounts annotated with their balance at the end of `day` and that day's money, in one
-    query: opening_date, opening_amount, balance (None without an opening), day_in, day_out, and the
-    day's statement (statement_balance, reconciled_at)."""
+    query that reads a few stored rows per account (`AccountDayBalance`, kept by
+    operations.treasury_ledger), however many movements there are: opening_date, opening_amount,
+    last_closing (the closing of the latest stored day between the opening and `day`), day_in,
+    day_out, and the day's statement (statement_balance, reconciled_at)."""
     accounts = accounts if accounts is not None else HouseBankAccount.objects.all()
     opening = OpeningBalance.objects.filter(account=OuterRef("pk"), date__lte=day).order_by("-date", "-id")
-    since = Q(day__gte=OuterRef("opening_date"))
-    deposits, payouts = _dated(Deposit, day), _dated(Payout, day)
-    legs = TreasuryLeg.objects.filter(date__lte=day, date__gte=OuterRef("opening_date"))
+    stored = AccountDayBalance.objects.filter(account=OuterRef("pk"))
+    latest = stored.filter(date__lte=day, date__gte=OuterRef("opening_date")).order_by("-date")
+    today = stored.filter(date=day, date__gte=OuterRef("opening_date"))
     statement = BankStatement.objects.filter(account=OuterRef("pk"), date=day)
     return (
         accounts.annotate(
@@ -81,13 +69,9 @@ def accounts_with_balances(day: dt.date, accounts=None):
             opening_amount=Subquery(opening.values("amount")[:1], output_field=_MONEY),
         )
         .annotate(
-            deposits_total=_total(deposits.filter(since), "house_account"),
-            payouts_total=_total(payouts.filter(since), "house_account"),
-            legs_total=_total(legs, "account"),
-            day_deposits=_total(deposits.filter(since, day=day), "house_account"),
-            day_payouts=_total(payouts.filter(since, day=day), "house_account"),
-            day_legs_in=_total(legs.filter(date=day, amount__gt=0), "account"),
-            day_legs_out=_total(legs.filter(date=day, amount__lt=0), "account"),
+            last_closing=Subquery(latest.values("closing_balance")[:1], output_field=_MONEY),
+            day_in=Subquery(today.values("day_in")[:1], output_field=_MONEY),
+            day_out=Subquery(today.values("day_out")[:1], output_field=_MONEY),
             statement_balance=Subquery(statement.values("closing_balance")[:1], output_field=_MONEY),
             statement_reconciled_at=Subquery(statement.values("reconciled_at")[:1]),
         )
@@ -126,25 +110,22 @@ class AccountBalance:
 
 
 def balances(day: dt.date, accounts=None) -> list[AccountBalance]:
-    out = []
-    for a in accounts_with_balances(day, accounts):
-        has_opening = a.opening_date is not None
-        balance = (
-            money.cents(a.opening_amount + a.deposits_total - a.payouts_total + a.legs_total) if has_opening else None
-        )
-        out.append(
-            AccountBalance(
-                account=a,
-                opening_date=a.opening_date,
-                opening_amount=a.opening_amount,
-                balance=balance,
-                day_in=money.cents(a.day_deposits + a.day_legs_in) if has_opening else ZERO,
-                day_out=money.cents(a.day_payouts - a.day_legs_out) if has_opening else ZERO,
-                statement_balance=a.statement_balance,
-                reconciled_at=a.statement_reconciled_at,
-            )
-        )
-    return out
+    return [_balance_row(a) for a in accounts_with_balances(day, accounts)]
+
+
+def _balance_row(a) -> AccountBalance:
+    has_opening = a.opening_date is not None
+    closing = a.last_closing if a.last_closing is not None else a.opening_amount
+    return AccountBalance(
+        account=a,
+        opening_date=a.opening_date,
+        opening_amount=a.opening_amount,
+        balance=money.cents(closing) if has_opening else None,
+        day_in=money.cents(a.day_in or ZERO) if has_opening else ZERO,
+        day_out=money.cents(a.day_out or ZERO) if has_opening else ZERO,
+        statement_balance=a.statement_balance,
+        reconciled_at=a.statement_reconciled_at,
+    )
 
 
 def balance_of(account, day: dt.date) -> Decimal | None:
@@ -235,23 +216,45 @@ def day_movements(day: dt.date, accounts=None) -> dict[int, list[DayMovement]]:
 # --- Payouts waiting to go out ----------------------------------------------------------------------------
 
 
-def payouts_due() -> dict[str, Decimal]:
-    """What operations En proceso still have to pay their clients, per currency (payouts already
-    registered are out of the balances already)."""
-    in_process = Q(status=OperationStatus.IN_PROCESS)
-    owed = Operation.objects.filter(in_process).aggregate(
-        PEN=Coalesce(Sum("amount_pen", filter=Q(type=OperationType.BUY)), Value(ZERO), output_field=_MONEY),
-        USD=Coalesce(Sum("amount_usd", filter=Q(type=OperationType.SELL)), Value(ZERO), output_field=_MONEY),
-    )
+# What each currency's operations En proceso still owe their clients: the client receives PEN in a
+# Compra and USD in a Venta; payouts already registered are out of the balances already.
+_OWED = {Currency.PEN: (OperationType.BUY, "amount_pen"), Currency.USD: (OperationType.SELL, "amount_usd")}
+
+
+def _still_owed(amount_field):
+    """Per operation: its amount to pay minus its payouts that count (a correlated subquery)."""
     paid = (
         Payout.objects.not_voided()
-        .filter(operation__status=OperationStatus.IN_PROCESS)
-        .aggregate(
-            PEN=Coalesce(Sum("amount", filter=Q(operation__type=OperationType.BUY)), Value(ZERO), output_field=_MONEY),
-            USD=Coalesce(Sum("amount", filter=Q(operation__type=OperationType.SELL)), Value(ZERO), output_field=_MONEY),
-        )
+        .filter(operation=OuterRef("pk"))
+        .order_by()
+        .values("operation")
+        .annotate(total=Sum("amount"))
+        .values("total")
     )
-    return {c: money.cents(max(owed[c] - paid[c], ZERO)) for c in (Currency.PEN, Currency.USD)}
+    return F(amount_field) - Coalesce(Subquery(paid, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
+
+
+def _due_subquery(currency):
+    """The currency's payouts due as a scalar subquery (one figure for every outer row)."""
+    op_type, field = _OWED[currency]
+    owed = (
+        Operation.objects.filter(status=OperationStatus.IN_PROCESS, type=op_type)
+        .order_by()
+        .annotate(total=Func(_still_owed(field), function="SUM", output_field=_MONEY))
+        .values("total")
+    )
+    return Coalesce(Subquery(owed[:1], output_field=_MONEY), Value(ZERO), output_field=_MONEY)
+
+
+def payouts_due() -> dict[str, Decimal]:
+    """What operations En proceso still have to pay their clients, per currency, in one query."""
+    data = Operation.objects.filter(status=OperationStatus.IN_PROCESS).aggregate(
+        **{
+            currency: Coalesce(Sum(_still_owed(field), filter=Q(type=op_type)), Value(ZERO), output_field=_MONEY)
+            for currency, (op_type, field) in _OWED.items()
+        }
+    )
+    return {c: money.cents(max(data[c], ZERO)) for c in _OWED}
 
 
 @dataclass
@@ -272,11 +275,17 @@ class CoverageWarning:
 def coverage_warnings(now=None) -> list[CoverageWarning]:
     """Per currency, when the active accounts' balances today do not cover the payouts due: either
     all of them together fall short, or none covers them alone (a transfer is needed first). A
-    currency whose accounts have no opening balance yet is skipped: unknown is not zero."""
-    due = payouts_due()
-    if not any(due.values()):
+    currency whose accounts have no opening balance yet is skipped: unknown is not zero.
+
+    One query (the index's panel): the accounts' stored balances with the payouts due on each row."""
+    accounts = accounts_with_balances(lima_today(now), HouseBankAccount.objects.filter(is_active=True)).annotate(
+        **{f"due_{currency}": _due_subquery(currency) for currency in _OWED}
+    )
+    found = list(accounts)
+    if not found:
         return []
-    rows = balances(lima_today(now), HouseBankAccount.objects.filter(is_active=True))
+    due = {c: money.cents(max(getattr(found[0], f"due_{c}"), ZERO)) for c in _OWED}
+    rows = [_balance_row(a) for a in found]
     warnings = []
     for currency, amount in due.items():
         if not amount:

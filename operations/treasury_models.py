@@ -199,6 +199,38 @@ class BankStatement(models.Model):
         return self.reconciled_at is not None
 
 
+class AccountDayBalance(models.Model):
+    """An account's money of one Lima day and its balance at the end of it, stored so that a balance is
+    read from one row instead of summed from every movement since the opening (which grows with the
+    years of data). Written only by `operations.treasury_ledger`, in the transaction of the movement,
+    opening or voiding that changes it, with the account row locked.
+
+    A row exists for each day with money on or after the account's first opening; the balance at the
+    end of day D is the closing of the latest row between D's opening and D, or that opening's amount
+    when there is none. `manage.py verify_balances` recomputes every row from the movements."""
+
+    account = models.ForeignKey(
+        "operations.HouseBankAccount",
+        verbose_name=_("house account"),
+        on_delete=models.PROTECT,
+        related_name="day_balances",
+    )
+    date = models.DateField(_("date"))
+    day_in = models.DecimalField(_("money in"), max_digits=18, decimal_places=2)
+    day_out = models.DecimalField(_("money out"), max_digits=18, decimal_places=2)
+    closing_balance = models.DecimalField(_("closing balance"), max_digits=18, decimal_places=2)
+    movements = models.PositiveIntegerField(_("movements"))
+
+    class Meta:
+        verbose_name = _("account day balance")
+        verbose_name_plural = _("account day balances")
+        ordering = ["account_id", "date"]
+        constraints = [models.UniqueConstraint(fields=["account", "date"], name="uniq_day_balance_account_date")]
+
+    def __str__(self):
+        return f"{self.account_id} · {self.date}"
+
+
 class TreasuryAction(models.TextChoices):
     """What treasury records in the audit trail."""
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit
-from operations import policy
+from operations import policy, treasury_ledger
 from operations.models import AuditAction, Deposit, EventAction, HouseBankAccount, Payout
 from operations.services.common import blank_to_none, record_event, require_reason
 from operations.services.creation import check_client_account, resolve
@@ -84,6 +84,11 @@ def movement_data(row):
     }
 
 
+def _ledger_day(row):
+    """The (house account, Lima day) whose stored balance the row counts in."""
+    return row.house_account_id, treasury_ledger.lima_day(row.created_at)
+
+
 def _require_editor(user, op, model):
     refused = policy.movement_refusal(user, op, model)
     if refused:
@@ -111,6 +116,7 @@ def add_movement(operation, model, *, by, **fields):
         row = apply_movement_fields(model(operation=op, created_by=by), fields)
         store_private_files(row)  # before the row is written: a storage failure leaves none
         row.save()
+        treasury_ledger.refresh([_ledger_day(row)])
         data = movement_data(row)
         kind = model.kind()
         record_event(op, EventAction(f"{kind}_added"), by, data=data)
@@ -129,12 +135,14 @@ def update_movement(row, *, by, **fields):
         if refused:
             raise refused
         before = movement_data(row)
+        was = _ledger_day(row)
         apply_movement_fields(row, fields)
         store_private_files(row)
         row.save()
         after = movement_data(row)
         if before == after:
             return row
+        treasury_ledger.refresh([was, _ledger_day(row)])
         changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
         kind = model.kind()
         record_event(op, EventAction(f"{kind}_changed"), by, data={"id": row.pk, **changes})
@@ -155,6 +163,7 @@ def void_movement(row, *, by, reason):
         reason = require_reason(reason)
         row.voided_at, row.voided_by, row.void_reason = timezone.now(), by, reason
         row.save(update_fields=["voided_at", "voided_by", "void_reason"])
+        treasury_ledger.refresh([_ledger_day(row)])
         kind = model.kind()
         record_event(op, EventAction(f"{kind}_voided"), by, reason=reason, data=movement_data(row))
         audit.record(

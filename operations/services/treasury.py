@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from clients.models import Currency
-from operations import treasury
+from operations import treasury, treasury_ledger
 from operations.models import (
     BankStatement,
     HouseBankAccount,
@@ -150,6 +150,7 @@ def set_opening_balance(*, by, account, date, amount, note=""):
         opening = OpeningBalance(account=account, date=day, amount=amount, note=(note or "").strip()[:200], set_by=by)
         opening.full_clean()
         opening.save()
+        treasury_ledger.rebuild_from(account.pk, day)
         audit.record(
             TreasuryAction.OPENING_SET,
             opening,
@@ -244,6 +245,7 @@ def record_movement(
         TreasuryLeg.objects.bulk_create(
             [TreasuryLeg(entry=entry, account=a, date=day, amount=signed) for a, signed in legs]
         )
+        treasury_ledger.refresh([(a.pk, day) for a, _signed in legs])
         audit.record(
             TreasuryAction.ENTRY_CREATED,
             entry,
@@ -285,6 +287,7 @@ def void_entry(entry, *, by, reason):
         TreasuryLeg.objects.bulk_create(
             [TreasuryLeg(entry=void, account_id=leg.account_id, date=original.date, amount=-leg.amount) for leg in legs]
         )
+        treasury_ledger.refresh([(leg.account_id, original.date) for leg in legs])
         audit.record(
             TreasuryAction.ENTRY_VOIDED,
             original,

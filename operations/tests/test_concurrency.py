@@ -263,3 +263,30 @@ def test_parallel_creations_for_one_client_all_see_the_months_sum(rate, trader, 
     results, errors, _used = run_parallel(20, create, max_threads=20)
     assert not errors and len(results) == 20
     assert set(Operation.objects.filter(client=client).values_list("ro_multiple", flat=True)) == {True}
+
+
+def test_parallel_movements_on_one_house_account_lose_no_update(make_operation, fund, trader, master, houses):
+    """Deposits today and back-dated treasury fees on the same account at once: each locks the account
+    before its day balances, so the stored balances end up equal to the sum of every movement."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from clients.models import Currency
+    from operations import treasury, treasury_ledger
+    from operations.models import TreasuryKind
+
+    usd = houses[Currency.USD]
+    today = treasury.lima_today()
+    services.set_opening_balance(by=master, account=usd, date=today - dt.timedelta(days=3), amount="100.00")
+    ops = [make_operation(amount_usd="10.00") for _ in range(20)]
+
+    def move(i):
+        if i < len(ops):
+            return fund(trader, ops[i])
+        day = today - dt.timedelta(days=1 + i % 2)
+        return services.record_movement(by=master, kind=TreasuryKind.FEE, date=day, account=usd, amount="1.00")
+
+    results, errors, _used = run_parallel(30, move)
+    assert errors == [] and len(results) == 30
+    assert treasury_ledger.drift() == []
+    assert treasury.balance_of(usd, today) == Decimal("100.00") + 20 * Decimal("10.00") - 10 * Decimal("1.00")

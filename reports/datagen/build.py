@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import MASTER, OPERADOR, TRADER
 from clients.models import BankAccount, Client, ClientStatus, Currency
+from operations import treasury_ledger
 from operations.models import CodeCounter, Deposit, ExchangeRate, HouseBankAccount, Operation, OperationEvent, Payout
 from operations.services.creation import CODE_COUNTER
 from reports.datagen import operations as op_gen
@@ -82,6 +83,8 @@ def generate(plan, progress):
         )
         for table in tables.values():
             table.flush()
+        # The movements were written around the services: the house accounts' day balances from them.
+        treasury_ledger.rebuild_all()
         CodeCounter.objects.update_or_create(name=CODE_COUNTER, defaults={"last_value": last_code})
         goals = make_goals(days, staff, rnd)
     reset_sequences([BankAccount, Client, Operation, Deposit, Payout, OperationEvent, ExchangeRate, TraderGoal])
