@@ -284,13 +284,14 @@ def add_bank_account(client, account, *, by):
 
 
 # --- Review: activation and deactivation ------------------------------------------------------
-def activation_errors(client, *, overview=False):
+def activation_errors(client, *, overview=False, document_kinds=None):
     """Why `client` cannot be activated yet (Spanish messages); empty when it can.
 
     `overview` (a list of many clients, e.g. the review panel, with accounts and documents
     prefetched): the client's own data, accounts and documents only, without the checks that ask
     the database about other rows (its users exist, no other client has its document), which
-    activation itself still runs."""
+    activation itself still runs. `document_kinds`: the kinds of document the client has, when the
+    caller read them already (the review panel, with its clients)."""
     errors = []
     try:
         if overview:
@@ -302,7 +303,9 @@ def activation_errors(client, *, overview=False):
             label = _label(Client, field) if field != "__all__" else ""
             errors.extend(f"{label}: {m}" if label else m for m in messages)
     errors += account_set_errors(list(client.accounts.all()), complete=True)
-    errors += document_errors(client, [d.kind for d in client.documents.all()])
+    if document_kinds is None:
+        document_kinds = [d.kind for d in client.documents.all()]
+    errors += document_errors(client, document_kinds)
     return errors
 
 

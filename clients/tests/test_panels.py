@@ -76,3 +76,24 @@ def test_the_status_filter_tells_new_clients_from_deactivated_ones(operador_clie
     assert listed("active") == {active.pk}
     content = operador_client.get(CHANGELIST).content.decode()
     assert "Por revisar (nunca activados)" in content and "Desactivados" in content
+
+
+def test_the_panel_reads_clients_with_their_document_kinds_and_then_their_accounts(
+    operador, trader, rf, django_assert_num_queries
+):
+    from clients.panels import review_panel
+
+    oldest, ready, newest = waiting_clients(trader)
+    for _ in range(3):
+        ClientDocumentFactory(client=newest)
+    request = rf.get(INDEX)
+    request.user = operador
+    operador.has_perm("clients.activate_client")  # the user's permissions are read once per request
+    with django_assert_num_queries(2):
+        ctx = review_panel(request)
+    missing = {row["url"]: row["missing"] for row in ctx["rows"]}
+    assert missing[reverse("admin:clients_client_change", args=[ready.pk])] == []
+    assert not any(
+        "documento de identidad" in m for m in missing[reverse("admin:clients_client_change", args=[newest.pk])]
+    )
+    assert any("documento de identidad" in m for m in missing[reverse("admin:clients_client_change", args=[oldest.pk])])
