@@ -20,6 +20,7 @@ growing, as it does in production.
 """
 
 import argparse
+import contextlib
 import io
 import os
 import random
@@ -68,7 +69,8 @@ def build_rows(n, trader_username):
             values["legal_rep_document_number"] = f"{10**7 + (i * 7919) % (9 * 10**7):08d}"
         else:
             values["nationality"] = "Peruana"
-            values["date_of_birth"] = f"{rnd.randrange(1, 29):02d}/{rnd.randrange(1, 13):02d}/{rnd.randrange(1950, 2000)}"
+            day, month, year = rnd.randrange(1, 29), rnd.randrange(1, 13), rnd.randrange(1950, 2000)
+            values["date_of_birth"] = f"{day:02d}/{month:02d}/{year}"
         values["is_pep"] = "No"
         if rnd.random() < 0.25:
             values["owner"] = trader_username
@@ -157,10 +159,8 @@ class Meter:
     def __enter__(self):
         self.connection.ensure_connection()
         self.pid = self.connection.connection.info.backend_pid if self.connection.vendor == "postgresql" else None
-        try:
+        with contextlib.suppress(OSError):
             Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM: the peak of this step only
-        except OSError:
-            pass
         self.db_cpu0 = self._backend_cpu(self.pid) if self.pid else None
         self.wrapper = self.connection.execute_wrapper(self._count)
         self.wrapper.__enter__()
@@ -251,7 +251,7 @@ def main():
     html = response.content.decode()
     confirm = hidden_inputs(html)
     if response.status_code != 200 or "import_file_name" not in confirm:
-        errors = re.findall(r'<li[^>]*>(.*?)</li>', html)[:20]
+        errors = re.findall(r"<li[^>]*>(.*?)</li>", html)[:20]
         sys.exit(f"preview refused the file (HTTP {response.status_code}): {errors}")
     print(preview.line("preview"), f"  page {len(response.content) // 1024} KiB")
 

@@ -44,7 +44,7 @@ from clients.models import (
     ClientStatus,
     client_search_filter,
 )
-from clients.resources import ClientResource, SpreadsheetCSV, StyledXLSX
+from clients.resources import PREVIEW_ROWS, ClientResource, SpreadsheetCSV, StyledXLSX
 from qoricash import background_exports, display
 from qoricash import context as request_context
 from qoricash.admin_services import ServiceAdminMixin
@@ -709,6 +709,9 @@ class ClientAdmin(ServiceAdminMixin, ImportExportMixin, admin.ModelAdmin):
         context_data["full_accounts"] = request.user.has_perm("clients.view_full_accounts")
         context_data["filtered"] = bool({k for k in request.GET if k not in ("o", "p", "_changelist_filters")})
         return context_data
+
+    def get_import_context_data(self, **kwargs):
+        return {**super().get_import_context_data(**kwargs), "preview_rows": PREVIEW_ROWS}
 
     def get_import_formats(self):
         return [base_formats.XLSX, SpreadsheetCSV]

@@ -29,6 +29,13 @@ class ClientStatus(models.TextChoices):
 
 
 class ClientQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        # bulk_create does not call save(): the search text is filled here as save() fills it.
+        objs = list(objs)
+        for obj in objs:
+            obj.search_text = obj.build_search_text()
+        return super().bulk_create(objs, *args, **kwargs)
+
     def visible_to(self, user):
         """The portfolio rule, in one place: a user without view_all_clients sees only its own."""
         if not user or not user.is_authenticated or not user.is_active:
@@ -151,6 +158,26 @@ def client_search_filter(queryset, query, prefix=""):
     return queryset.filter(condition)
 
 
+# The one rule on other rows a new client must pass; imports check it for a whole file in one query.
+DOCUMENT_CONSTRAINT = "uniq_client_document"
+
+
+def registered_documents(keys, chunk=500):
+    """The (document_type, document_number) pairs of `keys` some client already has (a query per
+    `chunk` numbers, so a long list stays under SQLite's limit of bound parameters)."""
+    keys = {(t, n) for t, n in keys if t and n}
+    numbers = sorted({n for _t, n in keys})
+    taken = set()
+    for start in range(0, len(numbers), chunk):
+        rows = (
+            Client.objects.order_by()
+            .filter(document_number__in=numbers[start : start + chunk])
+            .values_list("document_type", "document_number")
+        )
+        taken.update(row for row in rows if row in keys)
+    return taken
+
+
 class Client(models.Model):
     document_type = models.CharField(_("document type"), max_length=3, choices=DocumentType.choices)
     document_number = models.CharField(_("document number"), max_length=12)
@@ -237,7 +264,7 @@ class Client(models.Model):
         constraints = [
             FieldUniqueConstraint(
                 fields=["document_type", "document_number"],
-                name="uniq_client_document",
+                name=DOCUMENT_CONSTRAINT,
                 field="document_number",
                 violation_error_message=_("A client with %(document_type)s %(document_number)s is already registered."),
             ),

@@ -41,6 +41,10 @@ from qoricash import context, display
 logger = logging.getLogger(__name__)
 
 MAX_ACCOUNT_COLUMNS = BankAccount.MAX_ACTIVE
+# Rows of a file the preview page shows (all are checked; the totals cover all).
+PREVIEW_ROWS = 100
+# Document numbers per query when the file's clients are read (under SQLite's bound-parameter limit).
+LOOKUP_CHUNK = 500
 ACCOUNT_PARTS = 6  # bank | type | currency | number | CCI | location
 
 
@@ -142,11 +146,16 @@ class DateWidget(TextWidget):
 class OwnerWidget(TextWidget):
     """The "Ejecutivo" column: a username (empty = the importing user for a new client)."""
 
-    def clean(self, value, row=None, **kwargs):
+    def clean(self, value, row=None, owners=None, **kwargs):
         username = super().clean(value)
         if not username:
             return None
-        user = get_user_model().objects.filter(username__iexact=username).first()
+        # `owners`: the import's own cache, so a file naming the same trader 5,000 times reads it once
+        # (and the same user object carries its permissions from one row to the next).
+        cache = owners if owners is not None else {}
+        if username not in cache:
+            cache[username] = get_user_model().objects.filter(username__iexact=username).first()
+        user = cache[username]
         if user is None:
             raise ValueError(_("There is no user '%(username)s'.") % {"username": username})
         return user
@@ -250,17 +259,24 @@ def _unexpected_error_message(row_number=None):
 
 class PreviewDiff(Diff):
     """The preview of an import: each row as people read it (labels, not stored codes), and for a
-    client already registered which values the file changes."""
+    client already registered which values the file changes.
+
+    Only the first PREVIEW_ROWS rows of a preview get one: the page shows those (a table of 5,000
+    clients takes longer to build and to read than it helps) and the confirmation shows none."""
 
     def __init__(self, resource, instance, new):
-        self.left = [] if new or instance is None else resource.preview_values(instance)
+        self.shown = resource.previewed_row()
+        self.left = [] if new or instance is None or not self.shown else resource.preview_values(instance)
         self.right = []
         self.new = new
 
     def compare_with(self, resource, instance):
-        self.right = resource.preview_values(instance)
+        if self.shown:
+            self.right = resource.preview_values(instance)
 
     def as_html(self):
+        if not self.shown:
+            return None
         # Plain values (the template escapes them), each with whether the file changes it.
         left = self.left or [None] * len(self.right)
         return [{"value": v, "changed": bool(self.left) and v != old} for v, old in zip(self.right, left, strict=False)]
@@ -281,11 +297,17 @@ def _drop_empty_preview_columns(result):
 
 class ClientLoader(instance_loaders.ModelInstanceLoader):
     """Finds the client by document; a row whose document cells do not read is a new client, so its
-    error is reported once, under its column, with the rest of the row's errors."""
+    error is reported once, under its column, with the rest of the row's errors.
+
+    The clients of the file were read by `ClientResource.before_import` in one query: a row is
+    looked up in them, not in the database."""
 
     def get_instance(self, row):
+        known = getattr(self.resource, "_existing", None)
         try:
-            return super().get_instance(row)
+            if known is None:
+                return super().get_instance(row)
+            return known.get(self.resource.document_key(row))
         except ValueError:
             return None
 
@@ -368,6 +390,9 @@ class ClientResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
         skip_diff = False
+        # No savepoint per row (two queries each): new clients are saved together by bulk_create,
+        # a registered client's changes in update_client's own savepoint.
+        use_bulk = True
         clean_model_instances = True
         fields = (
             "id",
@@ -414,6 +439,12 @@ class ClientResource(resources.ModelResource):
             )
             field.account_index = i - 1
             self.fields[f"account_{i}"] = field
+        # Each row looks its cells up by column name: a lazy name would be translated again on every
+        # lookup (half a million times for a file of 5,000 clients). The fields are this instance's own.
+        for field in self.fields.values():
+            field.column_name = str(field.column_name)
+        self._import_fields = None
+        self._field_names = None
 
     # --- columns ---
     def account_fields(self):
@@ -426,7 +457,15 @@ class ClientResource(resources.ModelResource):
         return self.get_export_order()
 
     def get_import_fields(self):
-        return [f for f in super().get_import_fields() if not f.readonly]
+        # Asked several times per row; the fields never change after __init__.
+        if self._import_fields is None:
+            self._import_fields = [f for f in super().get_import_fields() if not f.readonly]
+        return self._import_fields
+
+    def get_field_name(self, field):
+        if self._field_names is None:
+            self._field_names = {id(f): name for name, f in self.fields.items()}
+        return self._field_names.get(id(field)) or super().get_field_name(field)
 
     def column(self, name):
         return str(self.fields[name].column_name)
@@ -512,6 +551,13 @@ class ClientResource(resources.ModelResource):
         kwargs.pop("collect_failed_rows", None)
         if self.user is None:
             self.user = kwargs.get("user")
+        # What this import learns about the file as it goes (set again for each file).
+        self._previewing, self._previewed = dry_run, 0
+        self._seen_documents = set()
+        self._documents = set()
+        self._existing = None
+        self._owners = {}
+        self._import = None
         result = super().import_data(
             dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs
         )
@@ -523,7 +569,6 @@ class ClientResource(resources.ModelResource):
         canonical = {slug(f.column_name): str(f.column_name) for f in self.fields.values()}
         for alias, name in self.header_aliases.items():
             canonical.setdefault(alias, self.column(name))
-        self._seen_documents = set()
         headers = [canonical.get(slug(h), h) for h in (dataset.headers or [])]
         dataset.headers = headers
         unknown = [str(h) for h in headers if str(h or "").strip() and slug(h) not in canonical]
@@ -540,6 +585,67 @@ class ClientResource(resources.ModelResource):
             # The library reads the rows even after a file-level error: with wrong columns none is read.
             dataset.wipe()
             raise ValidationError(errors)
+        self._read_file_clients(dataset)
+
+    def document_key(self, row):
+        """(document type, number) of a row as the loader compares them (ValueError if unreadable)."""
+        return tuple(self.fields[name].clean(row) for name in self.get_import_id_fields())
+
+    def _read_file_clients(self, dataset):
+        """The clients the file names, read once for all its rows: those of the user's portfolio
+        (with their active accounts) for the rows that update them, and the file's documents for
+        the new clients' check that nobody has them yet (`services.ClientImport`)."""
+        keys = set()
+        for values in dataset:
+            row = dict(zip(dataset.headers, values, strict=False))
+            self.before_import_row(row)
+            try:
+                key = self.document_key(row)
+            except ValueError:
+                continue
+            if all(key):
+                keys.add(key)
+        self._documents = keys
+        self._existing = {}
+        numbers = sorted({number for _type, number in keys})
+        active = Prefetch("accounts", queryset=BankAccount.objects.filter(is_active=True), to_attr="_active_accounts")
+        for start in range(0, len(numbers), LOOKUP_CHUNK):
+            chunk = numbers[start : start + LOOKUP_CHUNK]
+            for client in self.get_queryset().filter(document_number__in=chunk).prefetch_related(active):
+                key = (client.document_type, client.document_number)
+                if key in keys:
+                    self._existing[key] = client
+
+    def _new_clients(self):
+        """The import's `services.ClientImport`, started with the first new client of the file."""
+        if self._import is None:
+            self._import = services.ClientImport(by=self.user, documents=self._documents)
+        return self._import
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        """The library's bulk step (use_bulk): the new clients of a file without errors are saved
+        here, all together, through the service.
+
+        Not in the preview: every row was already checked as the service will save it (add() runs
+        the model's rules and the document check), so writing 5,000 clients with their accounts
+        and audit entries only to roll them back would double the preview's time and show nothing
+        more. Should the database still refuse something at the confirmation (another user
+        registered one of the documents meanwhile), nothing is saved and the user is told."""
+        try:
+            if dry_run:
+                return
+            if self.create_instances and not (result.has_errors() or result.has_validation_errors()):
+                try:
+                    self._new_clients().save()
+                except PermissionDenied as exc:
+                    raise ValidationError(str(exc) or _("You are not allowed to do this.")) from None
+                for row in result.rows:
+                    if row.import_type == row.IMPORT_TYPE_NEW and row.instance is not None:
+                        row.object_id = row.instance.pk
+        except Exception as exc:  # noqa: BLE001 - reported as the file's error, the import rolled back
+            self.handle_import_error(result, exc, raise_errors)
+        finally:
+            self.create_instances.clear()
 
     def handle_import_error(self, result, error, raise_errors=False):
         """File-level failures: our Spanish refusals as they are, anything else logged and generic."""
@@ -562,26 +668,28 @@ class ClientResource(resources.ModelResource):
 
     def after_init_instance(self, instance, new, row, **kwargs):
         if new:
-            instance.owner = self.user
-            instance.created_by = self.user
+            # By id: the library copies each row's instance for the preview, and a user object
+            # (with its permission caches) would be copied along with every row.
+            instance.owner_id = self.user.pk
+            instance.created_by_id = self.user.pk
             instance.status = ClientStatus.INACTIVE
 
     def import_instance(self, instance, row, **kwargs):
-        tracked = [self.get_field_name(f) for f in self.get_import_fields() if f.attribute]
-        before = {name: getattr(instance, self.fields[name].attribute) for name in tracked}
+        # What the row changes on a registered client (update_client's `changes`); a new one is all new.
+        tracked = [f.attribute for f in self.get_import_fields() if f.attribute] if instance.pk else []
+        before = {name: getattr(instance, name) for name in tracked}
         errors = {}
         try:
-            super().import_instance(instance, row, **kwargs)
+            super().import_instance(instance, row, owners=self._owners, **kwargs)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
         key = (instance.document_type, instance.document_number)
         if all(key) and key in self._seen_documents:
-            errors[self.column("document_number")] = [_("This document is already in an earlier row of the file.")]
+            # Under the field's name, so the model's own check of the document is not made again.
+            errors["document_number"] = [_("This document is already in an earlier row of the file.")]
         self._seen_documents.add(key)
         instance._import_changes = {
-            self.fields[name].attribute: getattr(instance, self.fields[name].attribute)
-            for name in tracked
-            if getattr(instance, self.fields[name].attribute) != before[name]
+            name: getattr(instance, name) for name in tracked if getattr(instance, name) != before[name]
         }
         if instance.pk and "owner" in instance._import_changes:
             errors[self.column("owner")] = [
@@ -593,7 +701,12 @@ class ClientResource(resources.ModelResource):
 
     def _read_accounts(self, client, row, errors):
         """The accounts to add or change from the row's account cells, and each cell as read (preview)."""
-        existing = list(client.accounts.filter(is_active=True)) if client.pk else []
+        if not client.pk:
+            existing = []
+        elif hasattr(client, "_active_accounts"):
+            existing = client._active_accounts
+        else:
+            existing = list(client.accounts.filter(is_active=True))
         accounts, cells = [], {}
         for field in self.account_fields():
             column = str(field.column_name)
@@ -628,29 +741,37 @@ class ClientResource(resources.ModelResource):
         return accounts, cells
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
-        if getattr(instance, "_import_accounts", None):
-            return False
+        if instance.pk is None or getattr(instance, "_import_accounts", None):
+            return False  # a new client, or new or changed accounts: never "unchanged"
         return super().skip_row(instance, original, row, import_validation_errors)
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         try:
-            super().validate_instance(instance, import_validation_errors, validate_unique)
+            if instance.pk is None:
+                # A new client is checked, and queued for saving with the file's others, by the service.
+                accounts = instance._import_accounts or None
+                self._new_clients().add(instance, accounts, errors=import_validation_errors)
+            else:
+                super().validate_instance(instance, import_validation_errors, validate_unique)
+        except PermissionDenied as exc:
+            raise ValidationError(str(exc) or _("You are not allowed to do this.")) from None
         except ValidationError as exc:
             raise self._rekey(exc) from None
 
     def save_instance(self, instance, is_create, row, **kwargs):
+        # A new client joins the library's bulk list (validate_instance queued it in the service);
+        # a registered client's changes are saved now, through update_client, in its own savepoint.
         try:
-            return super().save_instance(instance, is_create, row, **kwargs)
+            if is_create:
+                return super().save_instance(instance, is_create, row, **kwargs)
+            return self.do_instance_save(instance, is_create)
         except PermissionDenied as exc:
             raise ValidationError(str(exc) or _("You are not allowed to do this.")) from None
         except ValidationError as exc:
             raise self._rekey(exc) from None
 
     def do_instance_save(self, instance, is_create):
-        if is_create:
-            services.import_client(instance, by=self.user, accounts=instance._import_accounts or None)
-        else:
-            services.update_client(instance, instance._import_changes, by=self.user, accounts=instance._import_accounts)
+        services.update_client(instance, instance._import_changes, by=self.user, accounts=instance._import_accounts)
 
     def import_row(self, row, instance_loader, **kwargs):
         result = super().import_row(row, instance_loader, **kwargs)
@@ -695,6 +816,13 @@ class ClientResource(resources.ModelResource):
     # --- preview ---
     def get_diff_class(self):
         return PreviewDiff
+
+    def previewed_row(self):
+        """Whether the row being read is one the preview shows (counted as rows are read)."""
+        if not getattr(self, "_previewing", False):
+            return False
+        self._previewed += 1
+        return self._previewed <= PREVIEW_ROWS
 
     def preview_values(self, instance):
         """One cell per import column, as the user reads it."""

@@ -24,12 +24,14 @@ from accounts import audit
 from clients import emails
 from clients.audit_actions import ClientAction
 from clients.models import (
+    DOCUMENT_CONSTRAINT,
     BankAccount,
     Client,
     ClientReassignment,
     ClientStatus,
     account_set_errors,
     document_errors,
+    registered_documents,
 )
 from clients.policy import (
     CONTACT_FIELDS,
@@ -97,6 +99,144 @@ def import_client(client, *, by, accounts=None):
     return _register(client, by=by, accounts=accounts, documents=(), action=ClientAction.IMPORTED, send_email=False)
 
 
+class ClientImport:
+    """Registering the new clients of an import file together: `import_client` for many rows.
+
+    `add(client, accounts)` checks one row exactly as `import_client` would (permissions, owner,
+    `full_clean`, the document not registered, each account and the set of them) and raises that
+    row's `ValidationError`; `save()` then writes every added client, its accounts and their audit
+    entries with a few bulk inserts, in one transaction. The checks that need other rows are made
+    for the whole file at once: the documents already registered are read in `documents` (the
+    file's (type, number) pairs, one query) and each owner is checked once; a document outside that
+    list is still checked, on its own.
+    """
+
+    BATCH = 1000  # rows per INSERT: PostgreSQL takes at most 65,535 parameters in one statement
+
+    def __init__(self, *, by, documents=()):
+        _require(by, "clients.add_client", _("You are not allowed to register clients."))
+        self.by = by
+        self.entries = []
+        self._owners = {}
+        self._checked = {(t, (n or "").strip().upper()) for t, n in documents if t and n}
+        self._taken = registered_documents(self._checked)
+        self._queued = set()
+
+    def add(self, client, accounts=None, errors=None):
+        """Check one new client (and its accounts, a list, when the row has any) and queue it.
+
+        `errors`: what reading the row already found ({field: [errors]}); the fields named there
+        are not checked again and the row's `ValidationError` carries them all.
+        """
+        errors = dict(errors or {})
+        owner = self._owner(client)
+        if isinstance(owner, ValidationError):
+            errors = owner.update_error_dict(errors)
+            owner = self.by
+        if accounts and not self.by.has_perm("clients.add_bankaccount"):
+            raise PermissionDenied(_("You are not allowed to add bank accounts."))
+        client.owner = owner
+        client.created_by = self.by
+        client.status = ClientStatus.INACTIVE
+        client.status_changed_by = None
+        client.status_changed_at = None
+        # The users are those just read (their rows exist); the constraints are checked below.
+        try:
+            client.full_clean(exclude=[*errors, "owner", "created_by", "status_changed_by"], validate_constraints=False)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        errors = self._constraint_errors(client, errors)
+        if accounts is not None:
+            errors = self._account_errors(accounts, errors)
+        if errors:
+            raise ValidationError(errors)
+        self._queued.add((client.document_type, client.document_number))
+        self.entries.append((client, None if accounts is None else list(accounts)))
+
+    def _owner(self, client):
+        """`_registration_owner`, each owner checked once per file; a refusal of the owner is returned."""
+        if client.pk is not None:
+            raise ValidationError(_("This client is already registered."))
+        if not client.owner_id or client.owner_id == self.by.pk:
+            return self.by
+        owner = client.owner
+        if owner.pk not in self._owners:
+            try:
+                self._owners[owner.pk] = _registration_owner(client, by=self.by)
+            except ValidationError as exc:
+                self._owners[owner.pk] = exc
+        return self._owners[owner.pk]
+
+    def _constraint_errors(self, client, errors):
+        key = (client.document_type, client.document_number)
+        for constraint in Client._meta.constraints:
+            if set(constraint.fields) & set(errors):
+                continue
+            if constraint.name == DOCUMENT_CONSTRAINT and key in self._checked:
+                if key in self._taken or key in self._queued:
+                    errors = constraint.refusal(client).update_error_dict(errors)
+                continue
+            try:
+                constraint.validate(Client, client, exclude=set(errors))
+            except ValidationError as exc:
+                errors = exc.update_error_dict(errors)
+        return errors
+
+    def _account_errors(self, accounts, errors):
+        """`_add_first_accounts`' checks: each account valid and, together, the complete set."""
+        valid = True
+        for account in accounts:
+            try:
+                account.full_clean(exclude=["client"])
+            except ValidationError as exc:
+                errors = exc.update_error_dict(errors)
+                valid = False
+        if valid:
+            rules = account_set_errors(accounts, complete=True)
+            if rules:
+                errors = ValidationError(rules, code="account_rules").update_error_dict(errors)
+        return errors
+
+    def save(self):
+        """Write the clients added since the last save, with their accounts and audit entries; returns them."""
+        pending, self.entries = self.entries, []
+        clients = [client for client, _accounts in pending]
+        if not clients:
+            return clients
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    Client.objects.bulk_create(clients, batch_size=self.BATCH)
+            except IntegrityError:
+                # Someone registered one of these documents since add() checked it: say which.
+                taken = registered_documents((c.document_type, c.document_number) for c in clients)
+                refusals = [c for c in clients if (c.document_type, c.document_number) in taken]
+                if not refusals:
+                    raise
+                constraint = next(c for c in Client._meta.constraints if c.name == DOCUMENT_CONSTRAINT)
+                raise ValidationError([m for c in refusals for m in constraint.refusal(c).messages]) from None
+            accounts = []
+            for client, client_accounts in pending:
+                for account in client_accounts or ():
+                    account.client = client
+                    accounts.append(account)
+            BankAccount.objects.bulk_create(accounts, batch_size=self.BATCH)
+            entries = []
+            for client, client_accounts in pending:
+                changes = _registration_changes(client)
+                entries.append(audit.entry(ClientAction.IMPORTED, client, actor=self.by, changes=changes))
+                entries += [
+                    audit.entry(ClientAction.ACCOUNT_ADDED, a, actor=self.by, changes=_account_changes(None, a))
+                    for a in client_accounts or ()
+                ]
+            audit.record_many(entries, batch_size=self.BATCH)
+        return clients
+
+
+def _registration_changes(client):
+    return {f: [None, getattr(client, f)] for f in (*REGISTRATION_FIELDS, "owner_id") if getattr(client, f)}
+
+
 def _register(client, *, by, accounts, documents, action, send_email):
     accounts = None if accounts is None else list(accounts)
     documents = list(documents)
@@ -118,7 +258,7 @@ def _register(client, *, by, accounts, documents, action, send_email):
             action,
             client,
             actor=by,
-            changes={f: [None, getattr(client, f)] for f in (*REGISTRATION_FIELDS, "owner_id") if getattr(client, f)},
+            changes=_registration_changes(client),
         )
         if accounts is not None:
             _add_first_accounts(client, accounts, by=by)

@@ -570,19 +570,19 @@ def test_a_traders_export_is_audited_as_masked(trader, client):
 
 # --- Unexpected failures during an import -------------------------------------------------------
 def fail_on_the_third_row(monkeypatch):
-    """import_client breaks (a bug, the database...) for the 3rd data row with internal English text."""
+    """The import service breaks (a bug, the database...) for the 3rd data row with internal English text."""
     from clients import services
 
-    real = services.import_client
+    real = services.ClientImport.add
     calls = []
 
-    def flaky(client, **kwargs):
+    def flaky(self, client, *args, **kwargs):
         calls.append(client.document_number)
         if len(calls) == 3:
             raise RuntimeError("internal boom: relation clients_secret does not exist")
-        return real(client, **kwargs)
+        return real(self, client, *args, **kwargs)
 
-    monkeypatch.setattr(services, "import_client", flaky)
+    monkeypatch.setattr(services.ClientImport, "add", flaky)
 
 
 def test_unexpected_row_failure_is_logged_and_shown_in_spanish_with_the_row(master, monkeypatch, caplog):
