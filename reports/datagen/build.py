@@ -20,7 +20,16 @@ from accounts.models import User
 from accounts.roles import MASTER, OPERADOR, TRADER
 from clients.models import BankAccount, Client, ClientStatus, Currency
 from operations import treasury_ledger
-from operations.models import CodeCounter, Deposit, ExchangeRate, HouseBankAccount, Operation, OperationEvent, Payout
+from operations.models import (
+    CodeCounter,
+    Deposit,
+    ExchangeRate,
+    HouseBankAccount,
+    OpeningBalance,
+    Operation,
+    OperationEvent,
+    Payout,
+)
 from operations.services.creation import CODE_COUNTER
 from reports.datagen import operations as op_gen
 from reports.datagen import people
@@ -68,6 +77,7 @@ def generate(plan, progress):
         staff = make_staff(plan)
         skip_trigger_checks()  # after the ORM writes: users and groups keep their usual checks
         house = make_house_accounts()
+        make_openings(house, days[0], staff["master"])
         voucher = store_voucher()
         rates = make_rates(days, staff["master"], rnd, progress)
         clients = make_clients(plan, days, staff, rnd, progress)
@@ -139,6 +149,20 @@ def make_house_accounts():
         )
         accounts[currency].append((account.pk, str(account)))
     return accounts
+
+
+# Enough for years of generated payouts: the treasury pages then show real balances, not "sin saldo inicial".
+OPENING_AMOUNTS = {Currency.PEN: Decimal("5000000.00"), Currency.USD: Decimal("1500000.00")}
+
+
+def make_openings(house, first_day, master):
+    """An opening balance for every house account on the first generated day, so the day balances
+    (and the pages and panels reading them) carry the whole history, as in production."""
+    OpeningBalance.objects.bulk_create(
+        OpeningBalance(account_id=pk, date=first_day, amount=OPENING_AMOUNTS[currency], set_by_id=master)
+        for currency, accounts in house.items()
+        for pk, _label in accounts
+    )
 
 
 def store_voucher():

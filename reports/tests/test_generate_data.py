@@ -9,7 +9,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import Max
 
 from clients.models import BankAccount, Client, ClientStatus, account_set_errors
+from operations import treasury, treasury_ledger
 from operations.models import (
+    AccountDayBalance,
     CodeCounter,
     Deposit,
     EventAction,
@@ -151,3 +153,10 @@ def test_documents_are_valid_and_unique():
         validate_document(doc_type, number)
         seen.add((doc_type, number))
     assert len(seen) == 5000
+
+
+def test_house_accounts_open_on_the_first_day_and_their_day_balances_match_the_movements(generated):
+    rows = treasury.balances(UNTIL)
+    assert rows and all(row.balance is not None for row in rows)
+    assert AccountDayBalance.objects.count() > len(rows)
+    assert treasury_ledger.drift() == []
