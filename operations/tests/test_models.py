@@ -178,3 +178,31 @@ def test_mask_snapshot():
     assert mask_snapshot("BCP USD 1930012345678") == "BCP USD ****5678"
     assert mask_snapshot("Banco de la Nación PEN 00123456789") == "Banco de la Nación PEN ****6789"
     assert mask_snapshot("") == ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("many_clients", [500, 2], ids=["few matches: union", "many matches: walk the order"])
+def test_search_finds_the_same_operations_with_either_plan(many_clients, monkeypatch, trader):
+    from operations import models as op_models
+
+    monkeypatch.setattr(op_models, "MANY_CLIENTS", many_clients)
+    lopez = [OperationFactory(client=active_client(owner=trader, apellido_paterno="LÓPEZ")) for _ in range(3)]
+    other = OperationFactory(client=active_client(owner=trader, apellido_paterno="QUISPE"))
+    everything = Operation.objects.all()
+    assert set(everything.search("lopez")) == set(lopez)
+    assert list(everything.search(other.code.lower())) == [other]
+    assert list(everything.search(other.client.document_number)) == [other]
+    assert set(everything.filter(pk__in=[lopez[0].pk, other.pk]).search("lopez")) == {lopez[0]}
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_a_search_matching_many_clients_tests_each_row_instead_of_joining(monkeypatch, trader):
+    from operations import models as op_models
+
+    monkeypatch.setattr(op_models, "MANY_CLIENTS", 2)
+    for _ in range(2):
+        OperationFactory(client=active_client(owner=trader, apellido_paterno="LÓPEZ"))
+    OperationFactory(client=active_client(owner=trader, apellido_paterno="RARO"))
+    assert "UNION" not in str(Operation.objects.search("lopez").query)
+    assert "UNION" in str(Operation.objects.search("raro").query)
