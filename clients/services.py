@@ -172,10 +172,13 @@ class ClientImport:
         for constraint in Client._meta.constraints:
             if set(constraint.fields) & set(errors):
                 continue
-            if constraint.name == DOCUMENT_CONSTRAINT and key in self._checked:
-                if key in self._taken or key in self._queued:
+            if constraint.name == DOCUMENT_CONSTRAINT:
+                # Another row of this import counts as registered too: the database would refuse it.
+                if key in self._queued or key in self._taken:
                     errors = constraint.refusal(client).update_error_dict(errors)
-                continue
+                    continue
+                if key in self._checked:
+                    continue
             try:
                 constraint.validate(Client, client, exclude=set(errors))
             except ValidationError as exc:

@@ -142,3 +142,52 @@ def test_concurrent_writers_still_form_one_chain():
     assert report.ok, report.problem
     assert report.checked == AuditEntry.objects.count() >= 60
     assert AuditEntry.objects.values("prev_hash").distinct().count() == AuditEntry.objects.count()
+
+
+def _batch(n, tag):
+    return [audit.entry(AccountAction.FILE_DOWNLOADED, None, object_type="x", message=f"{tag} {i}") for i in range(n)]
+
+
+@pytest.mark.django_db
+def test_entries_recorded_together_chain_as_if_recorded_one_by_one():
+    (before,) = _entries(1)
+    together = audit.record_many(_batch(5, "batch"), batch_size=2)  # three inserts
+    (after,) = _entries(1)
+    stored = list(AuditEntry.objects.filter(pk__gte=before.pk).order_by("id"))
+    assert [e.message for e in stored] == ["file 0.pdf", *(f"batch {i}" for i in range(5)), "file 0.pdf"]
+    assert [e.pk for e in together] == [e.pk for e in stored[1:6]]
+    assert [e.prev_hash for e in stored[1:]] == [e.hash for e in stored[:-1]]
+    assert stored[-1].pk == after.pk
+    report = verify_chain()
+    assert report.ok and report.head == after.hash
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_and_single_entries_still_form_one_chain():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    from django.db import connections, transaction
+
+    barrier = threading.Barrier(4)
+
+    def writer(n):
+        try:
+            barrier.wait()
+            for i in range(5):
+                with transaction.atomic():
+                    if n % 2:
+                        audit.record_many(_batch(20, f"{n}.{i}"))
+                    else:
+                        audit.record(AccountAction.FILE_DOWNLOADED, None, object_type="x", message=f"{n}.{i}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    report = verify_chain()
+    assert report.ok, report.problem
+    assert report.checked == AuditEntry.objects.count() >= 2 * 5 * 20 + 2 * 5

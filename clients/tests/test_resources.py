@@ -742,3 +742,105 @@ def test_a_bad_document_type_is_one_message_not_also_unknown_type_under_the_numb
     result = ClientResource(user=master).import_data(dataset(CLIENT_HEADERS, rows))
     assert result.invalid_rows[0].error_dict == {"Tipo Documento": ["«XYZ» no es un valor válido para Tipo Documento."]}
     assert result.invalid_rows[1].error_dict == {"Número Documento": ["Este campo no puede estar vacío."]}
+
+
+# --- Large files: queries that do not grow with the rows, all-or-nothing, the audit chain --------
+MANY_HEADERS = [*ACCOUNT_HEADERS, "Ejecutivo"]
+
+
+def many_rows(n, start, trader):
+    """n valid new clients (two persons for each company), with both accounts, a quarter owned by `trader`."""
+    rows = []
+    for i in range(start, start + n):
+        if i % 3 == 2:
+            row = ["RUC", valid_ruc(i), "", "", "", f"Empresa {i} S.A.C.", f"e{i}@empresa.pe", "014445555"]
+        else:
+            row = ["DNI", f"{40000000 + i}", "Quispe", "Mamani", f"Persona {i}", "", f"p{i}@correo.pe", "987654321"]
+        rows.append([*row, PEN_CELL, USD_CELL, trader.username if i % 4 == 0 else ""])
+    return rows
+
+
+def admin_import(browser, rows):
+    """Preview and confirm a file through the admin; the queries of each step."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as preview_queries:
+        response = browser.post(IMPORT, {"resource": "0", "format": "0", "import_file": xlsx_file(MANY_HEADERS, rows)})
+    result = response.context["result"]
+    assert not result.has_errors() and not result.has_validation_errors(), [r.error_dict for r in result.invalid_rows]
+    with CaptureQueriesContext(connection) as confirm_queries:
+        response = browser.post(
+            reverse("admin:clients_client_process_import"), response.context["confirm_form"].initial
+        )
+    assert response.status_code == 302 and response["Location"].endswith("/clients/client/")
+    return len(preview_queries), len(confirm_queries)
+
+
+def test_the_admin_imports_50_or_200_rows_with_the_same_queries(master_client, trader, django_assert_max_num_queries):
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.get_for_model(Client)  # cached for the process: the first import would read it once more
+    preview_50, confirm_50 = admin_import(master_client, many_rows(50, 0, trader))
+    assert Client.objects.count() == 50 and BankAccount.objects.count() == 100
+    with django_assert_max_num_queries(preview_50 + confirm_50) as captured:
+        preview_200, confirm_200 = admin_import(master_client, many_rows(200, 1000, trader))
+    assert (preview_200, confirm_200) == (preview_50, confirm_50), captured
+    assert Client.objects.count() == 250 and BankAccount.objects.count() == 500
+    assert Client.objects.filter(owner=trader).count() == 13 + 50
+    assert AuditEntry.objects.filter(action=ClientAction.IMPORTED).count() == 250
+
+
+def test_bad_rows_among_many_save_nothing_and_are_all_listed(master, trader):
+    # Bad rows after the library's first bulk batch (1,000 rows): that batch is written, then rolled back.
+    rows = many_rows(1050, 0, trader)
+    rows[1003][1] = "123"
+    rows[1048][6] = "no-es-correo"
+    audit_before = AuditEntry.objects.count()
+    result = ClientResource(user=master).import_data(dataset(MANY_HEADERS, rows))
+    assert [r.number for r in result.invalid_rows] == [1004, 1049]
+    assert result.invalid_rows[0].error_dict == {"Número Documento": ["El DNI debe tener exactamente 8 dígitos."]}
+    assert list(result.invalid_rows[1].error_dict) == ["Email"]
+    assert Client.objects.count() == 0 and BankAccount.objects.count() == 0
+    assert AuditEntry.objects.count() == audit_before
+
+
+def test_an_imported_file_is_audited_client_by_client_and_the_chain_verifies(master, trader):
+    from accounts.auditchain import verify_chain
+
+    rows = many_rows(6, 0, trader)
+    result = ClientResource(user=master).import_data(dataset(MANY_HEADERS, rows), dry_run=True)
+    assert result.totals["new"] == 6 and Client.objects.count() == 0  # the preview writes nothing
+    before = AuditEntry.objects.count()
+    result = ClientResource(user=master).import_data(dataset(MANY_HEADERS, rows))
+    assert not result.has_validation_errors(), [r.error_dict for r in result.invalid_rows]
+    entries = list(AuditEntry.objects.order_by("id")[before:])
+    clients = list(Client.objects.order_by("id"))
+    expected = []
+    for client in clients:
+        expected.append((ClientAction.IMPORTED, "clients.client", str(client.pk)))
+        expected += [
+            (ClientAction.ACCOUNT_ADDED, "clients.bankaccount", str(a.pk)) for a in client.accounts.order_by("id")
+        ]
+    assert [(e.action, e.object_type, e.object_id) for e in entries] == expected
+    assert entries[0].changes["document_number"] == [None, clients[0].document_number]
+    assert entries[1].changes["number"] == [None, "****8012"]  # account numbers masked, as one by one
+    assert {e.actor_id for e in entries} == {master.pk}
+    assert verify_chain().ok
+
+
+def test_the_preview_of_a_long_file_shows_the_totals_and_its_first_rows(master_client, trader, monkeypatch):
+    from clients import admin as clients_admin
+    from clients import resources
+
+    monkeypatch.setattr(resources, "PREVIEW_ROWS", 2)
+    monkeypatch.setattr(clients_admin, "PREVIEW_ROWS", 2)
+    response = master_client.post(
+        IMPORT, {"resource": "0", "format": "0", "import_file": xlsx_file(MANY_HEADERS, many_rows(3, 0, trader))}
+    )
+    content = response.content.decode()
+    assert "El archivo tiene 3 filas. Clientes nuevos: 3; por actualizar: 0; sin cambios: 0." in content
+    assert "Se revisaron todas las filas; abajo se muestran las primeras 2." in content
+    assert content.count('<td class="client-import-row">') == 2
+    assert "PERSONA 1" in content and "EMPRESA 2" not in content
+    assert response.context["confirm_form"] is not None

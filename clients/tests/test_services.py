@@ -452,3 +452,55 @@ def test_real_concurrent_registration_on_postgresql(monkeypatch, trader, other_t
     assert exc.value.messages == ["Ya existe un cliente con DNI 45123457."]
     assert Client.objects.get().owner == other_trader  # the first one won; ours left nothing behind
     assert not AuditEntry.objects.filter(action=ClientAction.REGISTERED).exists()
+
+
+# --- ClientImport: a file's new clients checked one by one, saved together ----------------------
+def new_person(number, **fields):
+    values = {"apellido_paterno": "Quispe", "apellido_materno": "Mamani", "nombres": "Rosa"}
+    return Client(document_type="DNI", document_number=number, **{"email": f"{number}@correo.pe", **values, **fields})
+
+
+def test_client_import_checks_each_row_like_import_client_and_saves_them_together(master, trader, operador):
+    registered = ClientFactory(document_number="41000001")
+    batch = services.ClientImport(by=master, documents=[("DNI", "41000001"), ("DNI", "41000002")])
+    with pytest.raises(ValidationError) as taken:
+        batch.add(new_person("41000001"))
+    assert taken.value.message_dict == {"document_number": ["Ya existe un cliente con DNI 41000001."]}
+    with pytest.raises(ValidationError) as owner:
+        batch.add(new_person("41000003", owner=operador, email="no-es-correo"))
+    assert set(owner.value.message_dict) == {"owner", "email"}  # every problem of the row at once
+    with pytest.raises(ValidationError) as accounts:
+        batch.add(new_person("41000004"), new_accounts()[:1])
+    assert "dólares (USD)" in str(accounts.value)
+    batch.add(new_person("41000002", owner=trader), new_accounts())
+    batch.add(new_person("41000005"))  # not in `documents`: checked on its own
+    with pytest.raises(ValidationError) as repeated:
+        batch.add(new_person("41000005"))
+    assert repeated.value.message_dict == {"document_number": ["Ya existe un cliente con DNI 41000005."]}
+
+    saved = batch.save()
+    assert [c.document_number for c in saved] == ["41000002", "41000005"]
+    first = Client.objects.get(document_number="41000002")
+    assert (first.owner, first.created_by, first.status) == (trader, master, ClientStatus.INACTIVE)
+    assert first.search_text.startswith("41000002 QUISPE MAMANI ROSA")
+    assert first.accounts.count() == 2 and Client.objects.get(document_number="41000005").owner == master
+    assert Client.objects.count() == 3 and registered.pk != first.pk
+    assert AuditEntry.objects.filter(action=ClientAction.IMPORTED).count() == 2
+    assert batch.save() == []  # saved once
+
+
+def test_client_import_names_a_document_registered_since_its_row_was_checked(master):
+    batch = services.ClientImport(by=master, documents=[("DNI", "41000006"), ("DNI", "41000007")])
+    batch.add(new_person("41000006"))
+    batch.add(new_person("41000007"))
+    ClientFactory(document_number="41000007")  # another user, between the check and the save
+    with pytest.raises(ValidationError) as refused:
+        batch.save()
+    assert refused.value.messages == ["Ya existe un cliente con DNI 41000007."]
+    assert not Client.objects.filter(document_number="41000006").exists()
+    assert not AuditEntry.objects.filter(action=ClientAction.IMPORTED).exists()
+
+
+def test_client_import_needs_the_registration_permission():
+    with pytest.raises(PermissionDenied):
+        services.ClientImport(by=UserFactory(is_staff=True))
