@@ -10,8 +10,9 @@ reporting median and p95 wall time, the server's own time and the SQL queries (B
 X-Query-Count and X-Server-Time-Ms to each response). The operations list is also served by
 Django's bare ModelAdmin for comparison. Then the load run: --load-users simulated staff (lists,
 searches, opening operations, the position, creating an operation and cancelling it) for
---load-seconds each. The worker's peak RSS is read from /proc. The table is printed and written
-into docs/benchmarks.md between the BENCH markers.
+--load-seconds each, pausing --think-seconds (3 s) on average between rounds as a person does.
+The worker's peak RSS is read from /proc. The table is printed and written into docs/benchmarks.md
+between the BENCH markers.
 
 The databases are PostgreSQL on 127.0.0.1:5432 (user postgres); never the project's database.
 """
@@ -202,16 +203,25 @@ def measure(browser, path, n):
 # --- the load run -------------------------------------------------------------------------------------
 
 
-def load_run(port, keys, users, seconds, plan):
-    """`users` threads, each a staff member looping over a mixed workload for `seconds`."""
+def load_run(port, keys, users, seconds, plan, think=0.0):
+    """`users` threads, each a staff member looping over a mixed workload for `seconds`.
+
+    Between rounds each one reads the page for `think` seconds on average (uniform, half to one and a
+    half times): a person clicks every few seconds, not continuously. With think=0 the run measures
+    saturation instead (every thread always waiting on the server)."""
+    import random
+
     results, errors, lock = [], [], threading.Lock()
     deadline = time.monotonic() + seconds
 
     def staff(n):
         role = ("trader", "master", "operator")[n % 3]
         browser = Browser(port, keys[role])
+        pause = random.Random(n)  # noqa: S311 - benchmark pacing
         step = n
         while time.monotonic() < deadline:
+            if think:
+                time.sleep(pause.uniform(think / 2, think * 1.5))
             step += 1
             try:
                 for method, path, data in plan(role, step, browser):
@@ -352,7 +362,7 @@ def bench_size(key, args, port):
             by_name = {name: path for name, _role, path in page_list}
             plan = workload(by_name, trader_trade(reverse("admin:operations_operation_add"), client))
             for users in args.load_users:
-                result = load_run(port, keys, users, args.load_seconds, plan)
+                result = load_run(port, keys, users, args.load_seconds, plan, args.think_seconds)
                 loads.append(result)
                 print(
                     f"  load {users} staff: {result['throughput']:.1f} req/s, p50 {result['p50']:.0f} ms, "
@@ -439,7 +449,8 @@ def report(results, load_before, load_after):
         for r, load in loads:
             c = r["counts"]
             lines.append(
-                f"| {load['users']} staff for {LOAD_SECONDS} s | {c['operations']:,} ops "
+                f"| {load['users']} staff for {LOAD_SECONDS} s, {THINK_SECONDS:g} s between rounds "
+                f"| {c['operations']:,} ops "
                 f"| {load['throughput']:.1f} req/s "
                 f"| {load['p50']:.0f} ms | {load['p95']:.0f} ms | {load['p99']:.0f} ms | {load['errors']} |"
             )
@@ -450,6 +461,7 @@ def report(results, load_before, load_after):
 
 
 LOAD_SECONDS = 180
+THINK_SECONDS = 3.0
 
 
 def write(table, path):
@@ -462,7 +474,7 @@ def write(table, path):
 
 
 def main():
-    global LOAD_SECONDS
+    global LOAD_SECONDS, THINK_SECONDS
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", nargs="+", choices=list(SIZES), default=["1y", "5y"])
     parser.add_argument("--generate", action="store_true", help="drop and generate the databases first")
@@ -471,11 +483,13 @@ def main():
     parser.add_argument("--no-load", action="store_true")
     parser.add_argument("--load-users", type=int, nargs="+", default=[20, 50])
     parser.add_argument("--load-seconds", type=int, default=180)
+    parser.add_argument("--think-seconds", type=float, default=3.0, help="average pause between rounds")
     parser.add_argument("--port", type=int, default=8790)
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: bench one size in this process
     args = parser.parse_args()
     LOAD_SECONDS = args.load_seconds
+    THINK_SECONDS = args.think_seconds
 
     if args.one:
         import json
