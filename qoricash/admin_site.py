@@ -16,6 +16,8 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from qoricash.query_guard import QueryStringGuardMixin
+
 
 @dataclass
 class Panel:
@@ -85,6 +87,18 @@ class QoriCashAdminSite(admin.AdminSite):
         self._views: list[CustomView] = []
         self._nav: list[NavLink] = []
         self._buttons: list[Button] = []
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every ModelAdmin, ours or a library's, gets `QueryStringGuardMixin`: no query string makes
+        its list, add page or export answer 500 (qoricash/query_guard.py)."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, QueryStringGuardMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (QueryStringGuardMixin, admin_class),
+                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
 
     def register_panel(self, template, build, order=100, live=True):
         """A block on the index: `template` rendered with `ctx = build(request)` unless that is None."""

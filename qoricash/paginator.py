@@ -6,6 +6,7 @@ are then approximate: "about 1,000,000"); small results are counted exactly, as 
 databases always count.
 """
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -15,7 +16,12 @@ EXACT_BELOW = 10_000
 
 def planner_estimate(queryset):
     """PostgreSQL's estimate of how many rows `queryset` returns (EXPLAIN, nothing is read)."""
-    sql, params = queryset.order_by().query.sql_with_params()
+    try:
+        sql, params = queryset.order_by().query.sql_with_params()
+    except EmptyResultSet:
+        # A filter nothing can match (an integer beyond the column's range): Django runs no query
+        # for it, and neither does the estimate.
+        return 0
     with connections[queryset.db].cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]
