@@ -22,6 +22,9 @@ def approval_rows(user):
     else:
         return None
     ops = qs.select_related("client", "trader").order_by("created_at", "id")[:APPROVAL_ROWS]
+    # A trader waiting for approval sees the rate he typed and the published one, not the profit:
+    # with the rate and the amount it gives the base rate, the house's cost.
+    cost = policy.sees_operation_cost(user)
     return [
         {
             "id": op.pk,
@@ -33,8 +36,8 @@ def approval_rows(user):
             "usd": display.money(op.amount_usd),
             "rate": display.rate(op.rate),
             "published": display.rate(op.published_rate),
-            "profit": display.money(op.profit_pen, "PEN"),
-            "loss": op.profit_pen < 0,
+            "profit": display.money(op.profit_pen, "PEN") if cost else None,
+            "loss": cost and op.profit_pen < 0,
             "trader": op.trader.display_name,
             "approve_url": reverse("admin:operations_operation_transition", args=[op.pk, "approve_rate"])
             if policy.is_supervisor(user)

@@ -169,6 +169,19 @@ def test_approvals_panel_for_supervisors_and_the_trader(make_operation, master, 
     assert 'id="op-approvals-panel"' not in browser.get("/admin/").content.decode()
 
 
+def test_the_approvals_panel_shows_the_profit_to_supervisors_only(make_operation, master, trader):
+    # With the rate and the amount, one operation's profit gives the base rate away.
+    op = make_operation(BUY, rate_value="4.0000")
+    profit = f"S/ {op.profit_pen:,.2f}"
+    browser = Client()
+    browser.force_login(master)
+    assert profit in browser.get("/admin/").content.decode()
+    browser.force_login(trader)
+    for html in (browser.get("/admin/").content.decode(), browser.get(reverse("admin:panels")).content.decode()):
+        assert op.code in html
+        assert profit not in html and "Utilidad" not in html.split(op.code, 1)[1][:600]
+
+
 def test_approval_is_a_declared_transition():
     assert TRANSITIONS["approve_rate"].run is services.approve_rate
 
