@@ -7,7 +7,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, router, transaction
 
-from qoricash import context
+from qoricash import bulk, context
 
 
 class UnregisteredAuditAction(UserWarning):
@@ -160,5 +160,5 @@ def record_many(entries, *, batch_size=1000):
     using = router.db_for_write(AuditEntry)
     with transaction.atomic(using=using):
         auditchain.seal_many(entries, using=using)
-        AuditEntry.objects.using(using).bulk_create(entries, batch_size=batch_size)
+        bulk.insert(entries, batch_size=batch_size)
     return entries

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients import hooks, validators
 from clients.constraints import FieldUniqueConstraint
-from qoricash import display
+from qoricash import bulk, display
 from qoricash.files import PrivateFile
 
 
@@ -30,11 +30,19 @@ class ClientStatus(models.TextChoices):
 
 class ClientQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
-        # bulk_create does not call save(): the search text is filled here as save() fills it.
+        return super().bulk_create(self._with_search_text(objs), *args, **kwargs)
+
+    def insert(self, objs, *, batch_size=1000):
+        """New clients written at once by qoricash.bulk.insert (COPY on PostgreSQL), ids set in order."""
+        return bulk.insert(self._with_search_text(objs), batch_size=batch_size)
+
+    @staticmethod
+    def _with_search_text(objs):
+        # Bulk writes do not call save(): the search text is filled here as save() fills it.
         objs = list(objs)
         for obj in objs:
             obj.search_text = obj.build_search_text()
-        return super().bulk_create(objs, *args, **kwargs)
+        return objs
 
     def visible_to(self, user):
         """The portfolio rule, in one place: a user without view_all_clients sees only its own."""

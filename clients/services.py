@@ -43,6 +43,7 @@ from clients.policy import (
     editable_fields,
 )
 from clients.validators import mask
+from qoricash import bulk
 
 ACCOUNT_FIELDS = ("bank", "account_type", "currency", "number", "cci", "location", "is_active")
 ACCOUNT_NUMBER_FIELDS = ("number", "cci")
@@ -209,7 +210,7 @@ class ClientImport:
         with transaction.atomic():
             try:
                 with transaction.atomic():
-                    Client.objects.bulk_create(clients, batch_size=self.BATCH)
+                    Client.objects.insert(clients, batch_size=self.BATCH)
             except IntegrityError:
                 # Someone registered one of these documents since add() checked it: say which.
                 taken = registered_documents((c.document_type, c.document_number) for c in clients)
@@ -223,7 +224,7 @@ class ClientImport:
                 for account in client_accounts or ():
                     account.client = client
                     accounts.append(account)
-            BankAccount.objects.bulk_create(accounts, batch_size=self.BATCH)
+            bulk.insert(accounts, batch_size=self.BATCH)
             entries = []
             for client, client_accounts in pending:
                 changes = _registration_changes(client)
