@@ -10,6 +10,7 @@ import binascii
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -90,6 +91,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Above WhiteNoise so that static files (an SVG opened on its own) carry the policy too.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "qoricash.middleware.RequestContextMiddleware",
     "qoricash.middleware.RejectControlCharactersMiddleware",
@@ -223,6 +226,29 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp; docs/security.md). Scripts only from our own static files: no
+# template or view of ours writes an inline script or an event-handler attribute (pages pass data
+# through data-* attributes and json_script blocks, which do not execute).
+# style-src keeps 'unsafe-inline' (checked in Chromium: without it the index, the position page and the
+# outbox lose styles): the goal and position bars carry a width computed per row, django-import-export's
+# export page has style attributes, and the outbox shows each e-mail, inline-styled for mail clients,
+# in a sandboxed srcdoc frame, which inherits this policy. A style attribute cannot run script, and
+# template escaping keeps injected markup from adding one.
+# img-src needs no storage host: private files are never embedded, only downloaded (a navigation to
+# /admin/files/..., then an attachment or a redirect to a signed URL), which CSP does not govern.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 if not DEBUG:
     # Render terminates TLS at its proxy and forwards X-Forwarded-Proto.
