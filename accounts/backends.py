@@ -1,16 +1,61 @@
-"""Django's ModelBackend reading a user's permissions in one query instead of two.
+"""Django's ModelBackend reading a user's permissions with the user itself.
 
-Every admin page asks for the user's permissions; Django reads the user's own and its groups' in
-two queries. One query with both gives the same set (same rules: inactive users have none, a
-superuser has all) and takes one query off every page.
+Every admin page asks for the user's permissions; Django reads the user, then its own permissions
+and its groups' in two more queries. Here the user of a session is read with its permissions (its
+own and its groups', one subquery) in one query, and a user obtained otherwise (a login, a test's
+user) reads them in one query on first use. Same rules as Django's: inactive users have none, a
+superuser has all.
 """
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
-from django.db.models import Q
+from django.db.models import Aggregate, CharField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Concat
+
+SEPARATOR = ","
+
+
+class _JoinedText(Aggregate):
+    """The texts of a group joined by SEPARATOR (GROUP_CONCAT on SQLite, STRING_AGG on PostgreSQL)."""
+
+    function = "GROUP_CONCAT"
+    template = f"%(function)s(%(expressions)s, '{SEPARATOR}')"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="STRING_AGG", **extra_context)
+
+
+def _permissions(user_filter):
+    return Permission.objects.filter(user_filter).order_by()
+
+
+def _names(pairs):
+    return {f"{app_label}.{codename}" for app_label, codename in pairs}
 
 
 class OneQueryModelBackend(ModelBackend):
+    def get_user(self, user_id):
+        # "app_label.codename" of every permission of the user and of its groups, joined in one text.
+        own = _permissions(Q(user=OuterRef(OuterRef("pk"))) | Q(group__user=OuterRef(OuterRef("pk"))))
+        names = (
+            Permission.objects.filter(pk__in=own.values("pk"))
+            .order_by()
+            .annotate(one=Value(1))
+            .values("one")
+            .annotate(names=_JoinedText(Concat("content_type__app_label", Value("."), "codename")))
+            .values("names")
+        )
+        users = get_user_model()._default_manager.annotate(_permission_names=Subquery(names))
+        user = next(iter(users.filter(pk=user_id).order_by()[:1]), None)
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        if not user.is_superuser:
+            text = user._permission_names or ""
+            user._perm_cache = {name for name in text.split(SEPARATOR) if name}
+        return user
+
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
@@ -19,5 +64,5 @@ class OneQueryModelBackend(ModelBackend):
             if not user_obj.is_superuser:
                 perms = perms.filter(Q(user=user_obj) | Q(group__user=user_obj))
             pairs = perms.values_list("content_type__app_label", "codename").order_by().distinct()
-            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in pairs}
+            user_obj._perm_cache = _names(pairs)
         return user_obj._perm_cache
