@@ -229,6 +229,7 @@ def main():
     started = time.perf_counter()
     headers, rows = build_rows(args.rows, trader.username)
     content = xlsx_bytes(headers, rows)
+    print(f"load average {os.getloadavg()[0]:.1f} before the run (the machine may be shared)")
     print(
         f"{args.rows} rows, {len(headers)} columns, {len(content) // 1024} KiB "
         f"(built in {time.perf_counter() - started:.1f} s; {removed} clients of an earlier run removed)"
@@ -272,6 +273,7 @@ def main():
         f"audit entries written: {AuditEntry.objects.count() - audit_before}; "
         f"audit chain {'intact' if chain.ok else 'BROKEN at ' + str(chain.broken_id)} ({chain.checked} entries)"
     )
+    print(f"load average {os.getloadavg()[0]:.1f} after the run")
     if imported.count() != args.rows or not chain.ok:
         sys.exit(1)
 

@@ -17,6 +17,7 @@ One resource, one set of columns: the file the export gives imports back as it i
 import copy
 import csv
 import datetime
+import functools
 import io
 import logging
 import re
@@ -48,8 +49,11 @@ LOOKUP_CHUNK = 500
 ACCOUNT_PARTS = 6  # bank | type | currency | number | CCI | location
 
 
+@functools.lru_cache(maxsize=4096)
 def slug(text):
-    """'Número Documento' → 'numero_documento': how headers and choice values are compared."""
+    """'Número Documento' → 'numero_documento': how headers and choice values are compared.
+
+    Remembered: a file repeats the same few choice values ("DNI", "BCP", "Ahorro") in every row."""
     text = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
