@@ -1,11 +1,13 @@
 """Two web instances behind a round-robin proxy behave as one: a session opened on one is valid on
-the other, and the login lockout counts the failures of both (its counters live in Redis).
+the other, and the login lockout counts the failures of both (its counters live in Redis). Two
+processes sending the mail queue at once deliver each message once.
 
 What several Render instances behind its load balancer would do, on this machine: two gunicorn
 processes on two ports, a small proxy sending each request to the next one, the same PostgreSQL
 database and Redis. PostgreSQL only (the instances need a database other processes can open).
 """
 
+import asyncio
 import http.client
 import itertools
 import os
@@ -20,8 +22,13 @@ from pathlib import Path
 
 import pytest
 import redis
+from aiosmtpd.controller import Controller
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
+
+from qoricash.outbox.models import EmailStatus, OutboundEmail
+from qoricash.outbox.queue import enqueue
+from qoricash.tests.smtp_servers import Recorder
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS = ("127.0.0.1", 6379)
@@ -78,8 +85,14 @@ class RoundRobin(BaseHTTPRequestHandler):
         pass
 
 
+def needs_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
+
+
 @pytest.fixture
 def site(master):
+    needs_postgresql()
     if not redis_available():
         pytest.skip("needs Redis on 127.0.0.1:6379")
     # The tests' fast hasher is not one the servers accept: store the password as production would.
@@ -201,3 +214,67 @@ def test_the_login_lockout_counts_the_failures_on_both_instances(site, master, s
     status, _page = visitor.login(master.username, PASSWORD)
     assert status == 429  # the right password does not get through a locked username from here
     assert {port for port, method in served if method == "POST"} == set(ports)
+
+
+# --- the mail queue -----------------------------------------------------------------------------------
+
+
+class GatedRecorder(Recorder):
+    """Answers no message until two senders have each handed one over (or WAIT seconds passed):
+    the two processes are then surely sending at the same time, whichever started first."""
+
+    WAIT = 60
+
+    def __init__(self):
+        super().__init__()
+        self.peers = set()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.peers.add(session.peer)
+        for _ in range(self.WAIT * 20):
+            if len(self.peers) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_two_processes_sending_the_queue_deliver_each_message_exactly_once():
+    needs_postgresql()
+    count = 200
+    ids = [
+        enqueue("test.kind", to=[f"cliente{i}@example.com"], subject=f"Mensaje {i}", text="Texto", deliver=False).pk
+        for i in range(count)
+    ]
+    recorder = GatedRecorder()
+    smtp = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    settings_dict = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/"
+        f"{settings_dict['NAME']}",
+        "DEBUG": "true",
+        "SECRET_KEY": "two-instances-share-this-key-" + "x" * 40,
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}",
+        "EMAIL_TIMEOUT": str(GatedRecorder.WAIT + 30),
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("REDIS_URL", None)
+    command = [sys.executable, "manage.py", "send_pending_emails"]
+    smtp.start()
+    try:
+        senders = [
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        outputs = [sender.communicate(timeout=300) for sender in senders]
+    finally:
+        smtp.stop()
+    assert [sender.returncode for sender in senders] == [0, 0], [err for _out, err in outputs]
+    subjects = recorder.subjects()
+    assert len(subjects) == count
+    assert sorted(subjects) == sorted(f"Mensaje {i}" for i in range(count))
+    rows = OutboundEmail.objects.filter(pk__in=ids)
+    assert rows.filter(status=EmailStatus.SENT, attempts=1).count() == count
+    # Both processes took part: each reports how many it sent, and together they sent them all.
+    sent = [int(re.search(r"sent (\d+)", out).group(1)) for out, _err in outputs]
+    assert all(n > 0 for n in sent) and sum(sent) == count, sent
