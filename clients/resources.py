@@ -615,7 +615,8 @@ class ClientResource(resources.ModelResource):
         active = Prefetch("accounts", queryset=BankAccount.objects.filter(is_active=True), to_attr="_active_accounts")
         for start in range(0, len(numbers), LOOKUP_CHUNK):
             chunk = numbers[start : start + LOOKUP_CHUNK]
-            for client in self.get_queryset().filter(document_number__in=chunk).prefetch_related(active):
+            clients = self.get_queryset().filter(document_number__in=chunk).select_related("owner")
+            for client in clients.prefetch_related(active):
                 key = (client.document_type, client.document_number)
                 if key in keys:
                     self._existing[key] = client

@@ -849,3 +849,24 @@ def test_the_preview_of_a_long_file_shows_the_totals_and_its_first_rows(master_c
     assert content.count('<td class="client-import-row">') == 2
     assert "PERSONA 1" in content and "EMPRESA 2" not in content
     assert response.context["confirm_form"] is not None
+
+
+def test_reimporting_the_export_of_50_or_200_clients_takes_the_same_queries(master, trader):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clients.exports import write_clients_xlsx
+
+    def round_trip():
+        out = io.BytesIO()
+        write_clients_xlsx(ClientResource(user=master), Client.objects.all(), out)
+        with CaptureQueriesContext(connection) as queries:
+            result = ClientResource(user=master).import_data(read_xlsx(out.getvalue()))
+        assert result.totals["skip"] == Client.objects.count() and not result.has_validation_errors()
+        return len(queries)
+
+    ClientResource(user=master).import_data(dataset(MANY_HEADERS, many_rows(50, 0, trader)))
+    fifty = round_trip()
+    ClientResource(user=master).import_data(dataset(MANY_HEADERS, many_rows(150, 1000, trader)))
+    assert Client.objects.count() == 200
+    assert round_trip() == fifty
