@@ -12,10 +12,16 @@ three times faster than openpyxl's write-only mode on the same rows (docs/benchm
 from __future__ import annotations
 
 import datetime as dt
+import io
+import math
 import os
+import re
 from decimal import Decimal
+from functools import cache
 
 import xlsxwriter
+from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
+from xlsxwriter.xmlwriter import XMLwriter
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -29,6 +35,35 @@ def safe_cell(value):
 
 def is_formula_like(value) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
+
+
+# Text without any of these is written as it is; with one, it takes XlsxWriter's own escaping steps
+# (control characters, XML entities, the rich-string form, kept leading or trailing spaces).
+_NEEDS_CARE = re.compile(r"[\x00-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
+# Longer text may exceed Excel's 32,767 UTF-16 units: XlsxWriter truncates it.
+_SHORT_ENOUGH = 32767 // 2
+
+
+@cache
+def _column_name(col):
+    return xl_col_to_name(col)
+
+
+def _inline_text(string):
+    """The <is> content XlsxWriter writes for an in-line string (constant-memory mode)."""
+    string = XMLwriter._escape_control_characters(string)
+    if string.startswith("<r>") and string.endswith("</r>"):
+        return string
+    preserve = ' xml:space="preserve"' if _preserve_whitespace(string) else ""
+    return f"<t{preserve}>{XMLwriter._escape_data(None, string)}</t>"
+
+
+def _finite(number):
+    if type(number) is int:
+        return True
+    if type(number) is float:
+        return math.isfinite(number)
+    return number.is_finite()
 
 
 # Styles are small dicts of XlsxWriter format properties, combined per cell (font + fill + ...).
@@ -74,6 +109,9 @@ class Sheet:
         self.book = book
         self.ws = worksheet
         self.row = 0
+        self._styles = {}
+        self._row_attrs_key = None
+        self._row_attrs_text = ""
 
     def cell(self, value, number_format=None, font=None, fill=None, alignment=None):
         if value is None or value == "":
@@ -104,12 +142,107 @@ class Sheet:
         self.ws.autofilter(first_row, 0, last_row, columns - 1)
 
     def append(self, cells=()):
-        write = self._write
+        """Write one row. Its cells' XML goes straight to the sheet's row file, exactly as XlsxWriter
+        would write them: its per-cell layers (argument decorator, type dispatch, cell tuples, the row
+        table, attribute escaping) were most of an export's time. A row holding anything else than
+        text, numbers, dates and styled blanks, or one XlsxWriter would handle specially, goes through
+        XlsxWriter itself."""
         r = self.row
+        self.row += 1
+        if not cells:
+            return
+        ws = self.ws
+        if r >= ws.xls_rowmax or ws.row_info or ws.comments:
+            self._append_slowly(r, cells)
+            return
+        ref = str(r + 1)
+        styles = self._styles
+        col_info = ws.col_info
+        parts = [f'<row r="{ref}"{self._row_attrs()}>']
+        add = parts.append
+        first = last = None
+        for c, value in enumerate(cells):
+            if value is None:
+                continue
+            kind = type(value)
+            fmt = None
+            if kind is Cell:
+                value, fmt = value.value, value.style
+                kind = type(value)
+            if fmt is None:
+                attr = self._column_style(c) if col_info else ""
+            else:
+                attr = styles.get(fmt)
+                if attr is None:
+                    # Indexed on first use, as XlsxWriter does: the styles part lists them in that order.
+                    attr = styles[fmt] = f' s="{fmt._get_xf_index()}"'
+            if kind is str:
+                if len(value) > _SHORT_ENOUGH:
+                    return self._append_slowly(r, cells)
+                if _NEEDS_CARE.search(value):
+                    add(f'<c r="{_column_name(c)}{ref}"{attr} t="inlineStr"><is>{_inline_text(value)}</is></c>')
+                else:
+                    add(f'<c r="{_column_name(c)}{ref}"{attr} t="inlineStr"><is><t>{value}</t></is></c>')
+            elif kind is int or kind is Decimal or kind is float:
+                if not _finite(value):
+                    return self._append_slowly(r, cells)
+                add(f'<c r="{_column_name(c)}{ref}"{attr}><v>{value:.16G}</v></c>')
+            elif (kind is dt.datetime or kind is dt.date) and fmt is not None:
+                add(f'<c r="{_column_name(c)}{ref}"{attr}><v>{ws._convert_date_time(value):.16G}</v></c>')
+            elif value is None and fmt is not None:
+                add(f'<c r="{_column_name(c)}{ref}"{attr}/>')
+            else:
+                return self._append_slowly(r, cells)
+            if first is None:
+                first = c
+            last = c
+        if first is None:
+            return
+        if last >= ws.xls_colmax:
+            self._append_slowly(r, cells)
+            return
+        # What XlsxWriter does before it stores a row's first cell: write out the row still held.
+        if r > ws.previous_row:
+            if ws.table:
+                ws._write_single_row(r)
+            else:
+                ws.previous_row = r
+        add("</row>")
+        ws.fh.write("".join(parts))
+        if ws.dim_rowmin is None or r < ws.dim_rowmin:
+            ws.dim_rowmin = r
+        if ws.dim_rowmax is None or r > ws.dim_rowmax:
+            ws.dim_rowmax = r
+        if ws.dim_colmin is None or first < ws.dim_colmin:
+            ws.dim_colmin = first
+        if ws.dim_colmax is None or last > ws.dim_colmax:
+            ws.dim_colmax = last
+
+    def _column_style(self, c):
+        info = self.ws.col_info.get(c)
+        if info is None or info.column_format is None:
+            return ""
+        return f' s="{info.column_format._get_xf_index()}"'
+
+    def _row_attrs(self):
+        """The attributes XlsxWriter gives a <row> without formatting of its own (height, version)."""
+        ws = self.ws
+        key = (ws.default_row_height, ws.original_row_height, ws.excel_version)
+        if self._row_attrs_key != key:
+            fh, ws.fh = ws.fh, io.StringIO()
+            try:
+                ws._write_row(0, None)
+                self._row_attrs_text = ws.fh.getvalue()[len('<row r="1"') : -1]
+            finally:
+                ws.fh = fh
+            self._row_attrs_key = key
+        return self._row_attrs_text
+
+    def _append_slowly(self, r, cells):
+        write = self._write
         for c, value in enumerate(cells):
             if value is not None:
                 write(r, c, value)
-        self.row += 1
 
     def _write(self, r, c, value):
         fmt = None

@@ -82,3 +82,68 @@ def test_a_failed_export_leaves_no_file_and_no_temporary_rows(tmp_path):
     import os
 
     assert not os.path.exists(temporary)
+
+
+def _parts(path):
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        # The creation time is the only part that differs between two runs.
+        return {name: archive.read(name) for name in archive.namelist() if name != "docProps/core.xml"}
+
+
+def test_rows_are_written_exactly_as_xlsxwriter_writes_them(tmp_path):
+    """Sheet.append writes the rows' XML itself; every part of the file must stay what XlsxWriter's
+    own cell methods produce, whatever the text holds."""
+    import datetime as dt
+
+    from qoricash import spreadsheet
+
+    class ThroughXlsxWriter(spreadsheet.Sheet):
+        def append(self, cells=()):
+            self.row += 1
+            self._append_slowly(self.row - 1, cells)
+
+    texts = [
+        "QUISPE MAMANI JUAN",
+        "",
+        " espacio delante",
+        "espacio detrás ",
+        "línea\nnueva",
+        "tab\tdentro",
+        "control \x01 y \x1f",
+        "_x0041_ literal",
+        "<r>no es rico</r>",
+        "<r><t>rico</t></r>",
+        "A & B <c> \"d\" 'e'",
+        "\ufffe\uffff",
+        "ñandú ÁÉÍÓÚ €",
+        "x" * 20000,
+        '=HYPERLINK("http://x","y")',
+    ]
+
+    def fill(sheet):
+        sheet.widths([12, 30, 14])
+        sheet.freeze(1)
+        sheet.append(sheet.header(["A", "B", "C", "D"], {"font": {"bold": True}, "fill": spreadsheet.fill("366092")}))
+        for i, text in enumerate(texts):
+            sheet.append([text, sheet.cell(text, "@"), i, None, Decimal("12.50") * i])
+        sheet.append()
+        sheet.append([None, None, sheet.cell(dt.datetime(2026, 11, 20, 9, 30, 15), "dd/mm/yyyy hh:mm")])
+        sheet.append([dt.date(2026, 1, 31), sheet.cell(dt.date(2026, 1, 31), "dd/mm/yyyy"), 2.5, -7, 10**12])
+        sheet.append([True, "after a boolean", None, sheet.cell(None, fill=spreadsheet.fill("DDEBF7"))])
+        sheet.append([Decimal("-0.00"), Decimal("1234567.8912"), Decimal("1E+3"), 0.1 + 0.2, 1e300])
+        sheet.append([None, sheet.cell(Decimal("3.7512"), "0.0000"), sheet.cell(None, fill=spreadsheet.fill("FFF2CC"))])
+        sheet.append([dt.time(9, 30)])  # neither text, number nor date: written as its text
+        sheet.append(["last", sheet.cell(7, "#,##0", font={"italic": True})])
+        sheet.autofilter(0, sheet.row, 5)
+
+    written = {}
+    for name, sheet_class in (("direct", spreadsheet.Sheet), ("xlsxwriter", ThroughXlsxWriter)):
+        target = tmp_path / f"{name}.xlsx"
+        with spreadsheet.Workbook(target) as book:
+            fill(book.sheet("Hoja", sheet_class))
+        written[name] = _parts(target)
+    assert written["direct"].keys() == written["xlsxwriter"].keys()
+    for part, content in written["xlsxwriter"].items():
+        assert written["direct"][part] == content, part
