@@ -38,9 +38,11 @@ def display_name(row) -> str:
 
 
 def _account_getter(index, widget):
+    render = widget.renderer()
+
     def get(row):
         accounts = row["_accounts"]
-        return widget.render(accounts[index] if index < len(accounts) else None)
+        return render(accounts[index] if index < len(accounts) else None)
 
     return get
 
@@ -138,18 +140,23 @@ def write_table(target, title, headers, rows) -> int:
         sheet.freeze(1)
         sheet.append(sheet.header([str(h) for h in headers], HEADER_STYLE))
         widths = [len(str(h)) for h in headers]
+        columns = len(widths)
+        triggers = spreadsheet.FORMULA_TRIGGERS
         for row in rows:
             cells = []
+            add = cells.append
             for i, value in enumerate(row):
                 if value is None or value == "":
-                    cells.append(None)
+                    add(None)
                     continue
-                if spreadsheet.is_formula_like(value):
-                    cells.append(sheet.cell(value))
+                if type(value) is str:
+                    add(sheet.cell(value) if value.startswith(triggers) else value)
+                    width = len(value)
                 else:
-                    cells.append(value)
-                if i < len(widths) and len(str(value)) > widths[i]:
-                    widths[i] = len(str(value))
+                    add(sheet.cell(value) if spreadsheet.is_formula_like(value) else value)
+                    width = len(str(value))
+                if i < columns and width > widths[i]:
+                    widths[i] = width
             sheet.append(cells)
             count += 1
         sheet.widths([min(max(width + 2, 8), 60) for width in widths])

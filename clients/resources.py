@@ -93,6 +93,18 @@ class ChoiceWidget(TextWidget):
         # What people read: "Ahorro", "Lima", "Interbank" (accepted back by clean()).
         return "" if value in (None, "") else str(self.labels.get(value, value))
 
+    def renderer(self):
+        """render() with the labels translated once, for a file that renders thousands of cells."""
+        labels = {code: str(text) for code, text in self.labels.items()}
+
+        def render(value):
+            if value in (None, ""):
+                return ""
+            text = labels.get(value)
+            return str(value) if text is None else text
+
+        return render
+
     def clean(self, value, row=None, **kwargs):
         text = super().clean(value)
         if not text:
@@ -204,11 +216,28 @@ class AccountCellWidget(TextWidget):
         return number if self.full_numbers or not number else mask(number)
 
     def render(self, account, obj=None, **kwargs):
-        if account is None:
-            return ""
-        parts = [BANK.render(account.bank), ACCOUNT_TYPE.render(account.account_type), account.currency]
-        parts += [self._number(account.number), self._number(account.cci), LOCATION.render(account.location)]
-        return " | ".join(parts)
+        return self.renderer()(account)
+
+    def renderer(self):
+        """render() with the choice labels translated once (the clients export renders one per account)."""
+        bank, account_type, location = BANK.renderer(), ACCOUNT_TYPE.renderer(), LOCATION.renderer()
+        number = self._number
+
+        def render(account):
+            if account is None:
+                return ""
+            return " | ".join(
+                (
+                    bank(account.bank),
+                    account_type(account.account_type),
+                    account.currency,
+                    number(account.number),
+                    number(account.cci),
+                    location(account.location),
+                )
+            )
+
+        return render
 
     def clean(self, value, row=None, **kwargs):
         text = super().clean(value)

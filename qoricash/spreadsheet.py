@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import math
 import os
 import re
 from decimal import Decimal
 from functools import cache
+from math import isfinite
 
 import xlsxwriter
 from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
@@ -58,12 +58,8 @@ def _inline_text(string):
     return f"<t{preserve}>{XMLwriter._escape_data(None, string)}</t>"
 
 
-def _finite(number):
-    if type(number) is int:
-        return True
-    if type(number) is float:
-        return math.isfinite(number)
-    return number.is_finite()
+_NAMED = 702  # columns A to ZZ
+_NAMES = [_column_name(col) for col in range(_NAMED)]
 
 
 # Styles are small dicts of XlsxWriter format properties, combined per cell (font + fill + ...).
@@ -160,6 +156,7 @@ class Sheet:
         col_info = ws.col_info
         parts = [f'<row r="{ref}"{self._row_attrs()}>']
         add = parts.append
+        names = _NAMES
         first = last = None
         for c, value in enumerate(cells):
             if value is None:
@@ -170,27 +167,27 @@ class Sheet:
                 value, fmt = value.value, value.style
                 kind = type(value)
             if fmt is None:
-                attr = self._column_style(c) if col_info else ""
+                info = col_info.get(c) if col_info else None
+                attr = "" if info is None or info.column_format is None else self._column_style(c)
             else:
                 attr = styles.get(fmt)
                 if attr is None:
                     # Indexed on first use, as XlsxWriter does: the styles part lists them in that order.
                     attr = styles[fmt] = f' s="{fmt._get_xf_index()}"'
+            name = names[c] if c < _NAMED else _column_name(c)
             if kind is str:
                 if len(value) > _SHORT_ENOUGH:
                     return self._append_slowly(r, cells)
                 if _NEEDS_CARE.search(value):
-                    add(f'<c r="{_column_name(c)}{ref}"{attr} t="inlineStr"><is>{_inline_text(value)}</is></c>')
+                    add(f'<c r="{name}{ref}"{attr} t="inlineStr"><is>{_inline_text(value)}</is></c>')
                 else:
-                    add(f'<c r="{_column_name(c)}{ref}"{attr} t="inlineStr"><is><t>{value}</t></is></c>')
-            elif kind is int or kind is Decimal or kind is float:
-                if not _finite(value):
-                    return self._append_slowly(r, cells)
-                add(f'<c r="{_column_name(c)}{ref}"{attr}><v>{value:.16G}</v></c>')
+                    add(f'<c r="{name}{ref}"{attr} t="inlineStr"><is><t>{value}</t></is></c>')
+            elif kind is int or (kind is Decimal and value.is_finite()) or (kind is float and isfinite(value)):
+                add(f'<c r="{name}{ref}"{attr}><v>{value:.16G}</v></c>')
             elif (kind is dt.datetime or kind is dt.date) and fmt is not None:
-                add(f'<c r="{_column_name(c)}{ref}"{attr}><v>{ws._convert_date_time(value):.16G}</v></c>')
+                add(f'<c r="{name}{ref}"{attr}><v>{ws._convert_date_time(value):.16G}</v></c>')
             elif value is None and fmt is not None:
-                add(f'<c r="{_column_name(c)}{ref}"{attr}/>')
+                add(f'<c r="{name}{ref}"{attr}/>')
             else:
                 return self._append_slowly(r, cells)
             if first is None:

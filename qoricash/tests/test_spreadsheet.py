@@ -124,10 +124,11 @@ def test_rows_are_written_exactly_as_xlsxwriter_writes_them(tmp_path):
 
     def fill(sheet):
         sheet.widths([12, 30, 14])
+        sheet.ws.set_column(5, 5, 9, sheet.book.format({"num_format": "0.00"}))  # a column's own format
         sheet.freeze(1)
         sheet.append(sheet.header(["A", "B", "C", "D"], {"font": {"bold": True}, "fill": spreadsheet.fill("366092")}))
         for i, text in enumerate(texts):
-            sheet.append([text, sheet.cell(text, "@"), i, None, Decimal("12.50") * i])
+            sheet.append([text, sheet.cell(text, "@"), i, None, Decimal("12.50") * i, Decimal(i) / 7])
         sheet.append()
         sheet.append([None, None, sheet.cell(dt.datetime(2026, 11, 20, 9, 30, 15), "dd/mm/yyyy hh:mm")])
         sheet.append([dt.date(2026, 1, 31), sheet.cell(dt.date(2026, 1, 31), "dd/mm/yyyy"), 2.5, -7, 10**12])
