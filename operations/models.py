@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, models
-from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -202,25 +202,26 @@ class OperationQuerySet(models.QuerySet):
         return qs.none()
 
     def returned_to(self, user):
-        """Pendiente operations of `user`'s own clients whose last status change was a return (En proceso
-        → Pendiente): the trader must fix them and send them again, or cancel them. Newest return first;
-        each carries `returned_event_id` (the RETURNED event, for its reason, author and time).
+        """Pendiente operations of `user`'s own clients that an operator returned (En proceso →
+        Pendiente) and that were not sent again: the trader must fix them and send them again, or
+        cancel them. Newest return first; each carries `returned_event_id` and `returned_at` (the
+        RETURNED event, for its reason, author and time).
 
-        "Last status change" rather than "last event": registering or fixing a deposit after the return
-        does not hide the operation; sending it again or cancelling it does.
+        Only a return brings an operation back to Pendiente (creation aside), and sending it again
+        or cancelling it takes it out: a Pendiente operation with a RETURNED event is one still
+        waiting for its trader, whatever was registered since (a deposit fixed after the return does
+        not hide it). The RETURNED events have a small index of their own (opevent_returned_idx).
         """
         if not (user and user.is_authenticated and user.has_perm("operations.add_operation")):
             return self.none()
-        last_move = OperationEvent.objects.filter(operation=OuterRef("pk")).exclude(to_status="").order_by("-at", "-id")
+        returns = returns_of(OuterRef("pk"))
         return (
             self.visible_to(user)
-            .filter(client__owner=user, status=OperationStatus.PENDING)
+            .filter(Exists(returns), client__owner=user, status=OperationStatus.PENDING)
             .annotate(
-                last_move_action=Subquery(last_move.values("action")[:1]),
-                returned_event_id=Subquery(last_move.values("pk")[:1]),
-                returned_at=Subquery(last_move.values("at")[:1]),
+                returned_event_id=Subquery(returns.values("pk")[:1]),
+                returned_at=Subquery(returns.values("at")[:1]),
             )
-            .filter(last_move_action=EventAction.RETURNED)
             .select_related("client")
             .order_by("-returned_at", "-id")
         )
@@ -228,6 +229,11 @@ class OperationQuerySet(models.QuerySet):
     def queue_first(self):
         """En proceso first, then newest: the order staff work in (served by the op_queue_order_idx index)."""
         return self.annotate(_queue=queue_rank()).order_by("_queue", "-created_at", "-id")
+
+
+def returns_of(operation):
+    """The RETURNED events of `operation` (an id or OuterRef), latest first."""
+    return OperationEvent.objects.filter(operation=operation, action=EventAction.RETURNED).order_by("-at", "-id")
 
 
 def queue_rank():
@@ -643,7 +649,16 @@ class OperationEvent(models.Model):
         verbose_name = _("operation event")
         verbose_name_plural = _("operation events")
         ordering = ["operation_id", "at", "id"]
-        indexes = [models.Index(fields=["operation", "at"], name="opevent_op_idx")]
+        indexes = [
+            models.Index(fields=["operation", "at"], name="opevent_op_idx"),
+            # The returned operations (index panel of the trader): only returns, a small part of the
+            # events, so finding whether and when an operation was returned reads this index only.
+            models.Index(
+                fields=["operation", "-at", "-id"],
+                condition=Q(action=EventAction.RETURNED),
+                name="opevent_returned_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.operation_id} {self.action}"

@@ -6,22 +6,12 @@ from django.contrib import admin
 from django.urls import reverse
 
 from accounts import audit, matrix
-from operations import policy
-from operations.models import Operation
+from operations import panel_rows, policy
 from qoricash import display
 
-APPROVAL_ROWS = 10
 
-
-def approval_rows(user):
-    """What the panel and its refresh show: every waiting operation to a supervisor, their own to a trader."""
-    if policy.is_supervisor(user):
-        qs = Operation.objects.awaiting_rate_approval()
-    elif user.has_perm("operations.add_operation"):
-        qs = Operation.objects.visible_to(user).awaiting_rate_approval().filter(client__owner=user)
-    else:
-        return None
-    ops = qs.select_related("client", "trader").order_by("created_at", "id")[:APPROVAL_ROWS]
+def approval_rows(user, ops):
+    """What the panel shows of `ops` (read by operations.panel_rows with the index's other panels)."""
     # A trader waiting for approval sees the rate he typed and the published one, not the profit:
     # with the rate and the amount it gives the base rate, the house's cost.
     cost = policy.sees_operation_cost(user)
@@ -48,10 +38,10 @@ def approval_rows(user):
 
 
 def approvals_panel(request):
-    rows = approval_rows(request.user)
-    if not rows:
+    ops = panel_rows.for_request(request).get(panel_rows.APPROVALS)
+    if not ops:
         return None
-    return {"rows": rows, "supervisor": policy.is_supervisor(request.user)}
+    return {"rows": approval_rows(request.user, ops), "supervisor": policy.is_supervisor(request.user)}
 
 
 def register():

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q, Subquery
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -22,13 +22,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clients.models import Client, Currency
-from operations import policy, rate_guard, services
+from operations import panel_rows, policy, rate_guard, services
 from operations.forms import TransitionForm, VoidForm
-from operations.models import Deposit, EventAction, ExchangeRate, Operation, OperationEvent, OperationType, Payout
+from operations.models import Deposit, EventAction, ExchangeRate, Operation, OperationType, Payout
 from operations.transitions import TRANSITIONS, allowed_transitions
 from qoricash import display
-
-QUEUE_ROWS = 50
 
 
 def duration(delta):
@@ -321,10 +319,13 @@ def void_movement(request, model_admin, kind, pk):
 # --- Operator queue ------------------------------------------------------------------------------------------
 
 
-def queue_rows(user, now=None):
+def queue_rows(user, now=None, ops=None):
+    """The queue's rows; `ops`: the operations when already read (the index, operations.panel_rows)."""
     now = now or timezone.now()
     rows = []
-    for op in Operation.objects.operator_queue(user)[:QUEUE_ROWS]:
+    if ops is None:
+        ops = Operation.objects.operator_queue(user)[: panel_rows.QUEUE_ROWS]
+    for op in ops:
         spent = op.time_in_process(now)
         minutes = int(spent.total_seconds() // 60) if spent else 0
         rows.append(
@@ -351,7 +352,7 @@ def queue_panel(request):
     user = request.user
     if not policy.may_see_queue(user):
         return None
-    rows = queue_rows(user)
+    rows = queue_rows(user, ops=panel_rows.for_request(request)[panel_rows.QUEUE])
     return {
         "rows": rows,
         "supervisor": policy.is_supervisor(user),
@@ -390,35 +391,16 @@ def queue_fragment(request):
 
 # --- Returned operations panel (the trader's index) ---------------------------------------------------------
 
-RETURNED_ROWS = 10
-
 
 def returned_panel(request):
     """Operations of the user's clients that an operator returned to Pendiente (with the reason): the
-    trader must fix them and send them again. Hidden when there are none or the user cannot trade."""
-    user = request.user
-    if not user.has_perm("operations.add_operation"):
-        return None
-    qs = Operation.objects.returned_to(user)
-    # The return's reason and author in the same query: the panel costs one query however many rows.
-    event = OperationEvent.objects.filter(pk=OuterRef("returned_event_id"))
-    ops = list(
-        qs.annotate(
-            **{
-                f"returned_{name}": Subquery(event.values(path)[:1])
-                for name, path in (
-                    ("reason", "reason"),
-                    ("by_first", "by__first_name"),
-                    ("by_last", "by__last_name"),
-                    ("by_username", "by__username"),
-                )
-            }
-        )[:RETURNED_ROWS]
-    )
+    trader must fix them and send them again. Hidden when there are none or the user cannot trade.
+    Counted up to panel_rows.RETURNED_COUNTED ("more than" past it)."""
+    ops = panel_rows.for_request(request).get(panel_rows.RETURNED)
     if not ops:
         return None
     rows = []
-    for op in ops:
+    for op in ops[: panel_rows.RETURNED_ROWS]:
         author = f"{op.returned_by_first or ''} {op.returned_by_last or ''}".strip() or op.returned_by_username
         rows.append(
             {
@@ -433,10 +415,12 @@ def returned_panel(request):
                 "at": op.returned_at,
             }
         )
-    total = len(rows) if len(rows) < RETURNED_ROWS else qs.count()
+    capped = len(ops) > panel_rows.RETURNED_COUNTED
+    total = panel_rows.RETURNED_COUNTED if capped else len(ops)
     return {
         "rows": rows,
         "total": total,
+        "capped": capped,
         "more": total - len(rows),
         "changelist_url": reverse("admin:operations_operation_changelist") + "?status__exact=pending",
     }
