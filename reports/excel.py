@@ -321,6 +321,28 @@ def _write_history(sheet, rows, include_creator, progress, progress_every):
     )
     labels_status = {}
     labels_type = {t: services.type_label(t) for t in OperationType.values}
+    triggers = spreadsheet.FORMULA_TRIGGERS
+    # A history has a handful of people and up to a million rows: each name is built once.
+    names = {}
+
+    def name(row, prefix):
+        key = (row.get(prefix + "__username"), row.get(prefix + "__first_name"), row.get(prefix + "__last_name"))
+        text = names.get(key)
+        if text is None:
+            text = names[key] = safe_cell(services.user_display_name(row, prefix))
+        return text
+
+    # Lima's offset from UTC, looked up once per hour of the rows (they come in creation order).
+    offsets = {}
+
+    def local(value):
+        hour = (value.tzinfo, value.year, value.month, value.day, value.hour)
+        offset = offsets.get(hour)
+        if offset is None:
+            if len(offsets) > 10_000:
+                offsets.clear()
+            offset = offsets[hour] = services.local_naive(value) - value.replace(tzinfo=None)
+        return value.replace(tzinfo=None) + offset
 
     def zero():
         return {"count": 0, "usd": Decimal(0), "pen": Decimal(0)}
@@ -332,24 +354,26 @@ def _write_history(sheet, rows, include_creator, progress, progress_every):
         status = row["status"]
         if status not in labels_status:
             labels_status[status] = services.status_label(status)
-        operator = services.user_display_name(row, "assigned_operator") or services.user_display_name(
-            row, "processed_by"
-        )
+        code = row["code"]
+        document = f"{row['client__document_type']} {row['client__document_number']}"
+        client = services.client_name(row)
+        source = row["source_snapshot"]
+        destination = row["destination_snapshot"]
         # Plain values and four shared formats (this file can have a million rows), each text safe.
         cells = [
-            safe_cell(row["code"]),
+            "'" + code if code.startswith(triggers) else code,
             labels_type[row["type"]],
-            safe_cell(f"{row['client__document_type']} {row['client__document_number']}"),
-            safe_cell(services.client_name(row)),
+            "'" + document if document.startswith(triggers) else document,
+            "'" + client if client.startswith(triggers) else client,
             Cell(row["amount_usd"], usd_format),
             Cell(row["rate"], rate_format),
             Cell(row["amount_pen"], pen_format),
-            safe_cell(row["source_snapshot"]) or "-",
-            safe_cell(row["destination_snapshot"]) or "-",
+            safe_cell(source) or "-",
+            safe_cell(destination) or "-",
             labels_status[status],
-            Cell(services.local_naive(row["created_at"]), date_format),
-            safe_cell(services.user_display_name(row, "trader")),
-            safe_cell(operator) or "-",
+            Cell(local(row["created_at"]), date_format),
+            name(row, "trader"),
+            name(row, "assigned_operator") or name(row, "processed_by") or "-",
         ]
         if include_creator:
             cells.append(safe_cell(row["created_by__email"]) or "")
