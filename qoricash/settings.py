@@ -209,7 +209,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "qc",
+            # Two sites on one Key Value (a staging beside production, or two test runs) keep apart.
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="qc"),
             # A Redis that does not answer must not hang the login page.
             "OPTIONS": {"socket_connect_timeout": 3, "socket_timeout": 3},
         }

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def _redis_or_skip():
     redis = pytest.importorskip("redis")
     client = redis.Redis.from_url(REDIS_DB_URL, socket_connect_timeout=1)
     try:
-        client.flushdb()
+        client.ping()
     except redis.exceptions.ConnectionError:
         pytest.skip(f"no Redis at {REDIS_DB_URL}")
     return client
@@ -73,6 +74,8 @@ def test_five_bad_passwords_stay_locked_after_1500_requests_and_a_reload(setting
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: the server process must see the test's committed user")
     redis = _redis_or_skip()
+    # Counters of their own: another run sharing this Redis must not add to them.
+    prefix = f"lockout-{uuid.uuid4().hex[:12]}"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     user = UserFactory(username="trader2", role="Trader")
     user.password = make_password("a-strong-test-password")
@@ -85,6 +88,7 @@ def test_five_bad_passwords_stay_locked_after_1500_requests_and_a_reload(setting
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "REDIS_URL": REDIS_DB_URL,
+        "CACHE_KEY_PREFIX": prefix,
         "DEBUG": "true",
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",
@@ -124,4 +128,5 @@ def test_five_bad_passwords_stay_locked_after_1500_requests_and_a_reload(setting
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
-        redis.flushdb()
+        for key in redis.scan_iter(f"{prefix}:*"):
+            redis.delete(key)
