@@ -27,6 +27,7 @@ from django.utils.timezone import make_aware
 
 # Lookups no page of ours links to and that fail in the database rather than while filtering.
 REFUSED_LOOKUPS = frozenset({"regex", "iregex", "range"})
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def check_date_hierarchy(params, field):
@@ -62,11 +63,15 @@ def check_compiles(queryset):
     """Compile the list's query without running it: values the database adapter cannot take fail
     here, as a bad filter, instead of later inside the template."""
     try:
-        queryset.query.get_compiler(using=queryset.db).as_sql()
+        _sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
     except EmptyResultSet:
-        pass  # a filter nothing can match (an integer beyond the column's range): an empty list
+        return  # a filter nothing can match (an integer beyond the column's range): an empty list
     except (ValueError, OverflowError, TypeError) as exc:
         raise IncorrectLookupParameters(exc) from exc
+    # PostgreSQL drops integers beyond a column's range while compiling; SQLite's driver refuses
+    # anything past 64 bits only when the query runs (OverflowError, inside the template).
+    if any(type(p) is int and not INT64_MIN <= p <= INT64_MAX for p in params):
+        raise IncorrectLookupParameters("integer out of range")
 
 
 class GuardedChangeListMixin:
