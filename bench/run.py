@@ -116,8 +116,40 @@ def worker_pids(master):
 
 
 def peak_rss_mb(pid):
-    status = Path(f"/proc/{pid}/status").read_text()
+    """The process's peak RSS (VmHWM), or None once it has exited."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return None
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+
+class WorkerPeak:
+    """The highest peak RSS of the server's workers, sampled twice a second: gunicorn recycles its
+    worker every max_requests (about 1,000), so a long run sees several, and a finished one's peak
+    can no longer be read at the end."""
+
+    def __init__(self, master):
+        self.master, self.peak, self.workers = master, 0.0, set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(0.5)
+
+    def sample(self):
+        for pid in worker_pids(self.master):
+            self.workers.add(pid)
+            self.peak = max(self.peak, peak_rss_mb(pid) or 0.0)
+        return self.peak
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        return self.sample()
 
 
 # --- the browsers -------------------------------------------------------------------------------------
@@ -340,7 +372,7 @@ def bench_size(key, args, port):
 
     server = start_server(env, port)
     try:
-        [worker] = worker_pids(server.pid)
+        watch = WorkerPeak(server.pid)
         rows = []
         browsers = {role: Browser(port, key) for role, key in keys.items()}
         for name, role, path in page_list:
@@ -356,7 +388,7 @@ def bench_size(key, args, port):
         ours = next(r for r in rows if r["name"] == "operations list")
         bare_ratio = ours["median"] / bare["median"]
         print(f"  bare ModelAdmin list median {bare['median']:.1f} ms; ours / bare = {bare_ratio:.2f}", flush=True)
-        rss_pages = peak_rss_mb(worker)
+        rss_pages = watch.sample()
         loads = []
         if not args.no_load:
             by_name = {name: path for name, _role, path in page_list}
@@ -369,7 +401,7 @@ def bench_size(key, args, port):
                     f"p95 {result['p95']:.0f} ms, p99 {result['p99']:.0f} ms, errors {result['errors']}",
                     flush=True,
                 )
-        rss_end = peak_rss_mb(worker)
+        rss_end = watch.stop()
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -408,7 +440,7 @@ def report(results, load_before, load_after):
         START,
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on commit {commit()}; {machine()}; PostgreSQL on "
         f"the same machine; gunicorn as on Render (1 worker × 4 threads, DEBUG=false). Load average "
-        f"{load_before:.1f} before, {load_after:.1f} after (the machine was shared).",
+        f"{load_before:.1f} before, {load_after:.1f} after.",
         "",
     ]
     header = "| page (30 requests after a warm-up) | role |"
