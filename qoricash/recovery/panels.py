@@ -54,8 +54,7 @@ def _latest_rows():
     )
     found = {}
     # values() rows of a union are named after the first query's columns: every branch uses the same.
-    for row in backup("last", newest).union(backup("verify", verified), usage_row, all=True):
-        values = row
+    for values in backup("last", newest).union(backup("verify", verified), usage_row, all=True):
         kind = values["p_kind"]
         if kind == "usage":
             found[kind] = StorageUsage(
