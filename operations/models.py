@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, models
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -204,24 +204,22 @@ class OperationQuerySet(models.QuerySet):
     def returned_to(self, user):
         """Pendiente operations of `user`'s own clients that an operator returned (En proceso →
         Pendiente) and that were not sent again: the trader must fix them and send them again, or
-        cancel them. Newest return first; each carries `returned_event_id` and `returned_at` (the
-        RETURNED event, for its reason, author and time).
+        cancel them. Newest return first; each carries `returned_event_id` (the latest RETURNED
+        event, for its reason and author; its own index, opevent_returned_idx).
 
-        Only a return brings an operation back to Pendiente (creation aside), and sending it again
-        or cancelling it takes it out: a Pendiente operation with a RETURNED event is one still
-        waiting for its trader, whatever was registered since (a deposit fixed after the return does
-        not hide it). The RETURNED events have a small index of their own (opevent_returned_idx).
+        `returned_at` marks them: the return sets it, sending again or cancelling clears it (and the
+        op_returned_is_pending constraint holds it to Pendiente), so a deposit fixed after the return
+        does not hide the operation. No status filter: the planner, taking the two as independent,
+        would expect a handful of rows and read them all instead of walking the index. The panel walks op_returned_idx
+        newest first and stops after its rows, whatever the years of Pendiente operations.
         """
         if not (user and user.is_authenticated and user.has_perm("operations.add_operation")):
             return self.none()
         returns = returns_of(OuterRef("pk"))
         return (
             self.visible_to(user)
-            .filter(Exists(returns), client__owner=user, status=OperationStatus.PENDING)
-            .annotate(
-                returned_event_id=Subquery(returns.values("pk")[:1]),
-                returned_at=Subquery(returns.values("at")[:1]),
-            )
+            .filter(returned_at__isnull=False, client__owner=user)
+            .annotate(returned_event_id=Subquery(returns.values("pk")[:1]))
             .select_related("client")
             .order_by("-returned_at", "-id")
         )
@@ -319,6 +317,10 @@ class Operation(models.Model):
     sent_to_process_at = models.DateTimeField(_("sent to process at"), null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+    # Set when an operator returns it to Pendiente, cleared when it is sent again or cancelled: the
+    # trader's returned panel reads only the operations waiting for a fix (op_returned_idx) instead
+    # of every Pendiente operation of the house with its events.
+    returned_at = models.DateTimeField(_("returned to Pendiente at"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(pgettext_lazy("operation", "updated at"), auto_now=True)
     notes = models.TextField(_("notes"), blank=True)
     # Registro de Operaciones (UIF): kept true by operations.services.compliance, never typed.
@@ -385,10 +387,17 @@ class Operation(models.Model):
                 name="op_rate_approval_idx",
                 condition=Q(requires_rate_approval=True, rate_approved_at__isnull=True),
             ),
+            # The trader's returned panel (index): the operations waiting for their trader, newest return first.
+            models.Index(
+                F("returned_at").desc(), F("id").desc(), condition=Q(returned_at__isnull=False), name="op_returned_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_usd__gt=0), name="op_amount_usd_positive"),
             models.CheckConstraint(condition=Q(rate__gt=0), name="op_rate_positive"),
+            models.CheckConstraint(
+                condition=Q(returned_at__isnull=True) | Q(status=OperationStatus.PENDING), name="op_returned_is_pending"
+            ),
         ]
         permissions = [
             ("view_all_operations", _("Can see every trader's operations")),

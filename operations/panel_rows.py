@@ -6,7 +6,7 @@ UNION ALL, its rows chosen by the panel's own queryset through `pk IN (... LIMIT
 index pays one query for the three panels instead of one each.
 """
 
-from django.db.models import BigIntegerField, CharField, DateTimeField, OuterRef, Subquery, TextField, Value
+from django.db.models import BigIntegerField, CharField, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Cast
 
 from operations import policy
@@ -32,7 +32,6 @@ RETURN_COLUMNS = {
     "returned_by_first": ("by__first_name", CharField()),
     "returned_by_last": ("by__last_name", CharField()),
     "returned_by_username": ("by__username", CharField()),
-    "returned_at": ("at", DateTimeField()),
 }
 
 

@@ -63,7 +63,8 @@ def send_to_process(op, *, by):
     op.status = IN_PROCESS
     op.sent_to_process_at = timezone.now()
     op.assigned_operator = operator
-    op.save(update_fields=["status", "sent_to_process_at", "assigned_operator", "updated_at"])
+    op.returned_at = None
+    op.save(update_fields=["status", "sent_to_process_at", "assigned_operator", "returned_at", "updated_at"])
     data = {"operator": str(operator) if operator else None, "deposits_total": str(total)}
     record_event(op, EventAction.SENT_TO_PROCESS, by, from_status=PENDING, to_status=IN_PROCESS, data=data)
     audit.record(
@@ -91,7 +92,8 @@ def return_to_pending(op, *, by, reason, notify=True):
     op.status = PENDING
     op.sent_to_process_at = None
     op.assigned_operator = None
-    op.save(update_fields=["status", "sent_to_process_at", "assigned_operator", "updated_at"])
+    op.returned_at = timezone.now()
+    op.save(update_fields=["status", "sent_to_process_at", "assigned_operator", "returned_at", "updated_at"])
     data = {"operator": str(previous) if previous else None}
     event = record_event(
         op, EventAction.RETURNED, by, from_status=IN_PROCESS, to_status=PENDING, reason=reason, data=data
@@ -146,7 +148,8 @@ def cancel_operation(op, *, by, reason, notify=True):
     before = op.status
     op.status = CANCELLED
     op.cancelled_at = timezone.now()
-    op.save(update_fields=["status", "cancelled_at", "updated_at"])
+    op.returned_at = None
+    op.save(update_fields=["status", "cancelled_at", "returned_at", "updated_at"])
     refresh_register_flags(op, by=by)
     record_event(op, EventAction.CANCELLED, by, from_status=before, to_status=CANCELLED, reason=reason)
     audit.record(AuditAction.CANCELLED, op, actor=by, changes={"status": [before, CANCELLED]}, message=reason)

@@ -1051,9 +1051,45 @@ class TestReturnedOperationsQuery:
         assert list(Operation.objects.returned_to(operador)) == []  # cannot trade
         services.update_notes(op, by=trader, notes="Pedí la constancia al cliente")  # working on it: still listed
         assert [o.pk for o in Operation.objects.returned_to(trader)] == [op.pk]
+        assert Operation.objects.get(pk=op.pk).returned_at is not None
         services.send_to_process(op, by=trader)
         assert list(Operation.objects.returned_to(trader)) == []
+        assert Operation.objects.get(pk=op.pk).returned_at is None
         services.return_to_pending(op, by=operador, reason="Otra vez", notify=False)
+        second = op.events.filter(action="returned_to_pending").latest("at", "id")
+        assert Operation.objects.returned_to(trader).get().returned_event_id == second.pk  # the latest return
         services.cancel_operation(op, by=trader, reason="El cliente desistió")
         assert list(Operation.objects.returned_to(trader)) == []
+        assert Operation.objects.get(pk=op.pk).returned_at is None
         assert never_sent.status == OperationStatus.PENDING
+
+    def test_the_migration_marks_the_operations_still_waiting_after_a_return(
+        self, in_process_op, make_operation, operador, trader, houses
+    ):
+        from importlib import import_module
+
+        from django.apps import apps
+
+        mark_returned = import_module("operations.migrations.0012_returned_at").mark_returned
+        never_sent = make_operation()
+        op = services.return_to_pending(in_process_op, by=operador, reason="Revisar", notify=False)
+        services.send_to_process(op, by=trader)
+        op = services.return_to_pending(op, by=operador, reason="Otra vez", notify=False)
+        Operation.objects.update(returned_at=None)  # as before the field existed
+        mark_returned(apps, None)
+        latest = op.events.filter(action="returned_to_pending").latest("at", "id")
+        assert Operation.objects.get(pk=op.pk).returned_at == latest.at
+        assert Operation.objects.get(pk=never_sent.pk).returned_at is None
+        services.send_to_process(op, by=trader)
+        Operation.objects.update(returned_at=None)
+        mark_returned(apps, None)
+        assert Operation.objects.get(pk=op.pk).returned_at is None  # sent again: no longer waiting
+
+    def test_only_a_pending_operation_can_be_waiting_after_a_return(self, make_operation):
+        from django.db import IntegrityError, transaction
+        from django.utils import timezone
+
+        op = make_operation()
+        Operation.objects.filter(pk=op.pk).update(returned_at=timezone.now())  # Pendiente: allowed
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Operation.objects.filter(pk=op.pk).update(status=OperationStatus.IN_PROCESS)

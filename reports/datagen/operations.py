@@ -57,6 +57,7 @@ OPERATION_FIELDS = (
     "sent_to_process_at",
     "completed_at",
     "cancelled_at",
+    "returned_at",
     "updated_at",
 )
 MOVEMENT_FIELDS = ("id", "operation", "amount", "client_account", "house_account", "created_by", "created_at")
@@ -160,6 +161,7 @@ class Writer:
         if client.deactivated and plan in ("returned", "stale"):
             plan = "completed"
         status, assigned, processed, sent_at, done_at, cancelled_at = PENDING, None, None, None, None, None
+        returned_at = None
         last = created
         t = created + minutes(rnd, 2, 12)
         deposits = 0
@@ -187,7 +189,7 @@ class Writer:
                 self.event(op_id, EventAction.SENT_TO_PROCESS, trader, t, frm=PENDING, to=IN_PROCESS, data=data)
                 t += minutes(rnd, 2, 25)
                 if plan == "returned" and t <= cutoff:
-                    status, assigned, sent_at, last = PENDING, None, None, t
+                    status, assigned, sent_at, last, returned_at = PENDING, None, None, t, t
                     reason = rnd.choice(REASONS_RETURN)
                     self.event(op_id, EventAction.RETURNED, operator, t, frm=IN_PROCESS, to=PENDING, reason=reason)
                 elif plan == "cancelled" and t <= cutoff:
@@ -231,6 +233,7 @@ class Writer:
                 sent_at,
                 done_at,
                 cancelled_at,
+                returned_at,
                 last,
             )
         )
