@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from qoricash.admin_rows import ListRowsMixin
 from qoricash.query_guard import QueryStringGuardMixin
 
 
@@ -90,12 +91,14 @@ class QoriCashAdminSite(admin.AdminSite):
 
     def register(self, model_or_iterable, admin_class=None, **options):
         """Every ModelAdmin, ours or a library's, gets `QueryStringGuardMixin`: no query string makes
-        its list, add page or export answer 500 (qoricash/query_guard.py)."""
+        its list, add page or export answer 500 (qoricash/query_guard.py); and `ListRowsMixin`: its
+        list's rows cost less CPU, with the same HTML (qoricash/admin_rows.py)."""
         admin_class = admin_class or admin.ModelAdmin
-        if not issubclass(admin_class, QueryStringGuardMixin):
+        mixins = tuple(m for m in (QueryStringGuardMixin, ListRowsMixin) if not issubclass(admin_class, m))
+        if mixins:
             admin_class = type(
                 admin_class.__name__,
-                (QueryStringGuardMixin, admin_class),
+                (*mixins, admin_class),
                 {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
             )
         super().register(model_or_iterable, admin_class, **options)
