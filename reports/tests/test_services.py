@@ -122,6 +122,32 @@ def test_cancelled_operations_are_excluded(make_op):
     assert [r.usd for r in p.buys] == [D("1000.00")]
 
 
+def test_each_side_splits_completed_from_pending_and_in_process(make_op):
+    # Buys: two pending, one in process, two completed; one cancelled (left out of every figure).
+    make_op("buy", "100.00", "3.7000", at=lima(2026, 11, 20, 9))
+    make_op("buy", "200.00", "3.7100", at=lima(2026, 11, 20, 9))
+    make_op("buy", "400.00", "3.6900", at=lima(2026, 11, 20, 9), status=OperationStatus.IN_PROCESS)
+    make_op("buy", "800.00", "3.7000", at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)
+    make_op("buy", "1600.00", "3.6800", at=lima(2026, 11, 20, 9), status=OperationStatus.COMPLETED)
+    make_op("buy", "3200.00", "3.7000", at=lima(2026, 11, 20, 9), status=OperationStatus.CANCELLED)
+    # Sells: only one in process.
+    make_op("sell", "50.00", "3.7500", at=lima(2026, 11, 20, 9), status=OperationStatus.IN_PROCESS)
+
+    buy, sell = position().buy, position().sell
+
+    # PEN: 370.00 + 742.00 + 1,476.00 (open); 2,960.00 + 5,888.00 (completed).
+    assert (buy.usd, buy.pen, buy.count) == (D("3100.00"), D("11436.00"), 5)
+    assert (buy.usd_open, buy.pen_open, buy.count_open) == (D("700.00"), D("2588.00"), 3)
+    assert (buy.usd_completed, buy.pen_completed, buy.count_completed) == (D("2400.00"), D("8848.00"), 2)
+    # Σ (3.72 − rate) × USD: 2.00 + 2.00 + 12.00 + 16.00 + 64.00.
+    assert buy.profit == D("96.00")
+    assert buy.completed_share == 77  # 2,400 / 3,100
+    assert (sell.usd, sell.count, sell.usd_open, sell.count_open) == (D("50.00"), 1, D("50.00"), 1)
+    assert (sell.usd_completed, sell.pen_completed, sell.count_completed) == (D("0.00"), D("0.00"), 0)
+    assert sell.profit == D("1.50")  # 50 × (3.75 − 3.72)
+    assert all(isinstance(getattr(buy, f), D) for f in ("usd", "pen_open", "usd_completed", "profit"))
+
+
 def test_days_are_lima_days_at_the_midnight_boundaries(make_op):
     utc = dt.UTC
     # 2026-11-20 00:00 Lima = 05:00 UTC; 2026-11-21 00:00 Lima = 2026-11-21 05:00 UTC.

@@ -2,7 +2,9 @@
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 import time_machine
@@ -10,9 +12,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.models import AuditEntry
+from clients.tests.factories import active_client, valid_ruc
 from operations.models import Operation, OperationStatus
 from operations.tests.factories import ExchangeRateFactory
-from reports import excel, views
+from reports import excel, services, views
 from reports.audit_actions import ReportAction
 from reports.models import TraderGoal
 
@@ -119,6 +122,69 @@ def test_imbalance_alert_and_critical_rows_on_screen(master_client, make_op):
     assert 'id="qc-imbalance"' in html and "VENDIDOS EN" in html
     assert 'id="qc-critical"' in html
     assert f'class="qc-critical" data-code="{big.code}"' in html
+
+
+def table_rows(html, key):
+    """{code: (cells, row html)} of one side's table, in the page's order; cells as people read them."""
+    body = html.split(f'id="qc-table-{key}"', 1)[1].split("</tbody>", 1)[0]
+    rows = {}
+    for row in re.findall(r"<tr[^>]*data-code=.*?</tr>", body, re.S):
+        cells = [" ".join(unescape(re.sub(r"<[^>]+>", "", td)).split()) for td in re.findall(r"<td.*?</td>", row, re.S)]
+        rows[cells[0].removeprefix("⚠ ")] = (cells, row)
+    return rows
+
+
+@time_machine.travel(NOW, tick=False)
+def test_position_rows_on_screen(master_client, make_op, monkeypatch):
+    """Each side's table: critical first, then the largest, at most SCREEN_ROWS_PER_SIDE rows, every cell."""
+    monkeypatch.setattr(services, "SCREEN_ROWS_PER_SIDE", 4)
+    company = active_client(
+        document_type="RUC",
+        document_number=valid_ruc(77),
+        razon_social="Cambios & Cía <Norte> S.A.C.",
+        apellido_paterno="",
+        apellido_materno="",
+        nombres="",
+    )
+    old_open = make_op("buy", "300.00", at=lima(2026, 11, 19, 9, 5), client=company)  # open 33 h: critical
+    big = make_op("buy", "15000.00", "3.7100", at=lima(2026, 11, 19, 10), status=OperationStatus.COMPLETED)
+    # Open 23 h: not critical, listed after the critical ones although larger.
+    recent = make_op("buy", "400.00", at=lima(2026, 11, 19, 19), status=OperationStatus.IN_PROCESS)
+    small = make_op("buy", "100.00", at=lima(2026, 11, 19, 11), status=OperationStatus.COMPLETED)
+    make_op("buy", "50.00", at=lima(2026, 11, 19, 12), status=OperationStatus.COMPLETED)  # fifth: Excel only
+    make_op("buy", "900.00", at=lima(2026, 11, 19, 13), status=OperationStatus.CANCELLED)
+    sell = make_op("sell", "1000.00", "3.7500", at=lima(2026, 11, 19, 23, 59), status=OperationStatus.COMPLETED)
+
+    html = master_client.get(POSITION, {"date": "2026-11-19"}).content.decode()
+
+    buys = table_rows(html, "buy")
+    assert list(buys) == [big.code, old_open.code, recent.code, small.code]
+    assert "Se muestran 4 de 5 (críticas primero)" in html
+    assert [cells for cells, _row in buys.values()] == [
+        ["⚠ " + big.code, big.client.display_name, "15,000.00", "3.7100", "55,650.00", "Completada", "10:00"],
+        ["⚠ " + old_open.code, "CAMBIOS & CÍA <NORTE> S.A.C.", "300.00", "3.7000", "1,110.00", "Pendiente", "09:05"],
+        [recent.code, recent.client.display_name, "400.00", "3.7000", "1,480.00", "En proceso", "19:00"],
+        [small.code, small.client.display_name, "100.00", "3.7000", "370.00", "Completada", "11:00"],
+    ]
+    old_row = buys[old_open.code][1]
+    assert 'title="abierta más de 24 h" aria-label="Crítica: abierta más de 24 h"' in old_row
+    assert 'title="≥ 10,000.00 USD"' in buys[big.code][1]
+    assert 'class="qc-critical"' in old_row and 'class="qc-critical"' not in buys[recent.code][1]
+    assert f'href="{reverse("admin:operations_operation_change", args=[old_open.pk])}"' in old_row
+    trader = old_open.trader.display_name
+    assert f'title="CAMBIOS &amp; CÍA &lt;NORTE&gt; S.A.C. · RUC {valid_ruc(77)} · Ejecutivo: {trader}"' in old_row
+    assert [cells[-1] for cells, _row in table_rows(html, "sell").values()] == ["23:59"]
+    assert sell.code in table_rows(html, "sell")
+
+
+def test_position_rows_of_a_range_show_the_day(master_client, make_op):
+    op = make_op("buy", "100.00", at=lima(2025, 12, 31, 23, 30))
+    html = master_client.get(POSITION, {"from": "2025-12-30", "to": "2025-12-31"}).content.decode()
+    assert table_rows(html, "buy")[op.code][0][-1] == "31/12 23:30"
+    html = master_client.get(POSITION, {"from": "2025-12-31", "to": "2026-01-01"}).content.decode()
+    assert table_rows(html, "buy")[op.code][0][-1] == "31/12/25 23:30"
+    assert table_rows(html, "sell") == {}
+    assert "Sin operaciones." in html.split('id="qc-table-sell"', 1)[1].split("</tbody>", 1)[0]
 
 
 def test_position_view_is_audited(master_client, acceptance_day):
