@@ -67,6 +67,7 @@ def position_table_rows(rows, position):
         when_class, when_format = "qc-when", "%d/%m %H:%M"
     else:
         when_class, when_format = "qc-when", "%d/%m/%y %H:%M"
+    local = timezone.get_current_timezone()
     html = []
     for row in rows:
         code = escape(row.code)
@@ -87,7 +88,7 @@ def position_table_rows(rows, position):
                 status=escape(row.status),
                 status_label=escape(row.status_label),
                 when_class=when_class,
-                when=timezone.localtime(row.created_at).strftime(when_format),
+                when=row.created_at.astimezone(local).strftime(when_format),
             )
         )
     return mark_safe("".join(html))  # noqa: S308 - every value above is escaped or ours
