@@ -15,7 +15,7 @@ from django.http import Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Currency
@@ -48,11 +48,24 @@ from qoricash.paginator import EstimatedCountPaginator
 
 
 def status_badge(op):
-    return format_html('<span class="op-badge op-badge-{}">{}</span>', op.status, op.get_status_display())
+    return _choice_badge('<span class="op-badge op-badge-{}">{}</span>', op, "status")
 
 
 def type_badge(op):
-    return format_html('<span class="op-type op-type-{}">{}</span>', op.type, op.get_type_display())
+    return _choice_badge('<span class="op-type op-type-{}">{}</span>', op, "type")
+
+
+_badges = {}
+
+
+def _choice_badge(template, op, field):
+    """A few distinct badges on every row of the list: each built once per value and language."""
+    value = getattr(op, field)
+    key = (template, value, get_language())
+    badge = _badges.get(key)
+    if badge is None:
+        badge = _badges[key] = format_html(template, value, getattr(op, f"get_{field}_display")())
+    return badge
 
 
 def person(user):

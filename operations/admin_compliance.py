@@ -57,6 +57,8 @@ class RegisterFilter(admin.SimpleListFilter):
 
 def register_mark(op):
     """The list's one compact mark: 'RO U', 'RO M' or 'RO U+M', its meaning in the tooltip."""
+    if not (op.ro_single or op.ro_multiple):
+        return ""  # most rows: nothing to translate
     marks = ((pgettext("register mark", "U"), op.ro_single), (pgettext("register mark", "M"), op.ro_multiple))
     parts = [code for code, flag in marks if flag]
     if not parts:

@@ -6,6 +6,7 @@ always in the local time zone; numbers through qoricash.money, which owns the ro
 """
 
 import datetime as _dt
+import functools
 
 from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone
@@ -27,11 +28,51 @@ def _local(value):
     return value
 
 
+# What django.utils.dateformat writes for the specifiers our formats use, as str.format fields.
+_FIELDS = {
+    "d": "{0.day:02d}",
+    "m": "{0.month:02d}",
+    "Y": "{0.year:04d}",
+    "H": "{0.hour:02d}",
+    "i": "{0.minute:02d}",
+    "s": "{0.second:02d}",
+}
+_TIME_SPECIFIERS = frozenset("His")
+
+
+@functools.lru_cache(maxsize=64)
+def _template(pattern):
+    """A date format such as "d/m/Y H:i" as one str.format template, or None when it uses anything
+    else than the specifiers above and punctuation (Django's formatter then writes it). A list
+    formats a date on every row: Django parses the format again each time."""
+    out = []
+    for char in pattern:
+        if char in _FIELDS:
+            out.append(_FIELDS[char])
+        elif char.isalpha() or char == "\\":
+            return None
+        else:
+            out.append(char.replace("{", "{{").replace("}", "}}"))
+    return "".join(out)
+
+
+def _format(value, format_name):
+    pattern = formats.get_format(format_name)
+    template = _template(pattern)
+    dated = isinstance(value, _dt.datetime) or (
+        # A date with a time specifier is Django's error to raise.
+        isinstance(value, _dt.date) and not _TIME_SPECIFIERS.intersection(pattern)
+    )
+    if template is None or not dated:
+        return formats.date_format(value, pattern)
+    return template.format(value)
+
+
 def date(value, *, empty=EMPTY) -> str:
     """30/11/2026 (a datetime is first moved to local time, so late evening stays on its own day)."""
     if value is None or value == "":
         return empty
-    return formats.date_format(_local(value), "SHORT_DATE_FORMAT")
+    return _format(_local(value), "SHORT_DATE_FORMAT")
 
 
 def datetime(value, *, seconds=False, empty=EMPTY) -> str:
@@ -39,7 +80,7 @@ def datetime(value, *, seconds=False, empty=EMPTY) -> str:
     if value is None or value == "":
         return empty
     fmt = _DATETIME_SECONDS_FORMAT if seconds else "SHORT_DATETIME_FORMAT"
-    return formats.date_format(_local(value), fmt)
+    return _format(_local(value), fmt)
 
 
 def currency_label(code) -> str:

@@ -84,6 +84,20 @@ class TestChangelist:
         assert 'class="op-badge op-badge-in_process">En proceso<' in html
         assert "1,234.50" in html and "4,567.65" in html  # 1234.50 × 3.7000
 
+    def test_badges_read_each_status_and_type(self, trader):
+        # Built once per value (operations.admin._choice_badge): the second row gets the same text.
+        from operations.admin import status_badge, type_badge
+
+        op = OperationFactory(client=active_client(owner=trader), type=OperationType.SELL)
+        for _ in range(2):
+            assert status_badge(op) == '<span class="op-badge op-badge-pending">Pendiente</span>'
+            assert type_badge(op) == '<span class="op-type op-type-sell">Venta</span>'
+        op.status, op.type = OperationStatus.CANCELLED, OperationType.BUY
+        assert status_badge(op) == '<span class="op-badge op-badge-cancelled">Cancelado</span>'
+        assert type_badge(op) == '<span class="op-type op-type-buy">Compra</span>'
+        op.status = "<odd>"  # not a choice: shown as stored, escaped
+        assert status_badge(op) == '<span class="op-badge op-badge-&lt;odd&gt;">&lt;odd&gt;</span>'
+
     def test_search_by_code_document_and_name(self, master_client, trader):
         a = OperationFactory(client=active_client(owner=trader, nombres="ZOILA"))
         b = OperationFactory(client=active_client(owner=trader))

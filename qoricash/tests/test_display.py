@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.template import Context, Template
-from django.utils import translation
+from django.utils import formats, translation
 
 from qoricash import display
 
@@ -30,6 +30,33 @@ def test_plain_date_and_empty_values():
     assert display.date(dt.date(2026, 1, 5)) == "05/01/2026"
     assert display.date(None) == "—"
     assert display.datetime(None, empty="") == ""
+
+
+@pytest.mark.parametrize("language", ["es-pe", "es", "en"])
+def test_dates_read_as_djangos_own_formatting(language):
+    # display writes the simple formats itself (once per list row): the text must be Django's.
+    values = [
+        dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        dt.datetime(987, 12, 31, 23, 59, 59, tzinfo=LIMA),
+        dt.datetime(2026, 11, 30, 19, 7),
+        dt.date(2026, 3, 9),
+    ]
+    with translation.override(language):
+        for value in values:
+            local = display._local(value)
+            assert display.date(value) == formats.date_format(local, "SHORT_DATE_FORMAT")
+            if isinstance(value, dt.datetime):
+                assert display.datetime(value) == formats.date_format(local, "SHORT_DATETIME_FORMAT")
+                assert display.datetime(value, seconds=True) == formats.date_format(local, "d/m/Y H:i:s")
+
+
+def test_formats_beyond_the_simple_specifiers_are_djangos():
+    value = dt.datetime(2026, 1, 2, 3, 4, 5)
+    assert display._template("d/m/Y H:i") == "{0.day:02d}/{0.month:02d}/{0.year:04d} {0.hour:02d}:{0.minute:02d}"
+    for pattern in ("j \\d\\e F \\d\\e Y", "N j, Y, P", "{d}"):
+        assert display._format(value, pattern) == formats.date_format(value, pattern)
+    with pytest.raises(TypeError):  # Django's refusal of a time in a date's format
+        display._format(dt.date(2026, 1, 2), "d/m/Y H:i")
 
 
 def test_money_with_and_without_currency():

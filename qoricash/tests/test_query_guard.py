@@ -117,3 +117,18 @@ def test_the_bounds_check_mirrors_the_date_hierarchy():
     with pytest.raises(IncorrectLookupParameters):
         check_date_hierarchy({"at__year": ["2026"], "at__month": [""]}, "at")
     assert AuditEntry._meta.get_field("at")  # the field the audit trail's hierarchy uses
+
+
+@pytest.mark.django_db
+def test_only_a_list_with_filters_or_a_search_is_compiled_beforehand(master_client, monkeypatch):
+    # Nothing typed can fail in a list without them: its query is compiled once, when it runs.
+    from qoricash import query_guard
+
+    checked = []
+    monkeypatch.setattr(query_guard, "check_compiles", checked.append)
+    for url in (OPERATIONS, f"{OPERATIONS}?o=2&p=1", CLIENTS):
+        assert master_client.get(url).status_code == 200
+    assert checked == []
+    for url in (f"{OPERATIONS}?status__exact=completed", f"{OPERATIONS}?q=EXP", f"{AUDIT}?at__year=2026"):
+        assert master_client.get(url).status_code == 200
+    assert len(checked) == 3
