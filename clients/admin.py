@@ -48,8 +48,8 @@ from clients.resources import PREVIEW_ROWS, ClientResource, SpreadsheetCSV, Styl
 from qoricash import background_exports, display
 from qoricash import context as request_context
 from qoricash.admin_services import ServiceAdminMixin
-from qoricash.paginator import EstimatedCountPaginator
 from qoricash.downloads import private_file_link
+from qoricash.paginator import EstimatedCountPaginator
 
 logger = logging.getLogger(__name__)
 
