@@ -14,10 +14,17 @@ class UnregisteredAuditAction(UserWarning):
     """An entry was recorded with a code no app registered: the audit page would show the raw code."""
 
 
+class UnregisteredAuditType(UserWarning):
+    """An entry was recorded on a kind of object no app registered: the audit page's filter would
+    not offer it."""
+
+
 # code -> label, for every action an app registered (its TextChoices), plus codes stored before the
 # actions were named "<object>.<verb>": those stay readable under the label of their successor.
 _LABELS: dict[str, object] = {}
 _LEGACY: dict[str, str] = {}
+# "app.model" of every kind of object entries are recorded on.
+_TYPES: set[str] = set()
 
 
 def register_actions(actions, legacy=None):
@@ -48,6 +55,24 @@ def codes_for(code) -> list[str]:
 
 def is_registered(code) -> bool:
     return canonical(code) in _LABELS
+
+
+def action_choices():
+    """(code, label) of every registered action, by label: the audit page's filter offers these
+    instead of reading the trail's distinct codes, which costs a scan of millions of entries."""
+    return sorted(_LABELS.items(), key=lambda item: str(item[1]).lower())
+
+
+def register_types(*models):
+    """Make known the kinds of object an app records entries on (model classes or "app.model"
+    labels). Call it from the app's registry, next to `register_actions`."""
+    for model in models:
+        _TYPES.add(model if isinstance(model, str) else model._meta.label_lower)
+
+
+def type_choices():
+    """(type, label) of every registered kind of object, by label (see `action_choices`)."""
+    return sorted(((t, type_label(t)) for t in _TYPES), key=lambda item: item[1].lower())
 
 
 def action_label(code):
@@ -118,6 +143,8 @@ def entry(action, obj=None, *, actor=None, changes=None, message="", object_type
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_repr = object_repr if object_repr is not None else str(obj)
+    if object_type and object_type not in _TYPES:
+        warnings.warn(f"Audit object type {object_type!r} is not registered", UnregisteredAuditType, stacklevel=3)
     return AuditEntry(
         actor=actor,
         actor_username=getattr(actor, "username", "") or "",

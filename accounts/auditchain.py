@@ -19,6 +19,8 @@ from datetime import UTC
 
 from django.db import connections
 
+# The Masters' alert (qoricash.alerts) when the chain is found broken.
+ALERT_KIND = "audit_chain"
 ANCHOR = hashlib.sha256(b"QoriCash audit trail").hexdigest()
 # pg_advisory_xact_lock key of the append (any fixed 64-bit number; "audit" in ASCII).
 APPEND_LOCK = 0x6175646974

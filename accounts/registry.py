@@ -1,6 +1,8 @@
 """Everything the accounts app contributes to the project, declared once (called from AccountsConfig.ready)."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from accounts import audit, matrix
@@ -11,6 +13,9 @@ from qoricash.outbox.kinds import register_kind
 
 def register():
     from accounts import auditchain, my_downloads, services, views
+    from qoricash import downloads
+    from qoricash.alerts import alert_kind
+    from qoricash.outbox.models import OutboundEmail
     from qoricash.recovery.manifest import register_extra
 
     register_extra("audit_chain", auditchain.manifest_fact)
@@ -34,8 +39,12 @@ def register():
         },
     )
     audit.register_actions(AccountAction, legacy=LEGACY_CODES)
+    # Users and roles (signals), resent e-mails, and every private file (the one download view
+    # records each download on the file's row).
+    audit.register_types(get_user_model(), Group, OutboundEmail, *downloads.registry().values())
     register_kind(services.INVITATION, _("User: invitation"))
     register_kind(services.PASSWORD_RESET, _("User: password link"))
+    register_kind(alert_kind(auditchain.ALERT_KIND), _("Alert: audit trail altered"))
     # The one download view for every private file (client documents, vouchers): /admin/files/<kind>/<pk>/
     admin.site.register_view("files/<str:kind>/<int:pk>/", views.download_private_file, name="private_file")
 

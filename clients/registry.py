@@ -60,6 +60,9 @@ def register():
     register_kind(emails.ACCOUNT_ACTIVATED, _("Client: account activated"))
 
     audit.register_actions(ClientAction, legacy=LEGACY_CODES)
+    from clients.models import BankAccount, Client, ClientDocument
+
+    audit.register_types(Client, BankAccount, ClientDocument)
     admin.site.register_panel("clients/panels/review.html", panels.review_panel, order=4)
 
     # The change page's buttons (ClientAdmin.get_urls). POST-only buttons are requested with GET and

@@ -76,7 +76,14 @@ def register():
         treasury_registry,
         views,
     )
-    from operations.models import AuditAction
+    from operations.models import (
+        AuditAction,
+        ExchangeRate,
+        FundsDeclaration,
+        HouseBankAccount,
+        Operation,
+        UnusualOperation,
+    )
 
     register_kind(emails.NEW, _("Operation: new"))
     register_kind(emails.COMPLETED, _("Operation: completed"))
@@ -90,6 +97,7 @@ def register():
     register_defaults(MASTER, _COMPLIANCE)
 
     audit.register_actions(AuditAction)
+    audit.register_types(ExchangeRate, HouseBankAccount, Operation, FundsDeclaration, UnusualOperation)
 
     admin.site.register_panel("operations/panels/returned.html", views.returned_panel, order=3)
     # The queue refreshes itself (queue.js: new rows, SLA alarm); the index's refresh leaves it alone.

@@ -12,9 +12,10 @@ GROUP = "operations.treasury"
 
 def register():
     from operations import treasury_panels, treasury_views
-    from operations.models import TreasuryAction
+    from operations.models import BankStatement, OpeningBalance, TreasuryAction, TreasuryEntry
 
     audit.register_actions(TreasuryAction)
+    audit.register_types(OpeningBalance, TreasuryEntry, BankStatement)
     site = admin.site
     site.register_view("operations/treasury/", treasury_views.balances_view, "operations_treasury")
     site.register_view("operations/treasury/day/", treasury_views.day_view, "operations_treasury_day")

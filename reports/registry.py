@@ -13,6 +13,7 @@ from .audit_actions import LEGACY_CODES, ReportAction
 
 def register():
     from . import uif_views, views
+    from .models import Report, TraderGoal
 
     register_defaults(
         MASTER,
@@ -29,6 +30,7 @@ def register():
     register_defaults(TRADER, {"reports.export_history", "reports.view_tradergoal"})
 
     audit.register_actions(ReportAction, legacy=LEGACY_CODES)
+    audit.register_types(Report, TraderGoal)
 
     admin.site.register_view("reports/position/", views.position_view, "reports_position")
     admin.site.register_view("reports/position.xlsx", views.position_xlsx, "reports_position_xlsx")

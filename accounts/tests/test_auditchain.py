@@ -12,10 +12,14 @@ from accounts.audit_actions import AccountAction
 from accounts.auditchain import ANCHOR, verify_chain
 from accounts.models import AuditEntry
 
+# Any registered kind of object (accounts.audit.register_types).
+DOCUMENT = "clients.clientdocument"
+
 
 def _entries(n, **extra):
     return [
-        audit.record(AccountAction.FILE_DOWNLOADED, None, object_type="x", message=f"file {i}.pdf") for i in range(n)
+        audit.record(AccountAction.FILE_DOWNLOADED, None, object_type=DOCUMENT, message=f"file {i}.pdf")
+        for i in range(n)
     ]
 
 
@@ -129,7 +133,7 @@ def test_concurrent_writers_still_form_one_chain():
             barrier.wait()
             for i in range(15):
                 with transaction.atomic():
-                    audit.record(AccountAction.FILE_DOWNLOADED, None, object_type="x", message=f"{i}")
+                    audit.record(AccountAction.FILE_DOWNLOADED, None, object_type=DOCUMENT, message=f"{i}")
         finally:
             connections.close_all()
 
@@ -145,7 +149,9 @@ def test_concurrent_writers_still_form_one_chain():
 
 
 def _batch(n, tag):
-    return [audit.entry(AccountAction.FILE_DOWNLOADED, None, object_type="x", message=f"{tag} {i}") for i in range(n)]
+    return [
+        audit.entry(AccountAction.FILE_DOWNLOADED, None, object_type=DOCUMENT, message=f"{tag} {i}") for i in range(n)
+    ]
 
 
 @pytest.mark.django_db
@@ -179,7 +185,7 @@ def test_concurrent_batches_and_single_entries_still_form_one_chain():
                     if n % 2:
                         audit.record_many(_batch(20, f"{n}.{i}"))
                     else:
-                        audit.record(AccountAction.FILE_DOWNLOADED, None, object_type="x", message=f"{n}.{i}")
+                        audit.record(AccountAction.FILE_DOWNLOADED, None, object_type=DOCUMENT, message=f"{n}.{i}")
         finally:
             connections.close_all()
 

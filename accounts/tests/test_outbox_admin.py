@@ -3,6 +3,8 @@ and the invitation and password messages queued with their bodies hidden."""
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts import services
 from accounts.audit_actions import AccountAction
@@ -11,6 +13,7 @@ from clients.tests.factories import ClientFactory
 from qoricash.outbox.models import EmailStatus, OutboundEmail
 from qoricash.outbox.panels import outbox_panel
 from qoricash.outbox.queue import enqueue
+from qoricash.paginator import EstimatedCountPaginator
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +49,43 @@ def test_the_master_lists_filters_and_searches_messages(master_client):
     assert list(by_recipient) == [failed]
     by_related = master_client.get(LIST, {"q": client.document_number}).context["cl"].result_list
     assert list(by_related) == [sent]
+
+
+def _list(client, params=None):
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(LIST, params or {})
+    assert page.status_code == 200
+    return page, [q["sql"] for q in ctx.captured_queries]
+
+
+def _distinct_over_the_outbox(queries):
+    return [sql for sql in queries if "DISTINCT" in sql.upper() and "qoricash_outboundemail" in sql]
+
+
+def test_the_kind_filter_offers_the_registered_kinds_without_reading_the_outbox(master_client):
+    message()
+    stored = enqueue("made.up", to=["ana@example.pe"], subject="Otro", text="Hola", deliver=False)
+    page, queries = _list(master_client)
+    assert _distinct_over_the_outbox(queries) == []
+    offered = dict(next(s for s in page.context["cl"].filter_specs if "kind" in s.expected_parameters()).lookup_choices)
+    assert offered["operation.new"] == "Operación: nueva" and offered[services.INVITATION] == "Usuario: invitación"
+    assert offered["alert.mail_failing"] == "Alerta: correos sin entregar"
+    assert offered["alert.storage_full"] == "Alerta: almacenamiento casi lleno"
+    assert offered["alert.audit_chain"] == "Alerta: registros de auditoría alterados"
+    assert "made.up" not in offered  # stored but registered by nobody: not read from the table
+    assert list(master_client.get(LIST, {"kind": "made.up"}).context["cl"].result_list) == [stored]
+
+
+def test_the_list_runs_the_same_queries_on_few_and_on_many_messages(master_client):
+    message()
+    few = len(_list(master_client, {"kind": "operation.new"})[1])
+    for n in range(60):
+        message(EmailStatus.FAILED if n % 2 else EmailStatus.SENT, subject=f"Mensaje {n}")
+    page, queries = _list(master_client, {"kind": "operation.new"})
+    assert len(queries) == few
+    assert isinstance(page.context["cl"].paginator, EstimatedCountPaginator)
+    assert "Mostrar recuentos" not in page.content.decode()  # Django's facets would count every choice
+    assert len(_list(master_client, {"kind": "operation.new", "_facets": "True"})[1]) == few
 
 
 def test_the_page_shows_the_rendered_message_and_nothing_edits_or_deletes(master_client):

@@ -18,6 +18,6 @@ def label(code):
 
 
 def choices(present=()):
-    """(code, label) for the admin's filter: the registered kinds plus any other stored one."""
+    """(code, label) for the admin's filter: the registered kinds plus any other in `present`."""
     codes = set(LABELS) | set(present)
     return sorted(((code, label(code)) for code in codes), key=lambda item: item[1].lower())

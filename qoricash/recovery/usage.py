@@ -24,6 +24,8 @@ from qoricash.recovery import RecoveryError, archive
 
 log = logging.getLogger(__name__)
 
+ALERT_KIND = "storage_full"
+
 # Kinds by the first folder of the storage key (PrivateFile.upload_folder).
 KINDS = {
     "client-documents": gettext_lazy("client documents"),
@@ -132,7 +134,7 @@ def take_snapshot(*, say=print):
             from qoricash.alerts import alert_masters
 
             subject, body = alert_text(snapshot)
-            snapshot.alerted = alert_masters("storage_full", subject, body) is not None
+            snapshot.alerted = alert_masters(ALERT_KIND, subject, body) is not None
         snapshot.taken_at = timezone.now()
         snapshot.save()
     return snapshot, provider_error

@@ -7,7 +7,7 @@ keeps one): if no entry carries it, the newest entries were removed or the trail
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from accounts.auditchain import verify_chain
+from accounts.auditchain import ALERT_KIND, verify_chain
 from qoricash import display
 from qoricash.alerts import alert_masters
 
@@ -36,5 +36,5 @@ class Command(BaseCommand):
             "Someone with direct access to the database may have changed or deleted audit entries. "
             "Keep the database as it is and compare it with the latest backup."
         ) % {"where": summary, "checked": report.checked, "head": report.head}
-        alert_masters("audit_chain", _("The audit trail was altered"), body)
+        alert_masters(ALERT_KIND, _("The audit trail was altered"), body)
         raise CommandError(f"Audit trail broken at {logged} (checked {report.checked}, last intact head {report.head})")
