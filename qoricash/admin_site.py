@@ -14,10 +14,12 @@ from django.contrib import admin
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from qoricash.admin_rows import ListRowsMixin
 from qoricash.query_guard import QueryStringGuardMixin
+from qoricash.request_memo import memo
 
 
 @dataclass
@@ -141,6 +143,16 @@ class QoriCashAdminSite(admin.AdminSite):
         return out
 
     def get_app_list(self, request, app_label=None):
+        """Built when first read, once per request: Django asks for it on every page, for the navigation
+        sidebar, also where the page hides the sidebar (the operations list and page), and twice on
+        the index."""
+        return memo(
+            request,
+            ("app list", self.name, app_label),
+            lambda: SimpleLazyObject(lambda: self._app_list(request, app_label)),
+        )
+
+    def _app_list(self, request, app_label):
         app_list = super().get_app_list(request, app_label)
         for link in self._nav:
             if (app_label and link.app_label != app_label) or not request.user.has_perm(link.permission):

@@ -51,3 +51,43 @@ def test_no_permission_no_inactive_user_and_the_superusers_all():
     assert OneQueryModelBackend().get_user(10**9) is None
     boss = UserFactory(username="boss", is_superuser=True)
     assert OneQueryModelBackend().get_user(boss.pk).get_all_permissions() == djangos(boss)
+
+
+@pytest.mark.django_db
+def test_the_query_is_compiled_once_and_read_for_each_user(monkeypatch):
+    from accounts import backends
+
+    trader, operador = UserFactory(role=roles.TRADER), UserFactory(role=roles.OPERADOR)
+    OneQueryModelBackend().get_user(trader.pk)  # compiled here, if no earlier test did
+
+    def compile_again():
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(backends, "_users_with_permission_names", compile_again)
+    for user in (trader, operador):
+        read = OneQueryModelBackend().get_user(str(user.pk))  # the session keeps the id as text
+        assert read == user and read._state.db == "default" and not read._state.adding
+        assert read.get_all_permissions() == djangos(user)
+
+
+@pytest.mark.django_db
+def test_a_query_whose_id_cannot_be_told_apart_is_compiled_every_time(monkeypatch):
+    from django.db.models import Value
+
+    from accounts import backends
+    from qoricash import compiled
+
+    user = UserFactory(role=roles.TRADER)
+    original = backends._users_with_permission_names
+    calls = []
+
+    def with_a_second_placeholder():
+        # A second parameter equal to the placeholder: substituting it would change the query.
+        calls.append(1)
+        return original().annotate(x=Value(backends._ID_PLACEHOLDER))
+
+    monkeypatch.setattr(backends, "_users_with_permission_names", with_a_second_placeholder)
+    monkeypatch.setattr(compiled, "_sql", {})
+    for _ in range(2):
+        assert OneQueryModelBackend().get_user(user.pk).get_all_permissions() == djangos(user)
+    assert len(calls) == 3  # compiled once for the cache, then once more on each call

@@ -116,6 +116,19 @@ class TestChangelist:
         got = master_client.get(CHANGELIST, {"assigned_operator__id__exact": operador.pk})
         assert list(got.context["cl"].result_list) == [done]
 
+    def test_staff_filters_list_whoever_holds_the_role_now(self, master_client, trader, operador):
+        # Their SQL is compiled once (qoricash.compiled); the people are read on every visit.
+        def choices(response, title):
+            spec = next(f for f in response.context["cl"].filter_specs if str(f.title) == title)
+            return [label for _pk, label in spec.lookup_choices]
+
+        first = master_client.get(CHANGELIST)
+        assert choices(first, "operador") == [operador.display_name]
+        assert trader.display_name in choices(first, "ejecutivo")
+        newcomer = UserFactory(first_name="Aarón", last_name="Zapata", role="Operador", is_active=False)
+        UserFactory(username="root", is_superuser=True)  # holds every permission, but not the role
+        assert choices(master_client.get(CHANGELIST), "operador") == [newcomer.display_name, operador.display_name]
+
     def test_query_count_does_not_grow_with_rows(self, master_client, trader, django_assert_max_num_queries):
         c = active_client(owner=trader)
         for _ in range(30):

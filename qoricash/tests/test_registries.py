@@ -69,3 +69,21 @@ def test_registering_the_same_view_or_button_twice_keeps_one(buttons):
     buttons.register_button("accounts.user", "A", "reports_position", "reports.view_position")
     buttons.register_button("accounts.user", "B", "reports_position", "reports.view_position")
     assert [b.label for b in admin.site._buttons if b.model == "accounts.user"] == ["B"]
+
+
+@pytest.mark.django_db
+def test_the_app_list_is_built_once_and_only_where_a_page_shows_it(master_client, monkeypatch):
+    from qoricash.admin_site import QoriCashAdminSite
+
+    built = []
+    original = QoriCashAdminSite._app_list
+    monkeypatch.setattr(QoriCashAdminSite, "_app_list", lambda self, *a: built.append(a) or original(self, *a))
+    index = master_client.get("/admin/").content.decode()
+    assert len(built) == 1  # the index's list and the context's are one
+    assert 'href="/admin/operations/operation/"' in index and "Saldos bancarios" in index  # a registered nav link
+    built.clear()
+    clients = master_client.get("/admin/clients/client/").content.decode()
+    assert len(built) == 1 and 'id="nav-sidebar"' in clients and "Saldos bancarios" in clients
+    built.clear()
+    assert master_client.get("/admin/operations/operation/").status_code == 200  # no sidebar on the desk's list
+    assert built == []
