@@ -163,7 +163,8 @@ class _Placeholder:
 
 
 def rows(cl):
-    """The list's rows as Django's `results(cl)` gives them: one ResultList of cell HTML per row."""
+    """The list's rows for change_list_results.html: one ResultList per row, as Django's `results(cl)`
+    gives them, holding the row's cells as one piece of HTML."""
     if cl.formset or cl.is_popup:
         return list(results(cl))
     columns, default_empty = _columns(cl)
@@ -193,7 +194,9 @@ def rows(cl):
             if href is not None:
                 html = f'<a href="{href}">{html}</a>'
             cells.append(SafeString(f'<{column.tag} class="{column.classes}{nowrap}">{html}</{column.tag}>'))
-        out.append(ResultList(None, cells))
+        # change_list_results.html writes a row's items one after the other: one item is the same
+        # HTML for a tenth of the template's work.
+        out.append(ResultList(None, [SafeString("".join(cells))]))
     return out
 
 

@@ -38,7 +38,7 @@ def _changelist(model_admin, user, query="", path=None):
 
 
 def _html(row_list):
-    return [[str(cell) for cell in row] for row in row_list]
+    return ["".join(str(cell) for cell in row) for row in row_list]
 
 
 @pytest.fixture
@@ -77,9 +77,9 @@ def test_the_operations_list_page_shows_those_rows(demo, client):
         expected = _html(results(cl))
     assert len(expected) > 1
     for row in expected:
-        assert f"<tr>{''.join(row)}</tr>" in page
+        assert f"<tr>{row}</tr>" in page
     # The change links keep the list's filter, as Django's do.
-    assert "/change/?_changelist_filters=status__exact%3Din_process" in expected[0][0]
+    assert "/change/?_changelist_filters=status__exact%3Din_process" in expected[0]
 
 
 class EveryKindOfColumn(admin.ModelAdmin):
