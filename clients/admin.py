@@ -333,6 +333,8 @@ class ClientAdmin(ServiceAdminMixin, ImportExportMixin, admin.ModelAdmin):
     )
     list_select_related = ("owner",)
     show_full_result_count = False
+    # Django's "Show counts" would count every choice of every filter over all the clients.
+    show_facets = admin.ShowFacets.NEVER
     # 250,000 clients are 35 ms of COUNT(*) per page; the planner's estimate costs nothing.
     paginator = EstimatedCountPaginator
     list_per_page = 50

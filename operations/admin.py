@@ -431,6 +431,8 @@ class OperationAdmin(ServiceAdminMixin, admin.ModelAdmin):
         return queryset.search(term), False
 
     show_full_result_count = False
+    # Django's "Show counts" would count every choice of every filter over years of operations.
+    show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
     list_per_page = 50
     autocomplete_fields = ("client",)
