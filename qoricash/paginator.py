@@ -15,9 +15,16 @@ EXACT_BELOW = 10_000
 
 
 def planner_estimate(queryset):
-    """PostgreSQL's estimate of how many rows `queryset` returns (EXPLAIN, nothing is read)."""
+    """PostgreSQL's estimate of how many rows `queryset` returns (EXPLAIN, nothing is read).
+
+    The rows' ids stand for the rows: the same estimate (the same filters and joins), from SQL that
+    costs a fraction of the CPU to compile than the list's own (its related rows' columns, its
+    annotations)."""
+    rows = queryset.order_by()
+    if not rows.query.combinator:
+        rows = rows.values("pk")
     try:
-        sql, params = queryset.order_by().query.sql_with_params()
+        sql, params = rows.query.sql_with_params()
     except EmptyResultSet:
         # A filter nothing can match (an integer beyond the column's range): Django runs no query
         # for it, and neither does the estimate.

@@ -132,3 +132,31 @@ def test_only_a_list_with_filters_or_a_search_is_compiled_beforehand(master_clie
     for url in (f"{OPERATIONS}?status__exact=completed", f"{OPERATIONS}?q=EXP", f"{AUDIT}?at__year=2026"):
         assert master_client.get(url).status_code == 200
     assert len(checked) == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_estimate_explains_the_rows_ids_with_the_lists_filters():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from qoricash.paginator import planner_estimate
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner's estimate is PostgreSQL's")
+    for _ in range(3):
+        OperationFactory()
+    queryset = (
+        Operation.objects.filter(status="pending", client__apellido_paterno__gt="")
+        .select_related("client", "trader")
+        .queue_first()
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        estimate = planner_estimate(queryset)
+    [explain] = [q["sql"] for q in ctx.captured_queries]
+    assert explain.startswith('EXPLAIN (FORMAT JSON) SELECT "operations_operation"."id" AS "pk" FROM')
+    assert '"clients_client"."apellido_paterno" >' in explain and "ORDER BY" not in explain
+    with connection.cursor() as cursor:  # what the whole rows would be estimated at
+        sql, params = queryset.order_by().query.sql_with_params()
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        assert estimate == cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
