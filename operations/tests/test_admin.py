@@ -129,6 +129,35 @@ class TestChangelist:
         UserFactory(username="root", is_superuser=True)  # holds every permission, but not the role
         assert choices(master_client.get(CHANGELIST), "operador") == [newcomer.display_name, operador.display_name]
 
+    def test_rows_of_every_kind_read_nothing_more(self, master_client, trader, operador):
+        # The page's rows load only OperationAdmin.list_fields: no column may read beyond them.
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        from django.utils import timezone
+
+        c = active_client(owner=trader)
+        OperationFactory(client=c)
+
+        def queries():
+            with CaptureQueriesContext(connection) as ctx:
+                html = master_client.get(CHANGELIST).content.decode()
+            return len(ctx.captured_queries), html
+
+        one, _html = queries()
+        now = timezone.now()
+        company = active_client(
+            owner=trader, document_type="RUC", document_number="20100070970", razon_social="ACME S.A.C.", nombres=""
+        )
+        for status, extra in (
+            (OperationStatus.IN_PROCESS, {"sent_to_process_at": now, "assigned_operator": operador}),
+            (OperationStatus.COMPLETED, {"sent_to_process_at": now, "completed_at": now, "ro_single": True}),
+            (OperationStatus.CANCELLED, {"sent_to_process_at": now, "cancelled_at": now, "ro_multiple": True}),
+        ):
+            OperationFactory(client=company, status=status, **extra)
+        many, html = queries()
+        assert many == one
+        assert "ACME S.A.C." in html and "RO Ú<" in html and "RO M<" in html and operador.display_name in html
+
     def test_query_count_does_not_grow_with_rows(self, master_client, trader, django_assert_max_num_queries):
         c = active_client(owner=trader)
         for _ in range(30):
