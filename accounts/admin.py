@@ -229,7 +229,13 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     list_display = ("at_display", "actor_display", "action_display", "object_type_display", "object_display", "ip")
     list_filter = (ActionFilter, ObjectTypeFilter, ("actor", ActorFilter), "at")
-    search_fields = ("actor_username", "object_repr", "object_id", "message", "ip", "request_id")
+    # What AuditEntry.objects.search compares ("=": the whole value), for the search box and its help;
+    # get_search_results below runs the search itself.
+    search_fields = ("actor_username", "object_repr", "message", "=object_id", "=ip", "=request_id")
+    search_help_text = _(
+        "Search by username, object or detail (any part of them), or by a whole object id, IP or request id; "
+        "capitals do not matter."
+    )
     # Kept for its drill-down by year, month and day (and the URLs people saved), but Django's own
     # links read SELECT DISTINCT date_trunc(...) over the filtered entries: on the trail that is every
     # entry, or a year's worth. This model's change_list.html draws them from the calendar instead
@@ -293,6 +299,9 @@ class AuditEntryAdmin(admin.ModelAdmin):
             _("after"),
             rows,
         )
+
+    def get_search_results(self, request, queryset, search_term):
+        return queryset.search(search_term, page_size=self.list_per_page), False
 
     def has_add_permission(self, request):
         return False

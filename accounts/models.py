@@ -2,9 +2,10 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Permission
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import RegexValidator
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 
 from qoricash import display
@@ -103,6 +104,72 @@ class RoleGrant(models.Model):
         return f"{self.role}: {self.permission}"
 
 
+# What the audit list's search compares: any part of these texts (trigram indexes on PostgreSQL)...
+AUDIT_SEARCH_TEXTS = ("actor_username", "object_repr", "message")
+# ...and these identifiers whole, capitals aside: "12" is object 12, not 112 or 1203, and a whole
+# identifier is what one pastes from a log or a URL (btree indexes on PostgreSQL).
+AUDIT_SEARCH_IDS = ("object_id", "ip", "request_id")
+# A search looks at the newest AUDIT_SEARCH_RECENT entries (days of activity) to choose its plan,
+# and counts its matches up to AUDIT_SEARCH_MANY (read through the indexes in about 0.1 s).
+AUDIT_SEARCH_RECENT = 20_000
+AUDIT_SEARCH_MANY = 20_000
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def search(self, text, *, page_size=50):
+        """The entries matching every word of `text` (quoted phrases kept whole, as in Django's admin
+        search), each word in one of AUDIT_SEARCH_TEXTS or equal to one of AUDIT_SEARCH_IDS.
+
+        Two plans, because the list shows the newest matches first and neither is fast for every term.
+        Walking the "at" index newest first, testing each entry, stops after a page of matches: fast
+        when recent entries match, a walk through years of trail when the matches are rare or old.
+        Reading every match through the indexes (a BitmapOr over the six columns) and sorting them
+        costs what there is to read: fast for a rare term, seconds for one found in half the trail.
+        PostgreSQL chooses from sampled statistics that say nothing of when the matches were written:
+        on 3,000,000 entries it walked for 2 s to a former employee's 18,000 entries, all years old.
+        So bounded queries choose instead. The walk when the newest AUDIT_SEARCH_RECENT entries hold a
+        page of matches (the "at" index gives where they start), or when there are AUDIT_SEARCH_MANY
+        matches or more: reading them all could then cost more than any walk (the walk's worst, matches
+        only years back, is the scan this search used to be). Otherwise every match is read and handed
+        over as an array, which the planner never filters a walk with.
+        """
+        words = [
+            unescape_string_literal(word) if word.startswith(('"', "'")) and word[0] == word[-1] else word
+            for word in smart_split(text)
+        ]
+        if not words:
+            return self
+        match = models.Q()
+        for word in words:
+            match &= models.Q.create(
+                [(f"{name}__icontains", word) for name in AUDIT_SEARCH_TEXTS]
+                + [(f"{name}__iexact", word) for name in AUDIT_SEARCH_IDS],
+                connector=models.Q.OR,
+            )
+        if connections[self.db].vendor != "postgresql":
+            return self.filter(match)
+        matches = self.order_by().filter(match)
+        newest = self.model.objects.using(self.db).order_by("-at").values_list("at", flat=True)
+        since = newest[AUDIT_SEARCH_RECENT - 1 : AUDIT_SEARCH_RECENT].first()
+        recent = matches.filter(at__gte=since) if since is not None else matches
+        if recent.values("pk")[:page_size].count() == page_size:
+            return self.filter(match)
+        if since is not None and matches.values("pk")[:AUDIT_SEARCH_MANY].count() == AUDIT_SEARCH_MANY:
+            return self.filter(match)
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        return self.filter(_AnyOf(models.F("pk"), ArraySubquery(matches.values("pk"))))
+
+
+class _AnyOf(models.Lookup):
+    """`lhs = ANY(array)`: Django's lookups put an expression on the right in parentheses."""
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
+
+
 class AuditEntry(models.Model):
     """Append-only trail of who did what. Written by `accounts.audit.record`, never edited."""
 
@@ -129,6 +196,8 @@ class AuditEntry(models.Model):
     # The tamper-evidence chain (accounts/auditchain.py): the previous entry's hash and this one's.
     prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)
     hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
+
+    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit entry")

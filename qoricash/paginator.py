@@ -2,8 +2,10 @@
 
 An exact COUNT(*) reads every matching row: on years of operations it costs more than the page
 itself. When PostgreSQL's planner expects many rows, its estimate is used instead (the page links
-are then approximate: "about 1,000,000"); small results are counted exactly, as before. Other
-databases always count.
+are then approximate: "about 1,000,000"); small results are counted exactly, as before. An estimate
+can be far below the truth (a "contains" search for a word the planner's sample missed), so counting
+stops after COUNTED_UP_TO rows, well above any result the planner should have expected small: a
+wrong estimate costs a bounded count, not one of every match. Other databases always count.
 """
 
 from django.core.exceptions import EmptyResultSet
@@ -12,6 +14,7 @@ from django.db import connections
 from django.utils.functional import cached_property
 
 EXACT_BELOW = 10_000
+COUNTED_UP_TO = 100_000
 
 
 def planner_estimate(queryset):
@@ -43,4 +46,5 @@ class EstimatedCountPaginator(Paginator):
             estimate = planner_estimate(queryset)
             if estimate >= EXACT_BELOW:
                 return estimate
+            return queryset.order_by()[:COUNTED_UP_TO].count()
         return super().count

@@ -5,7 +5,7 @@ planner; nothing reads the trail's distinct values."""
 from datetime import datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -156,3 +156,102 @@ def test_show_counts_is_not_offered_and_counts_nothing(master_client, master):
 def test_recording_on_an_unregistered_kind_of_object_warns():
     with pytest.warns(audit.UnregisteredAuditType):
         audit.record(AccountAction.LOGIN, None, object_type="made.up")
+
+
+def _entry(when=None, **fields):
+    entry = AuditEntry(action=AccountAction.LOGIN, **fields)
+    if when is not None:
+        entry.at = when
+    audit.record_many([entry])
+    return entry
+
+
+def _found(client, term):
+    return set(_get(client, {"q": term})[0].context["cl"].result_list)
+
+
+def test_identifiers_are_found_whole(master_client, master):
+    op = _entry(object_type="operations.operation", object_id="123", object_repr="EXP-9")
+    longer = _entry(object_type="operations.operation", object_id="1234", object_repr="EXP-8")
+    here = _entry(ip="190.232.14.7")
+    next_door = _entry(ip="190.232.14.70")
+    request = _entry(request_id="ab12cd34ef56ab78")
+    response, _queries = _get(master_client)
+    assert "la IP o el id de la solicitud completos" in response.content.decode()  # the search's help
+    assert _found(master_client, "123") == {op}
+    assert _found(master_client, "190.232.14.7") == {here}
+    assert next_door in _found(master_client, "190.232.14.70")
+    # Pasted from a log or a proxy header in capitals.
+    assert _found(master_client, "AB12CD34EF56AB78") == {request}
+    assert _found(master_client, "ab12cd34") == set()
+    assert longer not in _found(master_client, "12")
+
+
+def test_names_and_details_are_found_by_any_part(master_client, master):
+    trader = _entry(actor_username="gen.trader07", object_repr="Juana Quispe Mamani", message="Depósito anulado")
+    other = _entry(actor_username="gen.operator02", object_repr="EXP-200123", message="Pago registrado en BCP")
+    assert _found(master_client, "trader0") == {trader}
+    assert _found(master_client, "quispe") == {trader}
+    assert _found(master_client, "p-2001") == {other}
+    assert _found(master_client, "ANULADO") == {trader}
+    assert _found(master_client, "en bcp") == {other}  # every word, each anywhere
+    assert _found(master_client, '"en bcp"') == {other}  # a phrase
+    assert _found(master_client, '"bcp en"') == set()
+    assert _found(master_client, "anulado operator") == set()
+
+
+@pytest.mark.postgres
+def test_a_search_walks_the_trail_only_when_matches_are_recent_or_many(monkeypatch, master):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite always filters")
+    from accounts import models as audit_models
+
+    monkeypatch.setattr(audit_models, "AUDIT_SEARCH_RECENT", 5)
+    long_ago = timezone.make_aware(datetime(2020, 1, 1))
+    old = {_entry(long_ago, message=f"viejo {i}") for i in range(6)}
+    new = {_entry(message=f"nuevo {i}") for i in range(6)}
+
+    def plan(term, many):
+        monkeypatch.setattr(audit_models, "AUDIT_SEARCH_MANY", many)
+        found = AuditEntry.objects.search(term, page_size=3)
+        return set(found), "ANY(ARRAY(" in str(found.query)
+
+    # A page of matches among the newest entries: the walk finds it there.
+    assert plan("nuevo", many=100) == (new, False)
+    # None among the newest, few in all: every match read through the indexes and sorted.
+    assert plan("viejo", many=100) == (old, True)
+    # None among the newest but many in all: reading them all could cost more than the walk.
+    assert plan("viejo", many=6) == (old, False)
+
+
+@pytest.mark.postgres
+def test_every_column_the_search_compares_is_read_through_its_index(master):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: the indexes are PostgreSQL's")
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, AuditEntry._meta.db_table)
+    trigram = {
+        name for name, index in indexes.items() if index.get("type") == "gin" and "gin_trgm_ops" in index["definition"]
+    }
+    assert {"audit_actor_username_trgm_idx", "audit_object_repr_trgm_idx", "audit_message_trgm_idx"} <= trigram
+
+    # The indexes serve only if their expression is exactly the SQL Django writes for the search:
+    # with sequential and plain index scans off, an arm without one leaves a Seq Scan in the plan.
+    audit.record(AccountAction.LOGIN, master, actor=master)
+    found = AuditEntry.objects.search("EXP-1")
+    sql, params = found.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan" not in plan
+    for index in (
+        "audit_actor_username_trgm_idx",
+        "audit_object_repr_trgm_idx",
+        "audit_message_trgm_idx",
+        "audit_object_id_upper_idx",
+        "audit_ip_upper_idx",
+        "audit_request_id_upper_idx",
+    ):
+        assert index in plan
