@@ -15,6 +15,7 @@ import os
 import secrets
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +31,7 @@ os.environ["RATELIMIT_ENABLE"] = "false"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("CONN_MAX_AGE", "60")
 # The hashed static files production serves (a scratch directory, filled once).
-os.environ.setdefault("STATIC_ROOT", "/tmp/qoricash-profile-static")
+os.environ.setdefault("STATIC_ROOT", str(Path(tempfile.gettempdir()) / "qoricash-profile-static"))
 
 
 def main():
