@@ -1,5 +1,6 @@
 """Every page a role can open fits a 1366×768 laptop: no horizontal scroll, neither of the page nor
-inside it (a list hiding columns behind an inner scrollbar counts as a failure too).
+inside it (a list hiding columns behind an inner scrollbar counts as a failure too), and no status,
+IP address or person's name in a list broken inside a word to make it fit.
 
 The pages are the permission matrix's list (accounts.matrix): every admin URL the role may GET, with
 the matrix test's sample objects, over the demo data (long names, every status), so lists are full.
@@ -40,6 +41,29 @@ OVERFLOW = """() => {
 }"""
 
 
+# Short values that read as one piece and must fit a laptop without breaking inside a word ("Activ|o",
+# "127.0|.0.1"): the lists' long text may break anywhere to fit, these may not.
+WHOLE_WORDS = """() => {
+  const cells = document.querySelectorAll(
+    "#result_list td.field-status_display, #result_list td.field-status_badge, #result_list td.field-ip,"
+    + " .model-user #result_list td.field-full_name, .model-user #result_list td.field-roles");
+  const out = [];
+  for (const cell of cells) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const word of node.textContent.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        if (lines.size > 1) out.push(`${cell.className}: ${word[0]}`);
+      }
+    }
+  }
+  return out;
+}"""
+
+
 def pages_for(role, owner):
     for rule in RULES:
         if rule.method == "GET" and rule.ok == 200 and rule.allows(ROLE_PERMISSIONS[role]):
@@ -70,7 +94,7 @@ def test_no_page_of_a_role_scrolls_sideways_at_1366(role, live_server, page, adm
             continue  # downloads and exports
         page.goto(f"{live_server.url}{url}")
         seen += 1
-        overflow = page.evaluate(OVERFLOW)
+        overflow = page.evaluate(OVERFLOW) + [f"broken word {cell}" for cell in page.evaluate(WHOLE_WORDS)]
         if overflow:
             failures.append(f"{rule.key} {url}: {'; '.join(overflow[:3])}")
             page.screenshot(path=str(screenshot_dir / f"laptop-{role}-{rule.key}.png"), full_page=True)
