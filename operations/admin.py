@@ -210,7 +210,9 @@ class ExchangeRateAdmin(ServiceAdminMixin, admin.ModelAdmin):
 @admin.register(HouseBankAccount)
 class HouseBankAccountAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = op_forms.HouseBankAccountForm
-    list_display = ("bank", "currency", "number", "cci", "holder", "is_active")
+    # The holder (the house itself on every row) is on the account's page: the list keeps its room
+    # for the account number and CCI, read and copied whole, never broken over two lines.
+    list_display = ("bank", "currency", "number", "cci", "is_active")
     list_filter = ("currency", "bank", "is_active")
     search_fields = ("number", "cci", "holder")
     fields = ("bank", "currency", "number", "cci", "holder", "is_active")

@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
+from qoricash import display
 from qoricash.admin_rows import ListRowsMixin
 from qoricash.query_guard import QueryStringGuardMixin
 from qoricash.request_memo import memo
@@ -83,6 +84,8 @@ class QoriCashAdminSite(admin.AdminSite):
     enable_nav_sidebar = True
     # The admin is the whole site ("/" redirects here): no "View site" link.
     site_url = None
+    # The dash every other empty figure of the site shows (qoricash.display), not Django's hyphen.
+    empty_value_display = display.EMPTY
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

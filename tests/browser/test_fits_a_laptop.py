@@ -46,7 +46,8 @@ OVERFLOW = """() => {
 WHOLE_WORDS = """() => {
   const cells = document.querySelectorAll(
     "#result_list td.field-status_display, #result_list td.field-status_badge, #result_list td.field-ip,"
-    + " .model-user #result_list td.field-full_name, .model-user #result_list td.field-roles");
+    + " .model-user #result_list td.field-full_name, .model-user #result_list td.field-roles,"
+    + " .model-housebankaccount #result_list td.field-number, .model-housebankaccount #result_list td.field-cci");
   const out = [];
   for (const cell of cells) {
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
