@@ -209,9 +209,9 @@ class OperationQuerySet(models.QuerySet):
 
         `returned_at` marks them: the return sets it, sending again or cancelling clears it (and the
         op_returned_is_pending constraint holds it to Pendiente), so a deposit fixed after the return
-        does not hide the operation. No status filter: the planner, taking the two as independent,
-        would expect a handful of rows and read them all instead of walking the index. The panel walks op_returned_idx
-        newest first and stops after its rows, whatever the years of Pendiente operations.
+        does not hide the operation. The panel walks op_returned_idx newest first and stops after its
+        rows, whatever the years of Pendiente operations. No status filter: the planner, taking the
+        two as independent, would expect a handful of rows and read them all instead of walking.
         """
         if not (user and user.is_authenticated and user.has_perm("operations.add_operation")):
             return self.none()

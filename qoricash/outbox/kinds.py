@@ -17,7 +17,6 @@ def label(code):
     return code
 
 
-def choices(present=()):
-    """(code, label) for the admin's filter: the registered kinds plus any other in `present`."""
-    codes = set(LABELS) | set(present)
-    return sorted(((code, label(code)) for code in codes), key=lambda item: item[1].lower())
+def choices():
+    """(code, label) of every registered kind, for the admin's filter."""
+    return sorted(((code, label(code)) for code in LABELS), key=lambda item: item[1].lower())

@@ -162,3 +162,10 @@ def test_lists_of_other_admin_sites_keep_djangos_rows(db):
     site.register(Operation)
     cl = _changelist(site._registry[Operation], UserFactory(role="Master"))
     assert not hasattr(cl, "result_rows")
+
+
+def test_an_empty_cell_shows_the_sites_dash(admin_client):
+    never = UserFactory(username="nunca", last_login=None)
+    response = admin_client.get(reverse("admin:accounts_user_changelist"), {"q": never.username})
+    cell = response.content.decode().split('class="field-last_login', 1)[1].split("</td>", 1)[0]
+    assert cell.endswith(">—")  # qoricash.display's dash, not Django's "-"
